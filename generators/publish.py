@@ -1,0 +1,104 @@
+"""Write generated messages to Kafka (keyed ``warehouse:sku``) or as JSON lines.
+
+Delivery to Kafka is confirmed: :func:`publish_to_kafka` raises ``DeliveryError``
+if any message is not acknowledged.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from generators.events import Message
+from inventory.kafka import CheckedProducer
+
+ProgressHook = Callable[[int], None]
+
+
+def progress_bar(*, enabled: bool = True) -> Progress:
+    """A rich progress bar on stderr (disabled: renders nothing)."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+    )
+
+
+class Pacer:
+    """Sleeps so that ``count`` items take at least ``count / rate`` seconds."""
+
+    def __init__(
+        self,
+        rate: float | None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._rate = rate
+        self._clock = clock
+        self._sleep = sleep
+        self._start = clock()
+
+    def wait(self, done: int) -> None:
+        if not self._rate:
+            return
+        ahead = done / self._rate - (self._clock() - self._start)
+        if ahead > 0.001:
+            self._sleep(ahead)
+
+
+def publish_to_kafka(
+    messages: Iterable[Message],
+    brokers: str,
+    topic: str,
+    *,
+    rate: float | None = None,
+    timeout: float = 60.0,
+    on_progress: ProgressHook | None = None,
+) -> int:
+    """Produce every message; return how many were acknowledged."""
+    producer = CheckedProducer(brokers, timeout, **{"linger.ms": 50, "batch.size": 1_000_000})
+    pacer = Pacer(rate)
+    sent = 0
+    for msg in messages:
+        producer.produce(topic, msg.value, msg.key)
+        sent += 1
+        if sent % 1000 == 0:
+            pacer.wait(sent)
+            if on_progress:
+                on_progress(1000)
+    producer.flush_or_raise()
+    if on_progress:
+        on_progress(sent % 1000)
+    return producer.delivered
+
+
+def write_jsonl(
+    messages: Iterable[Message], out: TextIO = sys.stdout, *, rate: float | None = None
+) -> int:
+    """Write each message value as one line; return the count."""
+    pacer = Pacer(rate)
+    count = 0
+    for msg in messages:
+        out.write(msg.value.decode("utf-8", "replace"))
+        out.write("\n")
+        count += 1
+        if count % 1000 == 0:
+            pacer.wait(count)
+    out.flush()
+    return count

