@@ -73,9 +73,7 @@ def build_flow(
     rejected: Stream[DeadLetter] = split.falses  # type: ignore[assignment]
 
     keyed = op.key_on("key-stock", events, lambda event: event.stock_key)
-    stock = op.stateful_batch(
-        "stock-level", keyed, lambda resume: _StockLogic(lateness_ms, resume)
-    )
+    stock = op.stateful_batch("stock-level", keyed, lambda resume: _StockLogic(lateness_ms, resume))
     stock_out = op.key_rm("unkey", stock)
     late = op.filter_map(
         "late", stock_out, lambda item: item if isinstance(item, DeadLetter) else None

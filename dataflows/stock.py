@@ -79,8 +79,7 @@ class StockBook:
         st.seen[event.event_id] = ms
         st.version += 1
         order = (ms, event.event_id)
-        if order > st.newest:
-            st.newest = order
+        st.newest = max(st.newest, order)
         if event.event_type == "count":
             if st.count is None or order > st.count:
                 st.count = order

@@ -77,8 +77,16 @@ class GeneratorConfig:
 
 
 MALFORMED_KINDS = (
-    "bad-json", "not-object", "missing-field", "bad-type", "bad-quantity", "bad-sku",
-    "naive-time", "unknown-type", "nan-price", "ancient-time",
+    "bad-json",
+    "not-object",
+    "missing-field",
+    "bad-type",
+    "bad-quantity",
+    "bad-sku",
+    "naive-time",
+    "unknown-type",
+    "nan-price",
+    "ancient-time",
 )
 
 
@@ -137,9 +145,7 @@ class EventGenerator:
                 recent[i % 64] = msg
             yield msg
 
-    def _next_kind(
-        self, index: int, product: Product, on_hand: dict[int, int]
-    ) -> tuple[str, int]:
+    def _next_kind(self, index: int, product: Product, on_hand: dict[int, int]) -> tuple[str, int]:
         rng = self.rng
         if index not in on_hand:
             on_hand[index] = product.target_stock

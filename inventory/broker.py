@@ -46,12 +46,21 @@ def _accepts(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_broker(port: int, *, detach: bool, log_path: Path | None = None) -> subprocess.Popen[bytes]:
+def start_broker(
+    port: int, *, detach: bool, log_path: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start tansu on 127.0.0.1:``port`` and wait until it accepts connections."""
     address = f"tcp://127.0.0.1:{port}"
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
-        [broker_binary(), "broker", "--listener-url", address, "--advertised-listener-url", address],
+        [
+            broker_binary(),
+            "broker",
+            "--listener-url",
+            address,
+            "--advertised-listener-url",
+            address,
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

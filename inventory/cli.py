@@ -54,15 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="generate inventory events")
     gen.add_argument("--count", type=int, default=10_000)
-    gen.add_argument("--rate", type=float, default=None,
-                     help="events per second to publish (default: as fast as possible)")
-    gen.add_argument("--event-rate", type=float, default=1000.0,
-                     help="events per second of event time")
+    gen.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="events per second to publish (default: as fast as possible)",
+    )
+    gen.add_argument(
+        "--event-rate", type=float, default=1000.0, help="events per second of event time"
+    )
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--skus", type=int, default=100)
     gen.add_argument("--warehouses", type=int, default=3)
-    gen.add_argument("--start", type=_parse_start, default="now",
-                     help="occurred_at of the first event: 'now' or RFC 3339")
+    gen.add_argument(
+        "--start",
+        type=_parse_start,
+        default="now",
+        help="occurred_at of the first event: 'now' or RFC 3339",
+    )
     gen.add_argument("--malformed", type=_share, default=0.0, help="share of malformed events")
     gen.add_argument("--duplicates", type=_share, default=0.0, help="share of duplicates")
     gen.add_argument("--late", type=_share, default=0.0, help="share of out-of-order events")
@@ -91,9 +100,14 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
     from inventory.kafka import ensure_topics
 
     config = GeneratorConfig(
-        seed=args.seed, skus=args.skus, warehouses=args.warehouses, start_ms=args.start,
-        rate=args.event_rate, malformed_share=args.malformed,
-        duplicate_share=args.duplicates, late_share=args.late,
+        seed=args.seed,
+        skus=args.skus,
+        warehouses=args.warehouses,
+        start_ms=args.start,
+        rate=args.event_rate,
+        malformed_share=args.malformed,
+        duplicate_share=args.duplicates,
+        late_share=args.late,
     )
     messages = EventGenerator(config).messages(args.count)
     if args.stdout:
@@ -104,7 +118,10 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
     with progress_bar(enabled=sys.stderr.isatty()) as bar:
         task = bar.add_task(f"producing to {settings.events_topic}", total=args.count)
         sent = publish_to_kafka(
-            messages, brokers, settings.events_topic, rate=args.rate,
+            messages,
+            brokers,
+            settings.events_topic,
+            rate=args.rate,
             timeout=settings.kafka_timeout_seconds,
             on_progress=lambda n: bar.advance(task, n),
         )
@@ -177,15 +194,20 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "demo": cmd_demo, "generate": cmd_generate, "run": cmd_run, "schema": cmd_schema,
-    "sql": cmd_sql, "broker": cmd_broker,
+    "demo": cmd_demo,
+    "generate": cmd_generate,
+    "run": cmd_run,
+    "schema": cmd_schema,
+    "sql": cmd_sql,
+    "broker": cmd_broker,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=args.log_level.upper(), stream=sys.stderr,
+        level=args.log_level.upper(),
+        stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:

@@ -14,9 +14,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 from inventory.settings import Settings
 
 # Server error codes worth retrying: timeouts, overload, network and insert-status doubt.
-TRANSIENT_CODES = frozenset(
-    {3, 159, 164, 202, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1002}
-)
+TRANSIENT_CODES = frozenset({3, 159, 164, 202, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1002})
 _CODE_RE = re.compile(r"Code: (\d+)")
 
 

@@ -6,6 +6,7 @@ dead letter whose ``error`` says which contract rule it broke.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from datetime import datetime
@@ -44,27 +45,27 @@ class RawMessage(Protocol):
     timestamp: tuple[int, int] | None
 
 
-class Rejected(ValueError):
+class ContractError(ValueError):
     """A contract rule is broken; the message is the dead-letter reason."""
 
 
 def parse_occurred_at(value: Any) -> int:
-    """RFC 3339 timestamp with offset -> epoch ms; raises :class:`Rejected`."""
+    """RFC 3339 timestamp with offset -> epoch ms; raises :class:`ContractError`."""
     if not isinstance(value, str) or not RFC3339_RE.fullmatch(value):
-        raise Rejected("occurred_at must be an RFC 3339 timestamp with offset")
+        raise ContractError("occurred_at must be an RFC 3339 timestamp with offset")
     try:
         ms = to_ms(datetime.fromisoformat(value))
     except (ValueError, OverflowError) as exc:
-        raise Rejected(f"occurred_at is not a valid timestamp: {exc}") from None
+        raise ContractError(f"occurred_at is not a valid timestamp: {exc}") from None
     if ms < MIN_OCCURRED_MS:
-        raise Rejected("occurred_at is before 2000-01-01 (absurd timestamp)")
+        raise ContractError("occurred_at is before 2000-01-01 (absurd timestamp)")
     return ms
 
 
 def _code(obj: dict[str, Any], name: str) -> str:
     value = obj[name]
     if not isinstance(value, str) or not CODE_RE.fullmatch(value):
-        raise Rejected(f"{name} must be 1-64 characters of [A-Za-z0-9._-]")
+        raise ContractError(f"{name} must be 1-64 characters of [A-Za-z0-9._-]")
     return value
 
 
@@ -73,44 +74,46 @@ def _optional_id(obj: dict[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > MAX_ID_LENGTH:
-        raise Rejected(f"{name} must be a string of at most {MAX_ID_LENGTH} characters")
+        raise ContractError(f"{name} must be a string of at most {MAX_ID_LENGTH} characters")
     return value
 
 
 def validate(
     obj: Any, source: Source, key: bytes | None, payload: bytes, max_future_ms: int
 ) -> Event:
-    """Apply the contract rules to a decoded JSON value; raises :class:`Rejected`."""
+    """Apply the contract rules to a decoded JSON value; raises :class:`ContractError`."""
     if not isinstance(obj, dict):
-        raise Rejected("event must be a JSON object")
+        raise ContractError("event must be a JSON object")
     missing = [name for name in _REQUIRED if name not in obj]
     if missing:
-        raise Rejected("missing field(s): " + ", ".join(missing))
+        raise ContractError("missing field(s): " + ", ".join(missing))
     event_id = obj["event_id"]
     if not isinstance(event_id, str) or not 1 <= len(event_id) <= MAX_ID_LENGTH:
-        raise Rejected(f"event_id must be a string of 1-{MAX_ID_LENGTH} characters")
+        raise ContractError(f"event_id must be a string of 1-{MAX_ID_LENGTH} characters")
     event_type = obj["event_type"]
     if not isinstance(event_type, str) or event_type not in _TYPES:
-        raise Rejected("event_type must be one of " + ", ".join(EVENT_TYPES))
+        raise ContractError("event_type must be one of " + ", ".join(EVENT_TYPES))
     sku = _code(obj, "sku")
     warehouse_id = _code(obj, "warehouse_id")
     quantity = obj["quantity"]
     if type(quantity) is not int:
-        raise Rejected("quantity must be an integer")
+        raise ContractError("quantity must be an integer")
     problem = quantity_problem(event_type, quantity)
     if problem:
-        raise Rejected(problem)
+        raise ContractError(problem)
     occurred_ms = parse_occurred_at(obj["occurred_at"])
-    if max_future_ms >= 0 and source.timestamp_ms >= 0 and (
-        occurred_ms > source.timestamp_ms + max_future_ms
+    if (
+        max_future_ms >= 0
+        and source.timestamp_ms >= 0
+        and (occurred_ms > source.timestamp_ms + max_future_ms)
     ):
-        raise Rejected("occurred_at is too far after the message timestamp (absurd timestamp)")
+        raise ContractError("occurred_at is too far after the message timestamp (absurd timestamp)")
     unit_price = obj.get("unit_price")
     if unit_price is not None:
         if type(unit_price) not in (int, float) or not math.isfinite(unit_price):
-            raise Rejected("unit_price must be a finite number")
+            raise ContractError("unit_price must be a finite number")
         if not 0 <= unit_price <= MAX_UNIT_PRICE:
-            raise Rejected(f"unit_price must be between 0 and {MAX_UNIT_PRICE:g}")
+            raise ContractError(f"unit_price must be between 0 and {MAX_UNIT_PRICE:g}")
         unit_price = float(unit_price)
     order_id = _optional_id(obj, "order_id")
     return Event(
@@ -141,6 +144,21 @@ def message_source(msg: RawMessage) -> Source:
     )
 
 
+_INVALID = object()
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _strict_json_fallback(payload: bytes) -> Any:
+    """Standard-library parse for valid JSON orjson refuses (integers beyond 64 bits)."""
+    try:
+        return json.loads(payload, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return _INVALID
+
+
 def decode_one(msg: RawMessage, max_future_ms: int) -> Event | DeadLetter:
     """Decode one message; never raises."""
     source = message_source(msg)
@@ -148,16 +166,16 @@ def decode_one(msg: RawMessage, max_future_ms: int) -> Event | DeadLetter:
     if payload is None:
         return DeadLetter(source, msg.key, None, "empty message (no value)")
     if len(payload) > MAX_EVENT_BYTES:
-        return DeadLetter(
-            source, msg.key, payload, f"message larger than {MAX_EVENT_BYTES} bytes"
-        )
+        return DeadLetter(source, msg.key, payload, f"message larger than {MAX_EVENT_BYTES} bytes")
     try:
         obj = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
-        return DeadLetter(source, msg.key, payload, f"invalid JSON: {exc}")
+        obj = _strict_json_fallback(payload)
+        if obj is _INVALID:
+            return DeadLetter(source, msg.key, payload, f"invalid JSON: {exc}")
     try:
         return validate(obj, source, msg.key, payload, max_future_ms)
-    except Rejected as exc:
+    except ContractError as exc:
         return DeadLetter(source, msg.key, payload, str(exc))
     except Exception as exc:  # defensive: input must never crash the flow
         return DeadLetter(source, msg.key, payload, f"undecodable event: {exc!r}")

@@ -25,6 +25,12 @@ from inventory.schema import apply_migrations
 from inventory.settings import Settings, redact_url
 
 EVENT_RATE = 1000.0  # events per second of event time
+QUERY_HELP = """Query it yourself (embedded ClickHouse, same SQL as the server):
+  .venv/bin/inventory sql "SELECT warehouse_id, sku, on_hand FROM stock_levels FINAL
+                           ORDER BY on_hand LIMIT 10"
+  .venv/bin/inventory sql "SELECT error, count() FROM dead_letters GROUP BY error"
+The local broker keeps running: '.venv/bin/inventory generate' adds events,
+'.venv/bin/inventory run --exit-at-end' processes them, 'inventory broker stop' ends it."""
 
 
 def _written_table(written: Counter[str], started: float) -> Table:
@@ -52,14 +58,22 @@ def run_demo(settings: Settings, *, events: int, seed: int | None, workers: int)
 
     start_ms = int(time.time() * 1000) - int(events / EVENT_RATE * 1000)
     config = GeneratorConfig(
-        seed=seed, start_ms=start_ms, rate=EVENT_RATE, malformed_share=0.01,
-        duplicate_share=0.02, late_share=0.02, late_max_seconds=60,
+        seed=seed,
+        start_ms=start_ms,
+        rate=EVENT_RATE,
+        malformed_share=0.01,
+        duplicate_share=0.02,
+        late_share=0.02,
+        late_max_seconds=60,
     )
     with progress_bar() as bar:
         task = bar.add_task(f"generating {events:,} events (seed {seed})", total=events)
         publish_to_kafka(
-            EventGenerator(config).messages(events), brokers, settings.events_topic,
-            timeout=settings.kafka_timeout_seconds, on_progress=lambda n: bar.advance(task, n),
+            EventGenerator(config).messages(events),
+            brokers,
+            settings.events_topic,
+            timeout=settings.kafka_timeout_seconds,
+            on_progress=lambda n: bar.advance(task, n),
         )
 
     written: Counter[str] = Counter()
@@ -68,8 +82,11 @@ def run_demo(settings: Settings, *, events: int, seed: int | None, workers: int)
     def on_write(table: str, rows: int) -> None:
         written[table] += rows
 
-    with Live(get_renderable=lambda: _written_table(written, started), console=console,
-              refresh_per_second=8):
+    with Live(
+        get_renderable=lambda: _written_table(written, started),
+        console=console,
+        refresh_per_second=8,
+    ):
         run_inventory(settings, brokers, exit_at_end=True, workers=workers, on_write=on_write)
     show_summary(settings, console)
     return 0
@@ -81,7 +98,8 @@ def show_summary(settings: Settings, console: Console) -> None:
     threshold = settings.low_stock_threshold
     totals = client.query(
         "SELECT count(), sum(on_hand), countIf(on_hand <= {t:Int64}), countIf(on_hand <= 0) "
-        "FROM stock_levels FINAL", parameters={"t": threshold}
+        "FROM stock_levels FINAL",
+        parameters={"t": threshold},
     ).result_rows[0]
     stock = Table("warehouse", "sku", "on hand", "updated at", title="most stocked items")
     for wh, sku, on_hand, updated in client.query(
@@ -92,7 +110,8 @@ def show_summary(settings: Settings, console: Console) -> None:
     low = Table("warehouse", "sku", "on hand", title=f"low stock (<= {threshold})")
     for wh, sku, on_hand in client.query(
         "SELECT warehouse_id, sku, on_hand FROM stock_levels FINAL WHERE on_hand <= {t:Int64} "
-        "ORDER BY on_hand, warehouse_id, sku LIMIT 10", parameters={"t": threshold}
+        "ORDER BY on_hand, warehouse_id, sku LIMIT 10",
+        parameters={"t": threshold},
     ).result_rows:
         style = "bold red" if on_hand <= 0 else "yellow"
         low.add_row(wh, sku, f"[{style}]{on_hand}[/]")
@@ -103,12 +122,8 @@ def show_summary(settings: Settings, console: Console) -> None:
         dead.add_row(error[:80], str(count))
     client.close()
     console.print(Group(stock, low, dead))
-    console.print(Panel(
+    summary = (
         f"{totals[0]} (warehouse, sku) pairs, {totals[1]} units on hand, "
         f"{totals[2]} at or below {threshold}, {totals[3]} out of stock.\n"
-        "Query it yourself (embedded ClickHouse, same SQL as the server):\n"
-        "  .venv/bin/inventory sql \"SELECT warehouse_id, sku, on_hand "
-        "FROM stock_levels FINAL ORDER BY on_hand LIMIT 10\"\n"
-        "  .venv/bin/inventory sql \"SELECT error, count() FROM dead_letters GROUP BY error\"",
-        title="what you are looking at",
-    ))
+    )
+    console.print(Panel(summary + QUERY_HELP, title="what you are looking at"))

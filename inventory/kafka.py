@@ -9,8 +9,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from inventory.settings import Settings
 
@@ -54,13 +61,17 @@ class CheckedProducer:
         topic: str,
         value: bytes | None,
         key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
         timestamp: int = 0,
     ) -> None:
         while True:
             try:
                 self._producer.produce(
-                    topic, value=value, key=key, headers=headers, timestamp=timestamp,
+                    topic,
+                    value=value,
+                    key=key,
+                    headers=headers,
+                    timestamp=timestamp,
                     on_delivery=self._on_delivery,
                 )
                 break
@@ -74,9 +85,7 @@ class CheckedProducer:
             raise DeliveryError(f"{remaining} message(s) not delivered within {self._timeout}s")
         if self._failures:
             failures, self._failures = self._failures, []
-            raise DeliveryError(
-                f"{len(failures)} message(s) failed delivery, first: {failures[0]}"
-            )
+            raise DeliveryError(f"{len(failures)} message(s) failed delivery, first: {failures[0]}")
 
 
 def ensure_topics(settings: Settings, brokers: str, timeout: float = 30.0) -> None:
@@ -101,8 +110,6 @@ def ensure_topics(settings: Settings, brokers: str, timeout: float = 30.0) -> No
 
 def topic_end_offsets(brokers: str, topic: str, timeout: float = 30.0) -> dict[int, int]:
     """High watermark of every partition of ``topic``."""
-    from confluent_kafka import Consumer, TopicPartition
-
     consumer = Consumer({"bootstrap.servers": brokers, "group.id": "inventory-offsets"})
     try:
         meta = consumer.list_topics(topic, timeout=timeout).topics[topic]

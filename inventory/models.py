@@ -67,7 +67,9 @@ class InventoryEvent(BaseModel):
     warehouse_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
     quantity: StrictInt = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)
     occurred_at: Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_not_absurd)]
-    unit_price: Annotated[float, Strict()] | None = Field(default=None, ge=0, le=MAX_UNIT_PRICE, allow_inf_nan=False)
+    unit_price: Annotated[float, Strict()] | None = Field(
+        default=None, ge=0, le=MAX_UNIT_PRICE, allow_inf_nan=False
+    )
     order_id: Annotated[str, Strict()] | None = Field(default=None, max_length=MAX_ID_LENGTH)
 
     @model_validator(mode="after")

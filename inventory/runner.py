@@ -19,9 +19,11 @@ def execute(flow: Dataflow, settings: Settings, workers: int = 1) -> None:
     """Execute ``flow`` until its input ends (never, when tailing)."""
     epoch = timedelta(seconds=settings.epoch_seconds)
     if workers <= 1:
-        run_main(flow, epoch_interval=epoch)
+        run_main(flow, epoch_interval=epoch)  # type: ignore[no-untyped-call]
     else:
-        cluster_main(flow, [], 0, epoch_interval=epoch, worker_count_per_proc=workers)
+        cluster_main(  # type: ignore[no-untyped-call]
+            flow, [], 0, epoch_interval=epoch, worker_count_per_proc=workers
+        )
 
 
 def run_inventory(

@@ -74,7 +74,7 @@ def apply_migrations(
     recorded = {
         int(version): checksum
         for version, checksum in client.query(
-            f"SELECT version, checksum FROM {database}.schema_migrations FINAL"
+            f"SELECT version, checksum FROM {database}.schema_migrations FINAL"  # noqa: S608
         ).result_rows
     }
     applied = []

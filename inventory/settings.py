@@ -53,11 +53,15 @@ class Settings(BaseSettings):
         "are dead-lettered as late; also the dedup horizon.",
     )
     max_future_seconds: int = Field(
-        default=300, ge=0, le=7 * 24 * 3600,
+        default=300,
+        ge=0,
+        le=7 * 24 * 3600,
         description="occurred_at may be at most this far after the Kafka message timestamp.",
     )
     low_stock_threshold: int = Field(
-        default=10, ge=0, le=1_000_000_000,
+        default=10,
+        ge=0,
+        le=1_000_000_000,
         description="Default low-stock threshold for SKUs without their own.",
     )
     source_batch_size: int = Field(default=2000, ge=1, le=1_000_000)

@@ -27,19 +27,41 @@ Row = Event | StockLevel | DeadLetter
 WriteHook = Callable[[str, int], None]
 
 EVENT_COLUMNS = (
-    "event_id", "event_type", "sku", "warehouse_id", "quantity", "delta",
-    "unit_price", "order_id", "occurred_at", "ingested_at",
+    "event_id",
+    "event_type",
+    "sku",
+    "warehouse_id",
+    "quantity",
+    "delta",
+    "unit_price",
+    "order_id",
+    "occurred_at",
+    "ingested_at",
 )
 STOCK_COLUMNS = ("warehouse_id", "sku", "on_hand", "version", "updated_at", "last_event_id")
 DEAD_LETTER_COLUMNS = (
-    "topic", "partition", "offset", "key", "payload", "error", "received_at",
+    "topic",
+    "partition",
+    "offset",
+    "key",
+    "payload",
+    "error",
+    "received_at",
 )
 
 
 def event_row(e: Event) -> tuple[Any, ...]:
     return (
-        e.event_id, e.event_type, e.sku, e.warehouse_id, e.quantity, e.delta,
-        e.unit_price, e.order_id, e.occurred_ms, max(e.source.timestamp_ms, 0),
+        e.event_id,
+        e.event_type,
+        e.sku,
+        e.warehouse_id,
+        e.quantity,
+        e.delta,
+        e.unit_price,
+        e.order_id,
+        e.occurred_ms,
+        max(e.source.timestamp_ms, 0),
     )
 
 
@@ -49,8 +71,13 @@ def stock_row(s: StockLevel) -> tuple[Any, ...]:
 
 def dead_letter_row(d: DeadLetter) -> tuple[Any, ...]:
     return (
-        d.source.topic, d.source.partition, d.source.offset, d.key, d.payload or b"",
-        d.error, max(d.source.timestamp_ms, 0),
+        d.source.topic,
+        d.source.partition,
+        d.source.offset,
+        d.key,
+        d.payload or b"",
+        d.error,
+        max(d.source.timestamp_ms, 0),
     )
 
 
@@ -77,6 +104,7 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
     def __init__(
         self,
         client: Client,
+        *,
         database: str,
         retries: int,
         backoff: float,
@@ -109,14 +137,21 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
                 if not is_transient(exc) or attempt >= self._retries:
                     logger.error(
                         "insert of %d rows into %s failed after %d attempt(s): %s",
-                        len(rows), table, attempt + 1, exc,
+                        len(rows),
+                        table,
+                        attempt + 1,
+                        exc,
                     )
                     raise
                 delay = min(self._backoff * 2**attempt, 30.0)
                 attempt += 1
                 logger.warning(
                     "transient error inserting into %s (attempt %d/%d), retrying in %.1fs: %s",
-                    table, attempt, self._retries, delay, exc,
+                    table,
+                    attempt,
+                    self._retries,
+                    delay,
+                    exc,
                 )
                 self._sleep(delay)
 
@@ -143,9 +178,9 @@ class ClickHouseSink(DynamicSink[Row]):
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _ClickHousePartition:
         return _ClickHousePartition(
             self._client_factory(self._settings),
-            database_name(self._settings),
-            self._settings.clickhouse_retries,
-            self._settings.clickhouse_backoff_seconds,
-            self._sleep,
-            self._on_write,
+            database=database_name(self._settings),
+            retries=self._settings.clickhouse_retries,
+            backoff=self._settings.clickhouse_backoff_seconds,
+            sleep=self._sleep,
+            on_write=self._on_write,
         )

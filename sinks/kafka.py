@@ -10,7 +10,7 @@ from inventory.models import DeadLetter
 from inventory.settings import Settings
 
 
-def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
+def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, str | bytes | None]]:
     src = letter.source
     return [
         ("error", letter.error.encode("utf-8", "replace")),

@@ -1,0 +1,79 @@
+"""The ClickHouse sink retries transient errors, raises the rest, never double counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
+from inventory.clickhouse import connect, is_transient
+from inventory.models import StockLevel
+from sinks.clickhouse import ClickHouseSink
+
+
+class FlakyClient:
+    """A real chDB client whose inserts fail as scripted: 'before' fails without writing,
+    'after' writes and then fails (an insert that succeeded but timed out)."""
+
+    def __init__(self, real: Any, script: list[str]) -> None:
+        self.real, self.script, self.calls = real, script, 0
+
+    def insert(self, *args: Any, **kwargs: Any) -> None:
+        self.calls += 1
+        step = self.script.pop(0) if self.script else "ok"
+        if step == "before":
+            raise OperationalError("connection reset")
+        self.real.insert(*args, **kwargs)
+        if step == "after":
+            raise OperationalError("read timed out")
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def levels(n: int) -> list[StockLevel]:
+    return [StockLevel("W", f"S{i}", i, 1, 1_795_000_000_000, f"e{i}") for i in range(n)]
+
+
+def test_transient_failures_are_retried_and_collapse(make_settings, ch) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(clickhouse_retries=3)
+    sleeps: list[float] = []
+    flaky = FlakyClient(connect(settings), ["before", "after", "before"])
+    sink = ClickHouseSink(settings, client_factory=lambda _: flaky, sleep=sleeps.append)
+    part = sink.build("out", 0, 1)
+    part.write_batch(levels(10))  # before -> retry -> ok
+    part.write_batch(levels(10))  # after (written, then "timeout") -> before -> ok
+    part.close()
+    assert flaky.calls == 5
+    assert sleeps == [0.0, 0.0, 0.0]
+    assert ch.query("SELECT count(), sum(on_hand) FROM stock_levels FINAL").result_rows == [
+        (10, 45)
+    ]
+
+
+def test_retries_are_bounded_then_raise(make_settings, ch) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(clickhouse_retries=2, clickhouse_backoff_seconds=0.5)
+    sleeps: list[float] = []
+    flaky = FlakyClient(connect(settings), ["before"] * 10)
+    part = ClickHouseSink(settings, client_factory=lambda _: flaky, sleep=sleeps.append).build(
+        "out", 0, 1
+    )
+    with pytest.raises(OperationalError):
+        part.write_batch(levels(3))
+    assert flaky.calls == 3 and sleeps == [0.5, 1.0]
+
+
+def test_permanent_error_raises_at_once(make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(clickhouse_database="no_such_database")
+    part = ClickHouseSink(settings, sleep=lambda _: pytest.fail("no retry")).build("o", 0, 1)
+    with pytest.raises(Exception, match=r"no_such_database|UNKNOWN_DATABASE"):
+        part.write_batch(levels(1))
+    part.close()
+
+
+def test_error_classification() -> None:
+    assert is_transient(OperationalError("x"))
+    assert is_transient(DatabaseError("Code: 252. DB::Exception: Too many parts"))
+    assert not is_transient(DatabaseError("Code: 60. DB::Exception: Unknown table"))
+    assert not is_transient(ValueError("bad row"))

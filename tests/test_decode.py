@@ -1,0 +1,231 @@
+"""Decoding rules of contracts.md section 1, and agreement with the pydantic model."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from inventory.decode import MAX_EVENT_BYTES, decode_batch, decode_one
+from inventory.models import DeadLetter, Event, InventoryEvent
+
+TS = 1_795_000_000_000  # Kafka timestamp of the test messages
+
+
+class FakeMsg:
+    def __init__(self, value: bytes | None, key: bytes | None = b"k", offset: int = 0) -> None:
+        self.key, self.value, self.topic = key, value, "inventory.events"
+        self.partition, self.offset, self.timestamp = 0, offset, (1, TS)
+
+
+GOOD: dict[str, Any] = {
+    "event_id": "e-1",
+    "event_type": "sale",
+    "sku": "SKU-1",
+    "warehouse_id": "WH-1",
+    "quantity": 2,
+    "occurred_at": "2026-11-18T11:05:40.123Z",  # TS - 60 s + 123 ms
+    "unit_price": 9.5,
+    "order_id": "o-1",
+}
+
+
+def decode(obj: Any) -> Event | DeadLetter:
+    raw = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+    return decode_one(FakeMsg(raw), max_future_ms=300_000)
+
+
+def test_valid_event_decodes_with_signed_delta() -> None:
+    event = decode(GOOD)
+    assert isinstance(event, Event)
+    assert (event.delta, event.occurred_ms, event.stock_key) == (
+        -2,
+        TS - 60_000 + 123,
+        "WH-1:SKU-1",
+    )
+    assert (event.unit_price, event.order_id, event.source.timestamp_ms) == (9.5, "o-1", TS)
+    assert event.payload == json.dumps(GOOD).encode()
+
+
+@pytest.mark.parametrize(
+    ("event_type", "quantity", "delta"),
+    [
+        ("sale", 3, -3),
+        ("return", 3, 3),
+        ("restock", 3, 3),
+        ("adjustment", -4, -4),
+        ("adjustment", 4, 4),
+        ("count", 0, 0),
+        ("count", 7, 0),
+    ],
+)
+def test_stock_effect_per_type(event_type: str, quantity: int, delta: int) -> None:
+    event = decode({**GOOD, "event_type": event_type, "quantity": quantity})
+    assert isinstance(event, Event)
+    assert event.delta == delta
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"quantity": 0}, "quantity must be >= 1 for sale"),
+        ({"event_type": "restock", "quantity": -1}, "quantity must be >= 1 for restock"),
+        ({"event_type": "adjustment", "quantity": 0}, "non-zero for adjustment"),
+        ({"event_type": "count", "quantity": -1}, ">= 0 for count"),
+        ({"quantity": "2"}, "quantity must be an integer"),
+        ({"quantity": 2.0}, "quantity must be an integer"),
+        ({"quantity": True}, "quantity must be an integer"),
+        ({"quantity": 2**62}, "quantity out of range"),
+        ({"quantity": 10**30}, "quantity must be an integer"),  # orjson reads it as a float
+        ({"event_type": "teleport"}, "event_type must be one of"),
+        ({"sku": "bad sku"}, "sku must be 1-64 characters"),
+        ({"sku": ""}, "sku must be 1-64 characters"),
+        ({"warehouse_id": "W" * 65}, "warehouse_id must be 1-64 characters"),
+        ({"warehouse_id": 5}, "warehouse_id must be 1-64 characters"),
+        ({"event_id": ""}, "event_id must be a string of 1-128"),
+        ({"event_id": "x" * 129}, "event_id must be a string of 1-128"),
+        ({"occurred_at": "2026-11-18 20:26:40"}, "RFC 3339"),
+        ({"occurred_at": 1795000000}, "RFC 3339"),
+        ({"occurred_at": "2026-02-30T00:00:00Z"}, "not a valid timestamp"),
+        ({"occurred_at": "1999-12-31T23:59:59Z"}, "before 2000-01-01"),
+        ({"occurred_at": "2026-11-18T11:11:40.001Z"}, "too far after the message timestamp"),
+        ({"occurred_at": "2026-11-18T12:11:40.001+01:00"}, "too far after the message timestamp"),
+        ({"unit_price": -1}, "unit_price must be between"),
+        ({"unit_price": "9.99"}, "unit_price must be a finite number"),
+        ({"unit_price": 1e300}, "unit_price must be between"),
+        ({"order_id": 12}, "order_id must be a string"),
+    ],
+)
+def test_contract_violations_are_dead_lettered_with_reason(
+    change: dict[str, Any], reason: str
+) -> None:
+    letter = decode({**GOOD, **change})
+    assert isinstance(letter, DeadLetter)
+    assert reason in letter.error
+    assert letter.payload == json.dumps({**GOOD, **change}).encode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"{not json", "invalid JSON"),
+        (b'{"quantity": NaN}', "invalid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'"sale"', "must be a JSON object"),
+        (b"{}", "missing field(s): event_id, event_type, sku"),
+        (b"\xff\xfe", "invalid JSON"),
+        (b"{" + b" " * MAX_EVENT_BYTES + b"}", "larger than"),
+    ],
+)
+def test_undecodable_bytes_are_dead_lettered(raw: bytes, reason: str) -> None:
+    letter = decode(raw)
+    assert isinstance(letter, DeadLetter)
+    assert reason in letter.error
+
+
+def test_empty_value_and_extra_fields() -> None:
+    letter = decode_one(FakeMsg(None), 0)
+    assert isinstance(letter, DeadLetter) and "no value" in letter.error
+    assert isinstance(decode({**GOOD, "colour": "red", "nested": {"a": [1]}}), Event)
+
+
+def test_batch_keeps_order_and_one_output_per_message() -> None:
+    msgs = [FakeMsg(orjson.dumps({**GOOD, "event_id": f"e{i}"}), offset=i) for i in range(5)]
+    msgs.insert(2, FakeMsg(b"junk", offset=99))
+    out = decode_batch(msgs, 300_000)
+    assert [o.source.offset for o in out] == [0, 1, 99, 2, 3, 4]
+
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=70),
+)
+field_values = {
+    "event_id": st.one_of(st.text(min_size=0, max_size=130), json_scalars),
+    "event_type": st.one_of(
+        st.sampled_from(["sale", "return", "restock", "adjustment", "count", "Sale", ""]),
+        json_scalars,
+    ),
+    "sku": st.one_of(st.from_regex(r"[A-Za-z0-9._-]{0,66}", fullmatch=True), json_scalars),
+    "warehouse_id": st.one_of(
+        st.from_regex(r"[A-Za-z0-9._ -]{0,66}", fullmatch=True), json_scalars
+    ),
+    "quantity": st.one_of(
+        st.integers(min_value=-5, max_value=5),
+        st.integers(min_value=-(2**40), max_value=2**40),
+        json_scalars,
+    ),
+    "occurred_at": st.one_of(
+        st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
+        st.datetimes().map(lambda d: d.isoformat()),
+        st.from_regex(
+            r"20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
+            r"(\.[0-9]{1,9})?(Z|[+-][01][0-9]:[0-5][0-9])",
+            fullmatch=True,
+        ),
+        json_scalars,
+    ),
+    "unit_price": st.one_of(st.floats(min_value=-1, max_value=2e12, allow_nan=False), json_scalars),
+    "order_id": st.one_of(st.text(max_size=130), json_scalars),
+}
+valid_events = st.fixed_dictionaries(
+    {
+        "event_id": st.text(min_size=1, max_size=128),
+        "event_type": st.sampled_from(["sale", "return", "restock", "adjustment", "count"]),
+        "sku": st.from_regex(r"[A-Za-z0-9._-]{1,64}", fullmatch=True),
+        "warehouse_id": st.from_regex(r"[A-Za-z0-9._-]{1,64}", fullmatch=True),
+        "quantity": st.integers(min_value=-3, max_value=3),
+        "occurred_at": st.datetimes(
+            min_value=datetime(2000, 1, 2),
+            max_value=datetime(2100, 1, 1),
+            timezones=st.timezones(),
+        ).map(lambda d: d.isoformat()),
+    },
+    optional={
+        "unit_price": st.floats(min_value=0, max_value=1e6),
+        "order_id": st.text(max_size=128),
+    },
+)
+
+
+@st.composite
+def events(draw: st.DrawFn) -> dict[str, Any]:
+    """Mostly-valid events with 0-2 fields replaced by anything and maybe one removed."""
+    obj = dict(draw(valid_events))
+    for name in draw(st.lists(st.sampled_from(sorted(field_values)), max_size=2)):
+        obj[name] = draw(field_values[name])
+    if draw(st.booleans()) and draw(st.booleans()):
+        obj.pop(draw(st.sampled_from(sorted(obj))))
+    return obj
+
+
+@settings(max_examples=600, deadline=None)
+@given(events())
+def test_fast_decoder_agrees_with_pydantic_model(obj: dict[str, Any]) -> None:
+    """Whatever the input, the hot path accepts exactly what the documented model accepts."""
+    raw = json.dumps(obj).encode()
+    fast = decode_one(FakeMsg(raw), max_future_ms=10**15)
+    try:
+        model = InventoryEvent.model_validate_json(raw)
+    except ValidationError:
+        model = None
+    assert isinstance(fast, Event) == (model is not None), (fast, model)
+    if model is not None and isinstance(fast, Event):
+        assert (fast.event_id, fast.quantity, fast.sku) == (
+            model.event_id,
+            model.quantity,
+            model.sku,
+        )
+        assert fast.unit_price == model.unit_price or (
+            fast.unit_price is not None and math.isclose(fast.unit_price, model.unit_price or 0)
+        )
