@@ -26,9 +26,8 @@ from inventory.settings import Settings, redact_url
 
 EVENT_RATE = 1000.0  # events per second of event time
 QUERY_HELP = """Query it yourself (embedded ClickHouse, same SQL as the server):
-  .venv/bin/inventory sql "SELECT warehouse_id, sku, on_hand FROM stock_levels FINAL
-                           ORDER BY on_hand LIMIT 10"
-  .venv/bin/inventory sql "SELECT error, count() FROM dead_letters GROUP BY error"
+  .venv/bin/inventory sql "SELECT * FROM stock_levels FINAL ORDER BY on_hand LIMIT 9"
+  .venv/bin/inventory sql "SELECT error, payload FROM dead_letters LIMIT 5"
 The local broker keeps running: '.venv/bin/inventory generate' adds events,
 '.venv/bin/inventory run --exit-at-end' processes them, 'inventory broker stop' ends it."""
 
@@ -115,11 +114,12 @@ def show_summary(settings: Settings, console: Console) -> None:
     ).result_rows:
         style = "bold red" if on_hand <= 0 else "yellow"
         low.add_row(wh, sku, f"[{style}]{on_hand}[/]")
-    dead = Table("reason", "messages", title="dead letters")
-    for error, count in client.query(
-        "SELECT error, count() FROM dead_letters FINAL GROUP BY error ORDER BY 2 DESC LIMIT 8"
+    dead = Table("reason", "messages", title="dead letters (by kind of reason)")
+    for reason, count in client.query(
+        "SELECT splitByString(': ', error)[1] AS reason, count() FROM dead_letters FINAL "
+        "GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 10"
     ).result_rows:
-        dead.add_row(error[:80], str(count))
+        dead.add_row(reason[:80], str(count))
     client.close()
     console.print(Group(stock, low, dead))
     summary = (
