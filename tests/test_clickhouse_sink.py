@@ -77,3 +77,15 @@ def test_error_classification() -> None:
     assert is_transient(DatabaseError("Code: 252. DB::Exception: Too many parts"))
     assert not is_transient(DatabaseError("Code: 60. DB::Exception: Unknown table"))
     assert not is_transient(ValueError("bad row"))
+
+
+def test_unreachable_server_url_is_a_clear_transient_error(make_settings) -> None:  # type: ignore[no-untyped-def]
+    from inventory.broker import free_port
+
+    port = free_port()  # nothing listens there
+    settings = make_settings(clickhouse_url=f"http://app:s3cr3t@127.0.0.1:{port}/inventory")
+    with pytest.raises(OperationalError) as info:
+        connect(settings, connect_timeout=2, send_receive_timeout=2)
+    assert is_transient(info.value)
+    assert "s3cr3t" not in str(info.value)
+    assert str(port) in str(info.value)
