@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 
 from inventory.models import DeadLetter, Event, StockLevel
 
-StockOutput = Event | DeadLetter | StockLevel
-
 
 @dataclass
 class StockState:
@@ -110,16 +108,3 @@ class StockBook:
             updated_ms=st.newest[0],
             last_event_id=st.newest[1],
         )
-
-    def apply_batch(self, events: list[Event]) -> list[StockOutput]:
-        """Apply events in arrival order; emit accepted events, late letters, one level."""
-        out: list[StockOutput] = []
-        before = self.state.version
-        for event in events:
-            result = self.apply(event)
-            if result is not None:
-                out.append(result)
-        if self.state.version != before:
-            first = events[0]
-            out.append(self.level(first.warehouse_id, first.sku))
-        return out

@@ -17,6 +17,7 @@ from itertools import accumulate
 
 import orjson
 
+from inventory.catalog import CatalogEntry
 from inventory.models import format_ms
 
 
@@ -55,6 +56,15 @@ class Catalog:
     @property
     def size(self) -> int:
         return len(self.products) * len(self.warehouses)
+
+    def entries(self) -> list[CatalogEntry]:
+        """The catalog as ``products`` rows (thresholds the dataflow alerts on)."""
+        return [
+            CatalogEntry(
+                p.sku, f"Product {p.sku[4:]}", p.unit_price, p.low_stock_threshold, p.target_stock
+            )
+            for p in self.products
+        ]
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,15 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from inventory.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from inventory.catalog import CatalogEntry
 
 logger = logging.getLogger("inventory")
 
@@ -76,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--duplicates", type=_share, default=0.0, help="share of duplicates")
     gen.add_argument("--late", type=_share, default=0.0, help="share of out-of-order events")
     gen.add_argument("--stdout", action="store_true", help="write JSON lines instead of Kafka")
+    gen.add_argument(
+        "--no-catalog", action="store_true", help="do not write the product catalog to ClickHouse"
+    )
 
     run = sub.add_parser("run", help="run the dataflow")
     run.add_argument("--exit-at-end", action="store_true", help="stop when the topic is drained")
@@ -109,10 +116,13 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
         duplicate_share=args.duplicates,
         late_share=args.late,
     )
-    messages = EventGenerator(config).messages(args.count)
+    generator = EventGenerator(config)
+    messages = generator.messages(args.count)
     if args.stdout:
         write_jsonl(messages, sys.stdout, rate=args.rate)
         return 0
+    if not args.no_catalog:
+        _write_catalog(settings, generator.catalog.entries())
     brokers = brokers_for(settings)
     ensure_topics(settings, brokers)
     with progress_bar(enabled=sys.stderr.isatty()) as bar:
@@ -127,6 +137,20 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
         )
     Console(stderr=True).print(f"produced {sent} events to {settings.events_topic} at {brokers}")
     return 0
+
+
+def _write_catalog(settings: Settings, entries: list[CatalogEntry]) -> None:
+    from inventory.catalog import write_catalog
+    from inventory.clickhouse import connect, database_name
+    from inventory.schema import apply_migrations
+
+    client = connect(settings)
+    try:
+        database = database_name(settings)
+        apply_migrations(client, database)
+        write_catalog(client, database, entries)
+    finally:
+        client.close()
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from rich.table import Table
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import progress_bar, publish_to_kafka
 from inventory.broker import brokers_for
+from inventory.catalog import write_catalog
 from inventory.clickhouse import connect, database_name
 from inventory.kafka import ensure_topics
 from inventory.runner import run_inventory
@@ -52,7 +53,6 @@ def run_demo(settings: Settings, *, events: int, seed: int | None, workers: int)
     client = connect(settings)
     database = database_name(settings)
     applied = apply_migrations(client, database)
-    client.close()
     console.print(f"schema: {len(applied)} migration(s) applied, database {database}")
 
     start_ms = int(time.time() * 1000) - int(events / EVENT_RATE * 1000)
@@ -65,10 +65,13 @@ def run_demo(settings: Settings, *, events: int, seed: int | None, workers: int)
         late_share=0.02,
         late_max_seconds=60,
     )
+    generator = EventGenerator(config)
+    write_catalog(client, database, generator.catalog.entries())
+    client.close()
     with progress_bar() as bar:
         task = bar.add_task(f"generating {events:,} events (seed {seed})", total=events)
         publish_to_kafka(
-            EventGenerator(config).messages(events),
+            generator.messages(events),
             brokers,
             settings.events_topic,
             timeout=settings.kafka_timeout_seconds,

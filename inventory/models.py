@@ -31,6 +31,8 @@ MAX_UNIT_PRICE = 1e12
 # Earliest accepted occurred_at; anything before is an "absurd timestamp".
 MIN_OCCURRED_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 MAX_ID_LENGTH = 128
+PRICE_SCALE = 10_000  # money is exact integer arithmetic in 1/10,000 units
+REVENUE_EXPONENT = -4
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
@@ -181,3 +183,60 @@ class StockLevel:
     version: int
     updated_ms: int
     last_event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SalesWindow:
+    """Running totals of one event-time window of one key after ``version`` sales.
+
+    ``revenue_e4`` is revenue in units of 1/10,000 (exact integer arithmetic).
+    """
+
+    warehouse_id: str
+    sku: str
+    window_start_ms: int
+    window_end_ms: int
+    units_sold: int
+    revenue_e4: int
+    orders: int
+    version: int
+
+
+ALERT_KINDS = ("low_stock", "out_of_stock", "back_in_stock")
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A threshold crossing; ``reorder_quantity`` > 0 for low_stock/out_of_stock."""
+
+    alert_id: str
+    kind: str
+    warehouse_id: str
+    sku: str
+    on_hand: int
+    threshold: int
+    reorder_quantity: int
+    event_id: str
+    raised_ms: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "alert_id": self.alert_id,
+            "kind": self.kind,
+            "warehouse_id": self.warehouse_id,
+            "sku": self.sku,
+            "on_hand": self.on_hand,
+            "threshold": self.threshold,
+            "reorder_quantity": self.reorder_quantity,
+            "event_id": self.event_id,
+            "raised_at": format_ms(self.raised_ms),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProductPolicy:
+    """Per-SKU stock policy from the catalog: alert below ``threshold``, reorder up to
+    ``target_stock``."""
+
+    threshold: int
+    target_stock: int

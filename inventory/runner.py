@@ -9,6 +9,8 @@ from bytewax.dataflow import Dataflow
 from bytewax.testing import cluster_main, run_main
 
 from dataflows.inventory import build_flow
+from inventory.catalog import PolicyBook, load_policies
+from inventory.clickhouse import connect, database_name
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, WriteHook
 
@@ -39,9 +41,16 @@ def run_inventory(
     With ``exit_at_end`` the flow stops once every partition is drained; otherwise
     it tails the topic until interrupted. Errors from the sinks propagate.
     """
+    client = connect(settings)
+    try:
+        policies = PolicyBook(settings, load_policies(client, database_name(settings)))
+    finally:
+        client.close()
+    logger.info("catalog: %d SKU policies loaded", len(policies))
     flow = build_flow(
         settings,
         brokers,
+        policies=policies,
         tail=not exit_at_end,
         rows_sink=ClickHouseSink(settings, on_write=on_write),
     )

@@ -64,6 +64,15 @@ class Settings(BaseSettings):
         le=1_000_000_000,
         description="Default low-stock threshold for SKUs without their own.",
     )
+    default_target_stock: int = Field(
+        default=50,
+        ge=1,
+        le=1_000_000_000,
+        description="Default level a reorder request tops up to, for SKUs without their own.",
+    )
+    window_seconds: int = Field(
+        default=60, ge=1, le=24 * 3600, description="Length of the sales-rate windows."
+    )
     source_batch_size: int = Field(default=2000, ge=1, le=1_000_000)
     epoch_seconds: float = Field(default=2.0, gt=0, le=3600)
 

@@ -12,18 +12,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from clickhouse_connect.driver.client import Client
 
 from inventory.clickhouse import connect, database_name, is_transient
-from inventory.models import DeadLetter, Event, StockLevel
+from inventory.models import REVENUE_EXPONENT, Alert, DeadLetter, Event, SalesWindow, StockLevel
 from inventory.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-Row = Event | StockLevel | DeadLetter
+Row = Event | StockLevel | DeadLetter | SalesWindow | Alert
 WriteHook = Callable[[str, int], None]
 
 EVENT_COLUMNS = (
@@ -81,10 +82,63 @@ def dead_letter_row(d: DeadLetter) -> tuple[Any, ...]:
     )
 
 
+SALES_COLUMNS = (
+    "warehouse_id",
+    "sku",
+    "window_start",
+    "window_end",
+    "units_sold",
+    "revenue",
+    "orders",
+    "version",
+)
+ALERT_COLUMNS = (
+    "alert_id",
+    "kind",
+    "warehouse_id",
+    "sku",
+    "on_hand",
+    "threshold",
+    "reorder_quantity",
+    "event_id",
+    "raised_at",
+)
+
+
+def sales_row(w: SalesWindow) -> tuple[Any, ...]:
+    revenue = Decimal(w.revenue_e4).scaleb(REVENUE_EXPONENT)
+    return (
+        w.warehouse_id,
+        w.sku,
+        w.window_start_ms,
+        w.window_end_ms,
+        w.units_sold,
+        revenue,
+        w.orders,
+        w.version,
+    )
+
+
+def alert_row(a: Alert) -> tuple[Any, ...]:
+    return (
+        a.alert_id,
+        a.kind,
+        a.warehouse_id,
+        a.sku,
+        a.on_hand,
+        a.threshold,
+        a.reorder_quantity,
+        a.event_id,
+        a.raised_ms,
+    )
+
+
 TABLES: dict[type, tuple[str, Sequence[str], Callable[[Any], tuple[Any, ...]]]] = {
     Event: ("events", EVENT_COLUMNS, event_row),
     StockLevel: ("stock_levels", STOCK_COLUMNS, stock_row),
     DeadLetter: ("dead_letters", DEAD_LETTER_COLUMNS, dead_letter_row),
+    SalesWindow: ("sales_rates", SALES_COLUMNS, sales_row),
+    Alert: ("alerts", ALERT_COLUMNS, alert_row),
 }
 
 

@@ -1,48 +1,83 @@
-"""Dead-letter topic sink: original key and value, with the reason and source position
-in headers. Delivery: at-least-once; a batch that is not acknowledged raises."""
+"""Kafka topic sinks for dead letters and alerts.
+
+Delivery: at-least-once. Every batch is flushed and must be acknowledged by the broker
+(``acks=all``, idempotent producer); otherwise ``DeliveryError`` is raised and the flow
+stops. A replay may publish a record twice: consumers deduplicate by the dead letter's
+``source.*`` headers or the alert's ``alert_id``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import orjson
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from inventory.kafka import CheckedProducer
-from inventory.models import DeadLetter
+from inventory.models import Alert, DeadLetter
 from inventory.settings import Settings
 
+X = TypeVar("X")
+Headers = list[tuple[str, str | bytes | None]]
+KafkaRecord = tuple[bytes | None, bytes | None, Headers]
 
-def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, str | bytes | None]]:
+
+def encode_dead_letter(letter: DeadLetter) -> KafkaRecord:
+    """Original key and value; reason and source position in headers."""
     src = letter.source
-    return [
+    headers: Headers = [
         ("error", letter.error.encode("utf-8", "replace")),
         ("source.topic", src.topic.encode()),
         ("source.partition", str(src.partition).encode()),
         ("source.offset", str(src.offset).encode()),
     ]
+    return letter.key, letter.payload, headers
 
 
-class _DeadLetterPartition(StatelessSinkPartition[DeadLetter]):
-    def __init__(self, producer: CheckedProducer, topic: str) -> None:
+def encode_alert(alert: Alert) -> KafkaRecord:
+    """JSON alert keyed ``warehouse_id:sku`` (fields as in the ``alerts`` table)."""
+    key = f"{alert.warehouse_id}:{alert.sku}".encode()
+    return key, orjson.dumps(alert.to_json()), [("alert_id", alert.alert_id.encode())]
+
+
+class _TopicPartition(StatelessSinkPartition[X], Generic[X]):
+    def __init__(
+        self, producer: CheckedProducer, topic: str, encode: Callable[[X], KafkaRecord]
+    ) -> None:
         self._producer = producer
         self._topic = topic
+        self._encode = encode
 
-    def write_batch(self, items: list[DeadLetter]) -> None:
-        for letter in items:
-            self._producer.produce(
-                self._topic, letter.payload, letter.key, dead_letter_headers(letter)
-            )
+    def write_batch(self, items: list[X]) -> None:
+        for item in items:
+            key, value, headers = self._encode(item)
+            self._producer.produce(self._topic, value, key, headers)
         self._producer.flush_or_raise()
 
     def close(self) -> None:
         self._producer.flush_or_raise()
 
 
-class DeadLetterTopicSink(DynamicSink[DeadLetter]):
-    """Publishes dead letters to ``settings.dlq_topic``; raises on delivery failure."""
+class TopicSink(DynamicSink[X], Generic[X]):
+    """Publishes items to one topic, encoded by ``encode``; raises on delivery failure."""
 
-    def __init__(self, settings: Settings, brokers: str) -> None:
+    def __init__(
+        self, settings: Settings, brokers: str, topic: str, encode: Callable[[X], KafkaRecord]
+    ) -> None:
         self._settings = settings
         self._brokers = brokers
+        self._topic = topic
+        self._encode = encode
 
-    def build(self, step_id: str, worker_index: int, worker_count: int) -> _DeadLetterPartition:
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _TopicPartition[X]:
         producer = CheckedProducer(self._brokers, self._settings.kafka_timeout_seconds)
-        return _DeadLetterPartition(producer, self._settings.dlq_topic)
+        return _TopicPartition(producer, self._topic, self._encode)
+
+
+def dead_letter_sink(settings: Settings, brokers: str) -> TopicSink[DeadLetter]:
+    return TopicSink(settings, brokers, settings.dlq_topic, encode_dead_letter)
+
+
+def alert_sink(settings: Settings, brokers: str) -> TopicSink[Alert]:
+    return TopicSink(settings, brokers, settings.alerts_topic, encode_alert)

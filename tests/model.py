@@ -28,10 +28,26 @@ class Expected:
     stock: dict[tuple[str, str], tuple[int, int, int, str]] = field(default_factory=dict)
     accepted: dict[str, InventoryEvent] = field(default_factory=dict)
     dead: dict[tuple[int, int], str] = field(default_factory=dict)  # (partition, offset) -> why
+    # (warehouse, sku, window_start_ms) -> (units, revenue_e4, orders, sales)
+    windows: dict[tuple[str, str, int], tuple[int, int, int, int]] = field(default_factory=dict)
+    # per key, in order: (kind, on_hand, threshold, reorder_quantity, event_id)
+    alerts: dict[tuple[str, str], list[tuple[str, int, int, int, str]]] = field(
+        default_factory=dict
+    )
 
 
-def expected_tables(msgs: list[Msg], lateness_ms: int, max_future_ms: int) -> Expected:
-    """What the tables must hold for messages given in per-partition offset order."""
+def expected_tables(
+    msgs: list[Msg],
+    lateness_ms: int,
+    max_future_ms: int,
+    window_ms: int = 60_000,
+    policies: dict[str, tuple[int, int]] | None = None,
+    default_policy: tuple[int, int] = (10, 50),
+) -> Expected:
+    """What the tables must hold for messages given in per-partition offset order.
+
+    ``policies`` maps sku -> (low_stock_threshold, target_stock).
+    """
     out = Expected()
     per_key: dict[tuple[str, str], list[tuple[Msg, InventoryEvent]]] = defaultdict(list)
     for msg in sorted(msgs, key=lambda m: (m.partition, m.offset)):
@@ -61,7 +77,52 @@ def expected_tables(msgs: list[Msg], lateness_ms: int, max_future_ms: int) -> Ex
             newest = ms if newest is None else max(newest, ms)
         out.stock[key] = stock_of(accepted)
         out.accepted.update({e.event_id: e for e in accepted})
+        out.windows.update(windows_of(key, accepted, window_ms))
+        policy = (policies or {}).get(key[1], default_policy)
+        alerts = alerts_of(accepted, *policy)
+        if alerts:
+            out.alerts[key] = alerts
     return out
+
+
+def windows_of(
+    key: tuple[str, str], accepted: list[InventoryEvent], window_ms: int
+) -> dict[tuple[str, str, int], tuple[int, int, int, int]]:
+    """Tumbling-window totals of the accepted sales, grouped from scratch."""
+    groups: dict[int, list[InventoryEvent]] = defaultdict(list)
+    for e in accepted:
+        if e.event_type == "sale":
+            ms = to_ms(e.occurred_at)
+            groups[ms // window_ms * window_ms].append(e)
+    result = {}
+    for start, sales in groups.items():
+        units = sum(e.quantity for e in sales)
+        revenue = sum(e.quantity * round((e.unit_price or 0) * 10_000) for e in sales)
+        orders = len({e.order_id or ("own", e.event_id) for e in sales})
+        result[(key[0], key[1], start)] = (units, revenue, orders, len(sales))
+    return result
+
+
+def alerts_of(
+    accepted: list[InventoryEvent], threshold: int, target: int
+) -> list[tuple[str, int, int, int, str]]:
+    """Crossings of the on-hand after each accepted event (arrival order)."""
+
+    def level(on_hand: int) -> int:  # 2 ok, 1 low, 0 out
+        return 0 if on_hand <= 0 else (1 if on_hand <= threshold else 2)
+
+    alerts = []
+    previous = 2
+    for i, event in enumerate(accepted):
+        on_hand = stock_of(accepted[: i + 1])[0]
+        now = level(on_hand)
+        if now < previous:
+            kind = "out_of_stock" if now == 0 else "low_stock"
+            alerts.append((kind, on_hand, threshold, max(target - on_hand, 1), event.event_id))
+        elif now == 2 and previous < 2:
+            alerts.append(("back_in_stock", on_hand, threshold, 0, event.event_id))
+        previous = now
+    return alerts
 
 
 def stock_of(accepted: list[InventoryEvent]) -> tuple[int, int, int, str]:

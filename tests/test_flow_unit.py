@@ -8,7 +8,7 @@ from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.testing import TestingSink, TestingSource, run_main
 
 from dataflows.inventory import build_flow
-from inventory.models import DeadLetter, Event, StockLevel, format_ms
+from inventory.models import Alert, DeadLetter, Event, SalesWindow, StockLevel, format_ms
 from inventory.settings import Settings
 
 T0 = 1_795_000_000_000
@@ -38,9 +38,12 @@ def event(event_id: str, kind: str, qty: int, at_s: int, wh: str = "W1") -> byte
     )
 
 
-def run(messages: list[KafkaSourceMessage]) -> tuple[list[object], list[DeadLetter]]:
+def run(
+    messages: list[KafkaSourceMessage],
+) -> tuple[list[object], list[DeadLetter], list[Alert]]:
     rows: list[object] = []
     dead: list[DeadLetter] = []
+    alerts: list[Alert] = []
     settings = Settings(_env_file=None, lateness_seconds=60)  # type: ignore[call-arg]
     flow = build_flow(
         settings,
@@ -48,13 +51,14 @@ def run(messages: list[KafkaSourceMessage]) -> tuple[list[object], list[DeadLett
         source=TestingSource(messages, batch_size=3),
         rows_sink=TestingSink(rows),
         dlq_sink=TestingSink(dead),
+        alerts_sink=TestingSink(alerts),
     )
     run_main(flow)
-    return rows, dead
+    return rows, dead, alerts
 
 
 def test_flow_routes_events_levels_and_dead_letters() -> None:
-    rows, dead = run(
+    rows, dead, alerts = run(
         [
             msg(0, event("c", "count", 10, 0)),
             msg(1, b"not json"),
@@ -75,3 +79,12 @@ def test_flow_routes_events_levels_and_dead_letters() -> None:
         (4, "late"),
     ]
     assert sorted(d.source.offset for d in rows if isinstance(d, DeadLetter)) == [1, 4]
+    # keys start "ok"; count 10 and restock 5 are <= the default threshold 10: low,
+    # with reorders up to the default target 50
+    assert sorted((a.warehouse_id, a.kind, a.on_hand, a.reorder_quantity) for a in alerts) == [
+        ("W1", "low_stock", 10, 40),
+        ("W2", "low_stock", 5, 45),
+    ]
+    assert [a for a in rows if isinstance(a, Alert)] == alerts
+    windows = [w for w in rows if isinstance(w, SalesWindow)]
+    assert [(w.units_sold, w.orders, w.version) for w in windows] == [(3, 1, 1)]

@@ -10,6 +10,7 @@ from clickhouse_connect.driver.client import Client
 
 from generators.events import EventGenerator, GeneratorConfig, Message
 from generators.publish import publish_to_kafka
+from inventory.catalog import write_catalog
 from inventory.kafka import ensure_topics
 from inventory.models import format_ms, to_ms
 from inventory.runner import run_inventory
@@ -61,11 +62,15 @@ def edge_cases(start_ms: int) -> list[Message]:
     ]
 
 
-def produce_and_expect(settings: Settings) -> tuple[Expected, list[Msg]]:
+def produce_and_expect(settings: Settings, ch: Client) -> tuple[Expected, list[Msg]]:
+    """Write the catalog, produce the stream, and model the tables from what was read back."""
     brokers = settings.kafka_brokers
     assert brokers
     ensure_topics(settings, brokers)
-    generated = list(EventGenerator(CONFIG).messages(EVENTS - 10))
+    generator = EventGenerator(CONFIG)
+    catalog = generator.catalog.entries()
+    write_catalog(ch, settings.clickhouse_database, catalog)
+    generated = list(generator.messages(EVENTS - 10))
     publish_to_kafka(generated + edge_cases(CONFIG.start_ms), brokers, settings.events_topic)
     msgs = [
         Msg(m.key(), m.value(), m.partition(), m.offset(), m.timestamp()[1])
@@ -73,9 +78,36 @@ def produce_and_expect(settings: Settings) -> tuple[Expected, list[Msg]]:
     ]
     assert len(msgs) == EVENTS
     expected = expected_tables(
-        msgs, settings.lateness_seconds * 1000, settings.max_future_seconds * 1000
+        msgs,
+        settings.lateness_seconds * 1000,
+        settings.max_future_seconds * 1000,
+        settings.window_seconds * 1000,
+        {e.sku: (e.low_stock_threshold, e.target_stock) for e in catalog},
+        (settings.low_stock_threshold, settings.default_target_stock),
     )
     return expected, msgs
+
+
+def sales_table(ch: Client) -> dict[tuple[str, str, int], tuple[int, int, int, int]]:
+    rows = ch.query(
+        "SELECT warehouse_id, sku, toUnixTimestamp64Milli(window_start), units_sold, "
+        "toInt64(revenue * 10000), orders, version, "
+        "toUnixTimestamp64Milli(window_end) - toUnixTimestamp64Milli(window_start) "
+        "FROM sales_rates FINAL"
+    ).result_rows
+    assert {r[7] for r in rows} <= {60_000}
+    return {(r[0], r[1], r[2]): (r[3], r[4], r[5], r[6]) for r in rows}
+
+
+def alerts_table(ch: Client) -> dict[tuple[str, str], list[tuple[str, int, int, int, str]]]:
+    rows = ch.query(
+        "SELECT warehouse_id, sku, kind, on_hand, threshold, reorder_quantity, event_id "
+        "FROM alerts FINAL ORDER BY warehouse_id, sku, raised_at, event_id"
+    ).result_rows
+    out: dict[tuple[str, str], list[tuple[str, int, int, int, str]]] = {}
+    for wh, sku, *alert in rows:
+        out.setdefault((wh, sku), []).append(tuple(alert))  # type: ignore[arg-type]
+    return out
 
 
 def stock_table(ch: Client) -> dict[tuple[str, str], tuple[int, int, int, str]]:
@@ -87,16 +119,31 @@ def stock_table(ch: Client) -> dict[tuple[str, str], tuple[int, int, int, str]]:
 
 
 def test_stock_levels_equal_independent_model(settings: Settings, ch: Client) -> None:
-    expected, msgs = produce_and_expect(settings)
+    expected, msgs = produce_and_expect(settings, ch)
     # the generated stream really exercises the defences
     assert Counter(expected.dead.values())["late"] > 0
     assert Counter(expected.dead.values())["invalid"] > 0
     assert len(expected.accepted) + len(expected.dead) < len(msgs)  # duplicates dropped
 
-    run_inventory(settings, settings.kafka_brokers or "", exit_at_end=True)
+    brokers = settings.kafka_brokers or ""
+    run_inventory(settings, brokers, exit_at_end=True)
 
     assert stock_table(ch) == expected.stock
     assert expected.stock[EDGE_KEY][0] == 31
+    assert sales_table(ch) == expected.windows
+    assert sum(len(a) for a in expected.alerts.values()) > 20
+    assert alerts_table(ch) == {
+        key: sorted(alerts, key=lambda a: (expected.accepted[a[4]].occurred_at, a[4]))
+        for key, alerts in expected.alerts.items()
+    }
+    published = [orjson.loads(m.value()) for m in read_topic(brokers, settings.alerts_topic)]
+    assert len(published) == sum(len(a) for a in expected.alerts.values())
+    by_key: dict[tuple[str, str], list[tuple[str, int, int, int, str]]] = {}
+    for a in published:  # one key per partition: arrival order is preserved per key
+        by_key.setdefault((a["warehouse_id"], a["sku"]), []).append(
+            (a["kind"], a["on_hand"], a["threshold"], a["reorder_quantity"], a["event_id"])
+        )
+    assert by_key == expected.alerts
     events = ch.query(
         "SELECT event_id, event_type, quantity, delta, toUnixTimestamp64Milli(occurred_at) "
         "FROM events FINAL"
@@ -128,11 +175,11 @@ def test_stock_levels_equal_independent_model(settings: Settings, ch: Client) ->
 
 
 def test_replay_leaves_tables_unchanged(settings: Settings, ch: Client) -> None:
-    expected, _ = produce_and_expect(settings)
+    expected, _ = produce_and_expect(settings, ch)
     run_inventory(settings, settings.kafka_brokers or "", exit_at_end=True)
     first = {
         table: ch.query(f"SELECT * FROM {table} FINAL ORDER BY ALL").result_rows
-        for table in ("events", "stock_levels", "dead_letters")
+        for table in ("events", "stock_levels", "dead_letters", "sales_rates", "alerts")
     }
     # a second full pass over the same topic (what a replay from offset 0 does)
     run_inventory(settings, settings.kafka_brokers or "", exit_at_end=True, workers=2)

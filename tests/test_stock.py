@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataflows.stock import StockBook
-from inventory.models import DeadLetter, Event, Source, StockLevel, stock_delta
+from inventory.models import DeadLetter, Event, Source, stock_delta
 
 T0 = 1_795_000_000_000
 LATENESS_MS = 60_000
@@ -97,23 +97,6 @@ def test_events_beyond_lateness_are_dead_lettered_and_change_nothing() -> None:
     assert (book.state.on_hand, book.state.version) == (9, 2)
 
 
-def test_batch_emits_accepted_events_then_one_level() -> None:
-    book = StockBook(LATENESS_MS)
-    out = book.apply_batch(
-        [ev("a", "restock", 4, 0), ev("a", "restock", 4, 0), ev("b", "sale", 1, 2)]
-    )
-    assert [type(o) for o in out] == [Event, Event, StockLevel]
-    level = out[-1]
-    assert isinstance(level, StockLevel)
-    assert (level.on_hand, level.version, level.updated_ms, level.last_event_id) == (
-        3,
-        2,
-        T0 + 2000,
-        "b",
-    )
-    assert book.apply_batch([ev("a", "restock", 4, 0)]) == []  # nothing new: no level row
-
-
 def test_state_is_bounded_by_the_horizon_and_picklable() -> None:
     book = StockBook(LATENESS_MS)
     for i in range(5000):
@@ -156,6 +139,7 @@ def test_on_hand_is_independent_of_arrival_order(events: list[Event], rnd) -> No
     shuffled = events + rnd.sample(events, k=min(len(events), 5))  # add redeliveries
     rnd.shuffle(shuffled)
     book = StockBook(LATENESS_MS)
-    book.apply_batch(shuffled)
+    for event in shuffled:
+        book.apply(event)
     assert book.state.on_hand == reference(events)
     assert book.state.version == len(events)

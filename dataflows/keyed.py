@@ -1,0 +1,77 @@
+"""Everything computed per (warehouse_id, sku), in one stateful step.
+
+For each accepted event in arrival order: stock (dedup, lateness, event-time on-hand),
+then the sales window, then the alert band. Per batch the key emits, in order: the
+accepted events, late dead letters and alerts as they happen, then one
+:class:`StockLevel` and one :class:`SalesWindow` per window the batch touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dataflows.alerts import OK, crossing
+from dataflows.stock import StockBook, StockState
+from dataflows.windows import SalesWindows, WindowTotals
+from inventory.models import Alert, DeadLetter, Event, ProductPolicy, SalesWindow, StockLevel
+
+KeyOutput = Event | DeadLetter | StockLevel | SalesWindow | Alert
+
+
+@dataclass
+class KeyState:
+    """Picklable state of one key (the recovery snapshot)."""
+
+    stock: StockState = field(default_factory=StockState)
+    windows: dict[int, WindowTotals] = field(default_factory=dict)
+    band: str = OK
+
+
+class KeyBook:
+    """Applies batches of one key's events; see the module docstring for the order."""
+
+    __slots__ = ("band", "policy", "policy_for", "stock", "windows")
+
+    def __init__(
+        self,
+        *,
+        lateness_ms: int,
+        window_ms: int,
+        policy_for: Callable[[str], ProductPolicy],
+        state: KeyState | None = None,
+    ) -> None:
+        state = state if state is not None else KeyState()
+        self.stock = StockBook(lateness_ms, state.stock)
+        self.windows = SalesWindows(window_ms, state.windows)
+        self.band = state.band
+        self.policy_for = policy_for
+        self.policy: ProductPolicy | None = None  # looked up on the first batch
+
+    def apply_batch(self, events: list[Event]) -> list[KeyOutput]:
+        out: list[KeyOutput] = []
+        stock = self.stock
+        policy = self.policy
+        if policy is None:
+            policy = self.policy = self.policy_for(events[0].sku)
+        before = stock.state.version
+        for event in events:
+            result = stock.apply(event)
+            if result is None:
+                continue
+            out.append(result)
+            if result is not event:
+                continue  # late: dead-lettered, nothing else happens
+            if event.event_type == "sale":
+                self.windows.add(event)
+            self.band, alert = crossing(self.band, stock.state.on_hand, policy, event)
+            if alert is not None:
+                out.append(alert)
+        if stock.state.version != before:
+            first = events[0]
+            out.append(stock.level(first.warehouse_id, first.sku))
+            out.extend(self.windows.flush(first.warehouse_id, first.sku, stock.cutoff()))
+        return out
+
+    def snapshot(self) -> KeyState:
+        return KeyState(self.stock.state.copy(), self.windows.snapshot(), self.band)
