@@ -49,7 +49,6 @@ def kafka_source(settings: Settings, brokers: str, *, tail: bool) -> KafkaSource
         topics=[settings.events_topic],
         tail=tail,
         batch_size=settings.source_batch_size,
-        add_config={"fetch.wait.max.ms": "50"},
     )
 
 

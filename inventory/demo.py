@@ -25,9 +25,10 @@ from inventory.runner import run_inventory
 from inventory.schema import apply_migrations
 from inventory.settings import Settings, redact_url
 
-EVENT_RATE = 1000.0  # events per second of event time
+EVENT_RATE = 20.0  # events per second of event time: 5,000 events span about 4 minutes
 QUERY_HELP = """Query it yourself (embedded ClickHouse, same SQL as the server):
   .venv/bin/inventory sql "SELECT * FROM stock_levels FINAL ORDER BY on_hand LIMIT 9"
+  .venv/bin/inventory sql "SELECT * FROM alerts FINAL ORDER BY raised_at DESC LIMIT 9"
   .venv/bin/inventory sql "SELECT error, payload FROM dead_letters LIMIT 5"
 The local broker keeps running: '.venv/bin/inventory generate' adds events,
 '.venv/bin/inventory run --exit-at-end' processes them, 'inventory broker stop' ends it."""
@@ -35,7 +36,7 @@ The local broker keeps running: '.venv/bin/inventory generate' adds events,
 
 def _written_table(written: Counter[str], started: float) -> Table:
     table = Table("table", "rows written", title="dataflow -> ClickHouse", min_width=44)
-    for name in ("events", "stock_levels", "dead_letters"):
+    for name in ("events", "stock_levels", "sales_rates", "alerts", "dead_letters"):
         table.add_row(name, f"{written[name]:,}")
     table.caption = f"{time.monotonic() - started:4.1f} s"
     return table
@@ -94,39 +95,67 @@ def run_demo(settings: Settings, *, events: int, seed: int | None, workers: int)
     return 0
 
 
+STOCK_WITH_POLICY = """
+    SELECT s.warehouse_id, s.sku, s.on_hand, s.updated_at,
+           coalesce(p.low_stock_threshold, {t:UInt32}) AS threshold
+    FROM stock_levels AS s FINAL
+    LEFT JOIN (SELECT sku, low_stock_threshold FROM products FINAL) AS p USING sku
+    SETTINGS join_use_nulls = 1
+"""
+
+
 def show_summary(settings: Settings, console: Console) -> None:
-    """Print current stock, low-stock items and dead letters from ClickHouse."""
+    """Print stock, low-stock items, alerts, top sellers and dead letters from ClickHouse."""
     client = connect(settings, database=database_name(settings))
-    threshold = settings.low_stock_threshold
-    totals = client.query(
-        "SELECT count(), sum(on_hand), countIf(on_hand <= {t:Int64}), countIf(on_hand <= 0) "
-        "FROM stock_levels FINAL",
-        parameters={"t": threshold},
-    ).result_rows[0]
-    stock = Table("warehouse", "sku", "on hand", "updated at", title="most stocked items")
-    for wh, sku, on_hand, updated in client.query(
-        "SELECT warehouse_id, sku, on_hand, updated_at FROM stock_levels FINAL "
-        "ORDER BY on_hand DESC, warehouse_id, sku LIMIT 5"
-    ).result_rows:
-        stock.add_row(wh, sku, str(on_hand), str(updated))
-    low = Table("warehouse", "sku", "on hand", title=f"low stock (<= {threshold})")
-    for wh, sku, on_hand in client.query(
-        "SELECT warehouse_id, sku, on_hand FROM stock_levels FINAL WHERE on_hand <= {t:Int64} "
-        "ORDER BY on_hand, warehouse_id, sku LIMIT 10",
-        parameters={"t": threshold},
-    ).result_rows:
-        style = "bold red" if on_hand <= 0 else "yellow"
-        low.add_row(wh, sku, f"[{style}]{on_hand}[/]")
+    params = {"t": settings.low_stock_threshold}
+
+    def query(sql: str) -> list[tuple[object, ...]]:
+        return [tuple(row) for row in client.query(sql, parameters=params).result_rows]
+
+    totals = query(
+        "SELECT count(), sum(on_hand), countIf(on_hand <= threshold AND on_hand > 0), "
+        f"countIf(on_hand <= 0) FROM ({STOCK_WITH_POLICY})"
+    )[0]
+    low = Table("warehouse", "sku", "on hand", "threshold", title="low and out of stock")
+    for wh, sku, on_hand, _, threshold in query(
+        f"SELECT * FROM ({STOCK_WITH_POLICY}) WHERE on_hand <= threshold "  # noqa: S608
+        "ORDER BY on_hand, warehouse_id, sku LIMIT 8"
+    ):
+        style = "bold red" if int(str(on_hand)) <= 0 else "yellow"
+        low.add_row(str(wh), str(sku), f"[{style}]{on_hand}[/]", str(threshold))
+    alerts = Table(
+        "raised at", "kind", "warehouse", "sku", "on hand", "reorder", title="latest alerts"
+    )
+    for raised, kind, wh, sku, on_hand, reorder in query(
+        "SELECT raised_at, kind, warehouse_id, sku, on_hand, reorder_quantity FROM alerts FINAL "
+        "ORDER BY raised_at DESC, alert_id LIMIT 6"
+    ):
+        alerts.add_row(str(raised)[11:19], str(kind), str(wh), str(sku), str(on_hand), str(reorder))
+    sellers = Table(
+        "warehouse",
+        "sku",
+        "units",
+        "revenue",
+        "orders",
+        title="top sellers, last 5 minutes of event time",
+    )
+    for wh, sku, units, revenue, orders in query(
+        "SELECT warehouse_id, sku, sum(units_sold) AS units, sum(revenue), sum(orders) "
+        "FROM sales_rates FINAL WHERE window_start >= "
+        "(SELECT max(window_start) FROM sales_rates) - INTERVAL 4 MINUTE "
+        "GROUP BY warehouse_id, sku ORDER BY units DESC, warehouse_id, sku LIMIT 5"
+    ):
+        sellers.add_row(str(wh), str(sku), str(units), f"{revenue:.2f}", str(orders))
     dead = Table("reason", "messages", title="dead letters (by kind of reason)")
-    for reason, count in client.query(
+    for reason, count in query(
         "SELECT splitByString(': ', error)[1] AS reason, count() FROM dead_letters FINAL "
-        "GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 10"
-    ).result_rows:
-        dead.add_row(reason[:80], str(count))
+        "GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 8"
+    ):
+        dead.add_row(str(reason)[:80], str(count))
     client.close()
-    console.print(Group(stock, low, dead))
+    console.print(Group(low, alerts, sellers, dead))
     summary = (
         f"{totals[0]} (warehouse, sku) pairs, {totals[1]} units on hand, "
-        f"{totals[2]} at or below {threshold}, {totals[3]} out of stock.\n"
+        f"{totals[2]} low, {totals[3]} out of stock (thresholds from the products catalog).\n"
     )
     console.print(Panel(summary + QUERY_HELP, title="what you are looking at"))
