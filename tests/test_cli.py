@@ -118,5 +118,11 @@ def test_schema_apply_generate_run_and_sql(workdir: Path) -> None:
 def test_demo_shows_stock_low_stock_and_dead_letters(workdir: Path) -> None:
     result = cli(workdir, "demo", "--events", "2000", "--seed", "1")
     assert result.returncode == 0, result.stderr
-    for text in ("most stocked items", "low stock", "dead letters", "inventory sql"):
+    for text in (
+        "low and out of stock",
+        "latest alerts",
+        "top sellers",
+        "dead letters",
+        "inventory sql",
+    ):
         assert text in result.stdout
