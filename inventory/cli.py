@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the dataflow")
     run.add_argument("--exit-at-end", action="store_true", help="stop when the topic is drained")
     run.add_argument("--workers", type=int, default=1)
+    run.add_argument(
+        "--no-recovery",
+        action="store_true",
+        help="no snapshots: re-read the topic from the start (a full replay)",
+    )
 
     schema = sub.add_parser("schema", help="ClickHouse schema")
     schema.add_argument("action", choices=["apply"])
@@ -165,7 +170,13 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     client = connect(settings)
     apply_migrations(client, database_name(settings))
     client.close()
-    run_inventory(settings, brokers, exit_at_end=args.exit_at_end, workers=args.workers)
+    run_inventory(
+        settings,
+        brokers,
+        exit_at_end=args.exit_at_end,
+        workers=args.workers,
+        recovery=not args.no_recovery,
+    )
     return 0
 
 

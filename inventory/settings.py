@@ -73,8 +73,17 @@ class Settings(BaseSettings):
     window_seconds: int = Field(
         default=60, ge=1, le=24 * 3600, description="Length of the sales-rate windows."
     )
+    recovery_dir: Path | None = Field(
+        default=None, description="Bytewax recovery database; default <data_dir>/recovery."
+    )
+    recovery_partitions: int = Field(default=1, ge=1, le=1024)
     source_batch_size: int = Field(default=2000, ge=1, le=1_000_000)
-    epoch_seconds: float = Field(default=2.0, gt=0, le=3600)
+    epoch_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="Bytewax epoch = snapshot interval: sinks may replay up to one epoch.",
+    )
 
     clickhouse_retries: int = Field(default=5, ge=0, le=100)
     clickhouse_backoff_seconds: float = Field(default=0.5, ge=0, le=60)
@@ -126,6 +135,10 @@ class Settings(BaseSettings):
         if len({self.events_topic, self.alerts_topic, self.dlq_topic}) != 3:
             raise ValueError("events_topic, alerts_topic and dlq_topic must differ")
         return self
+
+    @property
+    def recovery_path(self) -> Path:
+        return self.recovery_dir if self.recovery_dir is not None else self.data_dir / "recovery"
 
     @property
     def use_local_broker(self) -> bool:
