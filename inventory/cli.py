@@ -9,6 +9,7 @@ import argparse
 import logging
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -170,13 +171,23 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     client = connect(settings)
     apply_migrations(client, database_name(settings))
     client.close()
-    run_inventory(
-        settings,
-        brokers,
-        exit_at_end=args.exit_at_end,
-        workers=args.workers,
-        recovery=not args.no_recovery,
-    )
+    written: Counter[str] = Counter()
+
+    def count(table: str, rows: int) -> None:
+        written[table] += rows
+
+    try:
+        run_inventory(
+            settings,
+            brokers,
+            exit_at_end=args.exit_at_end,
+            workers=args.workers,
+            recovery=not args.no_recovery,
+            on_write=count,
+        )
+    finally:
+        summary = ", ".join(f"{table}={rows}" for table, rows in sorted(written.items()))
+        print(f"rows written: {summary or 'none'}", file=sys.stderr)
     return 0
 
 

@@ -113,8 +113,17 @@ def alerts_of(
 
     alerts = []
     previous = 2
-    for i, event in enumerate(accepted):
-        on_hand = stock_of(accepted[: i + 1])[0]
+    latest_count: tuple[int, str, int] | None = None  # (ms, event_id, quantity)
+    movements: list[tuple[int, int]] = []  # (ms, delta) of every movement so far
+    for event in accepted:
+        ms = to_ms(event.occurred_at)
+        if event.event_type == "count":
+            if latest_count is None or (ms, event.event_id) > latest_count[:2]:
+                latest_count = (ms, event.event_id, event.quantity)
+        else:
+            movements.append((ms, stock_delta(event.event_type, event.quantity)))
+        base, after = (latest_count[2], latest_count[0]) if latest_count else (0, -1)
+        on_hand = base + sum(d for t, d in movements if t > after)
         now = level(on_hand)
         if now < previous:
             kind = "out_of_stock" if now == 0 else "low_stock"
