@@ -249,6 +249,18 @@ COMMANDS = {
 }
 
 
+def describe(exc: BaseException) -> str:
+    """The root cause of an error (Bytewax wraps a step's exception in its own)."""
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 10:
+        chain.append(chain[-1].__cause__)
+    root = chain[-1]
+    text = f"{type(root).__name__}: {root}"
+    if root is not exc:
+        text += f" (in the dataflow: {exc})"
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -268,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         logger.debug("command failed", exc_info=True)
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {describe(exc)}", file=sys.stderr)
         return 1
 
 

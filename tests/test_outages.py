@@ -1,0 +1,149 @@
+"""Outages: ClickHouse failing mid-stream, Kafka deliveries failing, the broker hanging.
+Failures are loud and bounded; after them nothing is lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+from bytewax.errors import BytewaxRuntimeError
+from clickhouse_connect.driver.exceptions import DatabaseError
+
+from generators.events import EventGenerator, GeneratorConfig
+from generators.publish import publish_to_kafka
+from inventory.broker import free_port, start_broker
+from inventory.cli import describe
+from inventory.clickhouse import connect
+from inventory.kafka import CheckedProducer, DeliveryError, ensure_topics
+from inventory.runner import run_inventory
+from inventory.settings import Settings
+from sinks.clickhouse import ClickHouseSink
+from tests.kafka_helpers import read_topic
+from tests.model import Msg, expected_tables
+from tests.test_pipeline_integration import sales_table, stock_table
+
+pytestmark = pytest.mark.integration
+
+CONFIG = GeneratorConfig(
+    seed=5,
+    skus=30,
+    warehouses=2,
+    rate=100.0,
+    malformed_share=0.01,
+    duplicate_share=0.02,
+    late_share=0.03,
+    late_max_seconds=900,
+)
+
+
+def produce(settings: Settings, count: int) -> Any:
+    brokers = settings.kafka_brokers or ""
+    ensure_topics(settings, brokers)
+    publish_to_kafka(EventGenerator(CONFIG).messages(count), brokers, settings.events_topic)
+    msgs = [
+        Msg(m.key(), m.value(), m.partition(), m.offset(), m.timestamp()[1])
+        for m in read_topic(brokers, settings.events_topic)
+    ]
+    return expected_tables(
+        msgs, settings.lateness_seconds * 1000, settings.max_future_seconds * 1000
+    )
+
+
+class FailingAfter:
+    """A real client whose inserts start failing permanently after ``ok`` of them."""
+
+    def __init__(self, real: Any, ok: int) -> None:
+        self.real, self.ok = real, ok
+
+    def insert(self, *args: Any, **kwargs: Any) -> Any:
+        if self.ok <= 0:
+            raise DatabaseError(
+                "Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough "
+                "space. (NOT_ENOUGH_SPACE)"
+            )
+        self.ok -= 1
+        return self.real.insert(*args, **kwargs)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def test_clickhouse_failure_stops_the_flow_loudly_and_resume_loses_nothing(
+    settings: Settings, ch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = produce(settings, 20_000)
+    brokers = settings.kafka_brokers or ""
+    monkeypatch.setattr(
+        "inventory.runner.ClickHouseSink",
+        lambda s, **kw: ClickHouseSink(
+            s, client_factory=lambda s2: FailingAfter(connect(s2), ok=12), **kw
+        ),
+    )
+    with pytest.raises(BytewaxRuntimeError) as info:
+        run_inventory(settings, brokers, exit_at_end=True)
+    assert "NOT_ENOUGH_SPACE" in describe(info.value)  # the CLI reports the root cause
+    assert stock_table(ch) != expected.stock  # it really stopped part-way
+    monkeypatch.undo()
+    run_inventory(settings, brokers, exit_at_end=True)  # disk freed: resume from snapshot
+    assert stock_table(ch) == expected.stock
+    assert sales_table(ch) == expected.windows
+    dead = ch.query("SELECT partition, offset FROM dead_letters FINAL").result_rows
+    assert set(dead) == set(expected.dead)
+
+
+def test_undeliverable_kafka_messages_raise() -> None:
+    port = free_port()  # nothing listens there
+    producer = CheckedProducer(f"127.0.0.1:{port}", timeout=10, **{"message.timeout.ms": 1500})
+    producer.produce("inventory.alerts", b"{}", b"k")
+    with pytest.raises(DeliveryError, match=r"failed delivery|not delivered"):
+        producer.flush_or_raise()
+
+
+def test_broker_hang_mid_stream_is_survived_with_nothing_lost(
+    make_settings: Any, tmp_path: Any
+) -> None:
+    port = free_port()
+    broker = start_broker(port, detach=False)
+    try:
+        settings = make_settings(kafka_brokers=f"127.0.0.1:{port}", epoch_seconds=0.2)
+        expected = produce(settings, 60_000)
+        client = connect(settings)
+        from inventory.schema import apply_migrations
+
+        apply_migrations(client, settings.clickhouse_database)
+        client.close()
+        errors: list[BaseException] = []
+        progress = threading.Event()
+
+        def run() -> None:
+            try:
+                run_inventory(
+                    settings,
+                    settings.kafka_brokers or "",
+                    exit_at_end=True,
+                    on_write=lambda table, rows: progress.set(),
+                )
+            except BaseException as exc:
+                errors.append(exc)
+
+        flow = threading.Thread(target=run)
+        flow.start()
+        assert progress.wait(120)
+        os.kill(broker.pid, signal.SIGSTOP)  # broker unresponsive: no replies, no errors
+        time.sleep(4)
+        assert flow.is_alive(), "the outage must happen mid-stream"
+        os.kill(broker.pid, signal.SIGCONT)
+        flow.join(240)
+        assert not flow.is_alive() and not errors, errors
+        ch = connect(settings, database=settings.clickhouse_database)
+        assert stock_table(ch) == expected.stock
+        assert sales_table(ch) == expected.windows
+        ch.close()
+    finally:
+        os.kill(broker.pid, signal.SIGCONT)
+        broker.kill()
+        broker.wait(10)
