@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import orjson
 import pytest
@@ -11,9 +12,11 @@ from clickhouse_connect.driver.client import Client
 from generators.events import EventGenerator, GeneratorConfig, Message
 from generators.publish import publish_to_kafka
 from inventory.catalog import write_catalog
+from inventory.clickhouse import connect
 from inventory.kafka import ensure_topics
 from inventory.models import format_ms, to_ms
 from inventory.runner import run_inventory
+from inventory.schema import apply_migrations
 from inventory.settings import Settings
 from tests.kafka_helpers import read_topic
 from tests.model import Expected, Msg, expected_tables
@@ -202,3 +205,42 @@ def test_replay_leaves_tables_unchanged(settings: Settings, ch: Client) -> None:
     for table, rows in first.items():
         assert ch.query(f"SELECT * FROM {table} FINAL ORDER BY ALL").result_rows == rows
     assert stock_table(ch) == expected.stock
+
+
+def test_batch_size_does_not_change_any_table(
+    make_settings: Callable[..., Settings], broker: str
+) -> None:
+    """Idempotency by row key: the same topic read in batches of 7 and of 5,000, on 1 and
+    2 workers, into two databases, gives identical tables."""
+    first = make_settings(kafka_brokers=broker, source_batch_size=7)
+    produce_and_expect(first, _client_with_schema(first))
+    second = make_settings(
+        kafka_brokers=broker,
+        source_batch_size=5000,
+        clickhouse_database=first.clickhouse_database + "_b",
+        events_topic=first.events_topic,
+        alerts_topic=first.alerts_topic + "-b",
+        dlq_topic=first.dlq_topic + "-b",
+        data_dir=first.data_dir / "second",  # its own recovery state
+    )
+    second_client = _client_with_schema(second)
+    write_catalog(
+        second_client, second.clickhouse_database, EventGenerator(CONFIG).catalog.entries()
+    )
+    second_client.close()
+    run_inventory(first, broker, exit_at_end=True)
+    run_inventory(second, broker, exit_at_end=True, workers=2)
+    a = connect(first, database=first.clickhouse_database)
+    b = connect(second, database=second.clickhouse_database)
+    for table in ("events", "stock_levels", "dead_letters", "sales_rates", "alerts"):
+        query = f"SELECT * FROM {table} FINAL ORDER BY ALL"
+        assert a.query(query).result_rows == b.query(query).result_rows, table
+    a.close()
+    b.close()
+
+
+def _client_with_schema(settings: Settings) -> Client:
+    client = connect(settings)
+    apply_migrations(client, settings.clickhouse_database)
+    client.close()
+    return connect(settings, database=settings.clickhouse_database)
