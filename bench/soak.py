@@ -1,7 +1,7 @@
 """Bounded soak: the flow tails the topic in a subprocess while events arrive at a fixed
 rate; prints its RSS and the recovery store's size over time. Not part of the tests.
 
-Usage: .venv/bin/python bench/soak.py [--minutes 3] [--rate 2000] [--skus 2000]
+Usage: .venv/bin/python bench/soak.py [--minutes 3] [--rate 2000] [--skus 2000] [--lateness 600]
 Writes bench/results-soak.json.
 """
 
@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--rate", type=float, default=2000.0, help="events per second")
     parser.add_argument("--skus", type=int, default=2000)
+    parser.add_argument("--lateness", type=int, default=600, help="INVENTORY_LATENESS_SECONDS")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     seconds = args.minutes * 60
