@@ -48,9 +48,18 @@ def _accepts(port: int) -> bool:
 
 
 def start_broker(
-    port: int, *, detach: bool, log_path: Path | None = None
+    port: int,
+    *,
+    detach: bool,
+    log_path: Path | None = None,
+    storage: str = "memory://tansu/",
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start tansu on 127.0.0.1:``port`` and wait until it accepts connections."""
+    """Start tansu on 127.0.0.1:``port`` and wait until it accepts connections.
+
+    ``storage`` is tansu's storage engine: ``memory://`` (default; topics die with the
+    process) or ``s3://bucket/`` with the ``AWS_*`` variables in ``env`` (durable).
+    """
     address = f"tcp://127.0.0.1:{port}"
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
@@ -61,11 +70,14 @@ def start_broker(
             address,
             "--advertised-listener-url",
             address,
+            "--storage-engine",
+            storage,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=detach,
+        env={**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + 15
     while not _accepts(port):

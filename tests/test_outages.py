@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -20,6 +22,7 @@ from inventory.cli import describe
 from inventory.clickhouse import connect
 from inventory.kafka import CheckedProducer, DeliveryError, ensure_topics
 from inventory.runner import run_inventory
+from inventory.schema import apply_migrations
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink
 from tests.kafka_helpers import read_topic
@@ -112,8 +115,6 @@ def test_broker_hang_mid_stream_is_survived_with_nothing_lost(
         settings = make_settings(kafka_brokers=f"127.0.0.1:{port}", epoch_seconds=0.2)
         expected = produce(settings, 60_000)
         client = connect(settings)
-        from inventory.schema import apply_migrations
-
         apply_migrations(client, settings.clickhouse_database)
         client.close()
         errors: list[BaseException] = []
@@ -145,5 +146,99 @@ def test_broker_hang_mid_stream_is_survived_with_nothing_lost(
         ch.close()
     finally:
         os.kill(broker.pid, signal.SIGCONT)
+        broker.kill()
+        broker.wait(10)
+
+
+@pytest.fixture
+def durable_broker_env() -> Any:
+    """A local S3 server (moto) for tansu's s3:// storage, so a broker restart keeps data."""
+    port = free_port()
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env = {
+        "AWS_ENDPOINT": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+        "AWS_ALLOW_HTTP": "true",
+    }
+    try:
+        import boto3
+
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=env["AWS_ENDPOINT"],
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            region_name="eu-west-2",
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                s3.create_bucket(
+                    Bucket="tansu", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+                )
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "moto S3 server did not start"
+                time.sleep(0.2)
+        yield env
+    finally:
+        moto.kill()
+        moto.wait(10)
+
+
+def test_broker_restart_mid_stream_loses_nothing(
+    make_settings: Any, durable_broker_env: dict[str, str]
+) -> None:
+    port = free_port()
+
+    def start() -> subprocess.Popen[bytes]:
+        return start_broker(port, detach=False, storage="s3://tansu/", env=durable_broker_env)
+
+    broker = start()
+    try:
+        settings = make_settings(kafka_brokers=f"127.0.0.1:{port}", epoch_seconds=0.2)
+        expected = produce(settings, 40_000)
+        client = connect(settings)
+        apply_migrations(client, settings.clickhouse_database)
+        client.close()
+        errors: list[BaseException] = []
+        progress = threading.Event()
+
+        def run() -> None:
+            try:
+                run_inventory(
+                    settings,
+                    settings.kafka_brokers or "",
+                    exit_at_end=True,
+                    on_write=lambda table, rows: progress.set(),
+                )
+            except BaseException as exc:
+                errors.append(exc)
+
+        flow = threading.Thread(target=run)
+        flow.start()
+        assert progress.wait(120)
+        broker.kill()  # the broker dies mid-stream ...
+        broker.wait(10)
+        time.sleep(3)
+        assert flow.is_alive(), "the outage must happen mid-stream"
+        broker = start()  # ... and comes back with its data
+        flow.join(240)
+        assert not flow.is_alive()
+        if errors:  # allowed: a clear failure, then a restart resumes from the snapshot
+            run_inventory(settings, settings.kafka_brokers or "", exit_at_end=True)
+        ch = connect(settings, database=settings.clickhouse_database)
+        assert stock_table(ch) == expected.stock
+        assert sales_table(ch) == expected.windows
+        dead = ch.query("SELECT partition, offset FROM dead_letters FINAL").result_rows
+        assert set(dead) == set(expected.dead)
+        ch.close()
+    finally:
         broker.kill()
         broker.wait(10)
