@@ -9,40 +9,13 @@ from dataflows.keyed import KeyBook
 from inventory.models import (
     Alert,
     DeadLetter,
-    Event,
     ProductPolicy,
     SalesWindow,
-    Source,
     StockLevel,
 )
-from inventory.models import stock_delta as delta_of
+from tests.builders import T0, ev
 
-T0 = 1_795_000_020_000 - 1_795_000_020_000 % 60_000  # a window boundary
 POLICY = ProductPolicy(threshold=5, target_stock=20)
-
-
-def ev(
-    event_id: str,
-    kind: str,
-    qty: int,
-    at_s: float,
-    price: float | None = 2.5,
-    order: str | None = None,
-) -> Event:
-    return Event(
-        event_id=event_id,
-        event_type=kind,
-        sku="S",
-        warehouse_id="W",
-        quantity=qty,
-        delta=delta_of(kind, qty),
-        occurred_ms=T0 + int(at_s * 1000),
-        unit_price=price if kind == "sale" else None,
-        order_id=order,
-        source=Source("t", 0, 0, T0),
-        key=None,
-        payload=b"{}",
-    )
 
 
 def book() -> KeyBook:

@@ -106,6 +106,33 @@ def test_undeliverable_kafka_messages_raise() -> None:
         producer.flush_or_raise()
 
 
+def start_flow_and_wait_for_progress(
+    settings: Settings,
+) -> tuple[threading.Thread, list[BaseException]]:
+    """Run the flow to the end of the topic in a thread; return once rows were written."""
+    client = connect(settings)
+    apply_migrations(client, settings.clickhouse_database)
+    client.close()
+    errors: list[BaseException] = []
+    progress = threading.Event()
+
+    def run() -> None:
+        try:
+            run_inventory(
+                settings,
+                settings.kafka_brokers or "",
+                exit_at_end=True,
+                on_write=lambda table, rows: progress.set(),
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    flow = threading.Thread(target=run)
+    flow.start()
+    assert progress.wait(120), errors
+    return flow, errors
+
+
 def test_broker_hang_mid_stream_is_survived_with_nothing_lost(
     make_settings: Any, tmp_path: Any
 ) -> None:
@@ -114,26 +141,7 @@ def test_broker_hang_mid_stream_is_survived_with_nothing_lost(
     try:
         settings = make_settings(kafka_brokers=f"127.0.0.1:{port}", epoch_seconds=0.2)
         expected = produce(settings, 60_000)
-        client = connect(settings)
-        apply_migrations(client, settings.clickhouse_database)
-        client.close()
-        errors: list[BaseException] = []
-        progress = threading.Event()
-
-        def run() -> None:
-            try:
-                run_inventory(
-                    settings,
-                    settings.kafka_brokers or "",
-                    exit_at_end=True,
-                    on_write=lambda table, rows: progress.set(),
-                )
-            except BaseException as exc:
-                errors.append(exc)
-
-        flow = threading.Thread(target=run)
-        flow.start()
-        assert progress.wait(120)
+        flow, errors = start_flow_and_wait_for_progress(settings)
         os.kill(broker.pid, signal.SIGSTOP)  # broker unresponsive: no replies, no errors
         time.sleep(4)
         assert flow.is_alive(), "the outage must happen mid-stream"
@@ -204,26 +212,7 @@ def test_broker_restart_mid_stream_loses_nothing(
     try:
         settings = make_settings(kafka_brokers=f"127.0.0.1:{port}", epoch_seconds=0.2)
         expected = produce(settings, 40_000)
-        client = connect(settings)
-        apply_migrations(client, settings.clickhouse_database)
-        client.close()
-        errors: list[BaseException] = []
-        progress = threading.Event()
-
-        def run() -> None:
-            try:
-                run_inventory(
-                    settings,
-                    settings.kafka_brokers or "",
-                    exit_at_end=True,
-                    on_write=lambda table, rows: progress.set(),
-                )
-            except BaseException as exc:
-                errors.append(exc)
-
-        flow = threading.Thread(target=run)
-        flow.start()
-        assert progress.wait(120)
+        flow, errors = start_flow_and_wait_for_progress(settings)
         broker.kill()  # the broker dies mid-stream ...
         broker.wait(10)
         time.sleep(3)

@@ -8,27 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataflows.stock import StockBook
-from inventory.models import DeadLetter, Event, Source, stock_delta
+from inventory.models import DeadLetter, Event
+from tests.builders import ev
 
-T0 = 1_795_000_000_000
 LATENESS_MS = 60_000
-
-
-def ev(event_id: str, kind: str, qty: int, at_s: float) -> Event:
-    return Event(
-        event_id=event_id,
-        event_type=kind,
-        sku="S",
-        warehouse_id="W",
-        quantity=qty,
-        delta=stock_delta(kind, qty),
-        occurred_ms=T0 + int(at_s * 1000),
-        unit_price=None,
-        order_id=None,
-        source=Source("t", 0, 0, T0),
-        key=None,
-        payload=b"{}",
-    )
 
 
 def on_hand(*events: Event) -> int:
