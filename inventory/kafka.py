@@ -10,12 +10,10 @@ import logging
 from typing import Any
 
 from confluent_kafka import (
-    Consumer,
     KafkaError,
     KafkaException,
     Message,
     Producer,
-    TopicPartition,
 )
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
@@ -106,17 +104,3 @@ def ensure_topics(settings: Settings, brokers: str, timeout: float = 30.0) -> No
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
-
-
-def topic_end_offsets(brokers: str, topic: str, timeout: float = 30.0) -> dict[int, int]:
-    """High watermark of every partition of ``topic``."""
-    consumer = Consumer({"bootstrap.servers": brokers, "group.id": "inventory-offsets"})
-    try:
-        meta = consumer.list_topics(topic, timeout=timeout).topics[topic]
-        ends = {}
-        for pid in meta.partitions:
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, pid), timeout=timeout)
-            ends[pid] = high
-        return ends
-    finally:
-        consumer.close()

@@ -81,22 +81,6 @@ class InventoryEvent(BaseModel):
             raise ValueError(problem)
         return self
 
-    def to_json_dict(self) -> dict[str, object]:
-        """The wire form: RFC 3339 UTC timestamp with milliseconds and ``Z``."""
-        out: dict[str, object] = {
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "sku": self.sku,
-            "warehouse_id": self.warehouse_id,
-            "quantity": self.quantity,
-            "occurred_at": format_ms(to_ms(self.occurred_at)),
-        }
-        if self.unit_price is not None:
-            out["unit_price"] = self.unit_price
-        if self.order_id is not None:
-            out["order_id"] = self.order_id
-        return out
-
 
 def quantity_problem(event_type: str, quantity: int) -> str | None:
     """Contract rule for ``quantity`` by event type; ``None`` when it holds."""
