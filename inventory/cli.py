@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -93,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no snapshots: re-read the topic from the start (a full replay)",
     )
+
+    backfill = sub.add_parser(
+        "backfill", help="process a JSON-lines file of historical events with the same flow"
+    )
+    backfill.add_argument("file", type=Path)
+    backfill.add_argument("--workers", type=int, default=1)
 
     schema = sub.add_parser("schema", help="ClickHouse schema")
     schema.add_argument("action", choices=["apply"])
@@ -191,6 +198,36 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    from generators.publish import progress_bar
+    from inventory.clickhouse import connect, database_name
+    from inventory.runner import run_backfill
+    from inventory.schema import apply_migrations
+
+    if not args.file.is_file():
+        raise FileNotFoundError(f"backfill input not found: {args.file}")
+    client = connect(settings)
+    apply_migrations(client, database_name(settings))
+    client.close()
+    written: Counter[str] = Counter()
+
+    def count(table: str, rows: int) -> None:
+        written[table] += rows
+
+    with progress_bar(enabled=sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"backfill {args.file.name} (bytes)", total=args.file.stat().st_size)
+        run_backfill(
+            settings,
+            args.file,
+            workers=args.workers,
+            on_write=count,
+            on_progress=lambda n: bar.advance(task, n),
+        )
+    summary = ", ".join(f"{table}={rows}" for table, rows in sorted(written.items()))
+    print(f"rows written: {summary or 'none'}", file=sys.stderr)
+    return 0
+
+
 def cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
     from inventory.clickhouse import connect, database_name
     from inventory.schema import apply_migrations
@@ -241,6 +278,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "demo": cmd_demo,
+    "backfill": cmd_backfill,
     "generate": cmd_generate,
     "run": cmd_run,
     "schema": cmd_schema,

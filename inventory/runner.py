@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from bytewax.dataflow import Dataflow
 from bytewax.testing import cluster_main, run_main
 
 from dataflows.inventory import build_flow
+from dataflows.jsonl_source import JsonlSource, ProgressHook
 from inventory.catalog import PolicyBook, load_policies
 from inventory.clickhouse import connect, database_name
 from inventory.recovery import recovery_config
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, WriteHook
+from sinks.discard import DiscardSink
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +42,16 @@ def execute(flow: Dataflow, settings: Settings, workers: int = 1, *, recovery: b
         )
 
 
+def _load_policies(settings: Settings) -> PolicyBook:
+    client = connect(settings)
+    try:
+        policies = PolicyBook(settings, load_policies(client, database_name(settings)))
+    finally:
+        client.close()
+    logger.info("catalog: %d SKU policies loaded", len(policies))
+    return policies
+
+
 def run_inventory(
     settings: Settings,
     brokers: str,
@@ -55,12 +68,7 @@ def run_inventory(
     run stopped; without, it re-reads the topic from the start (a full replay, which
     leaves the tables unchanged). Errors from the sinks propagate.
     """
-    client = connect(settings)
-    try:
-        policies = PolicyBook(settings, load_policies(client, database_name(settings)))
-    finally:
-        client.close()
-    logger.info("catalog: %d SKU policies loaded", len(policies))
+    policies = _load_policies(settings)
     flow = build_flow(
         settings,
         brokers,
@@ -70,3 +78,33 @@ def run_inventory(
     )
     logger.info("running inventory flow: brokers=%s workers=%d", brokers, workers)
     execute(flow, settings, workers, recovery=recovery)
+
+
+def run_backfill(
+    settings: Settings,
+    path: Path,
+    *,
+    workers: int = 1,
+    on_progress: ProgressHook | None = None,
+    on_write: WriteHook | None = None,
+) -> None:
+    """Process a JSON-lines file of events with the same flow, to the end of the file.
+
+    Writes every ClickHouse table (dead letters included); publishes nothing to Kafka
+    (historical alerts must not trigger reorders). No recovery: re-running the same file
+    is a replay and leaves the tables unchanged.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"backfill input not found: {path}")
+    policies = _load_policies(settings)
+    flow = build_flow(
+        settings,
+        "",
+        policies=policies,
+        source=JsonlSource(path, batch_size=settings.source_batch_size, on_progress=on_progress),
+        rows_sink=ClickHouseSink(settings, on_write=on_write),
+        dlq_sink=DiscardSink(),
+        alerts_sink=DiscardSink(),
+    )
+    logger.info("backfill of %s: workers=%d", path, workers)
+    execute(flow, settings, workers, recovery=False)

@@ -1,0 +1,129 @@
+"""Backfill: a JSON-lines file of history through the same flow, into chDB."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generators.events import EventGenerator, GeneratorConfig
+from generators.publish import write_jsonl
+from inventory.catalog import write_catalog
+from inventory.runner import run_backfill
+from tests.model import Msg, expected_tables
+from tests.test_pipeline_integration import alerts_table, sales_table, stock_table
+
+CONFIG = GeneratorConfig(
+    seed=9,
+    skus=30,
+    warehouses=2,
+    rate=50.0,
+    malformed_share=0.02,
+    duplicate_share=0.02,
+    late_share=0.03,
+    late_max_seconds=900,
+)
+
+
+def history(tmp_path: Path, count: int) -> tuple[Path, list[Msg]]:
+    buffer = io.StringIO()
+    write_jsonl(EventGenerator(CONFIG).messages(count), buffer)
+    path = tmp_path / "history.jsonl"
+    path.write_text(buffer.getvalue() + "\n")  # a trailing blank line is ignored
+    mtime = int(path.stat().st_mtime * 1000)
+    msgs = [
+        Msg(None, line.encode(), 0, n, mtime)
+        for n, line in enumerate(buffer.getvalue().splitlines())
+    ]
+    return path, msgs
+
+
+def test_backfill_equals_model_and_rerun_changes_nothing(
+    make_settings: Any, ch: Any, settings: Any, tmp_path: Path
+) -> None:
+    path, msgs = history(tmp_path, 8000)
+    catalog = EventGenerator(CONFIG).catalog.entries()
+    write_catalog(ch, settings.clickhouse_database, catalog)
+    progress: list[int] = []
+    run_backfill(settings, path, on_progress=progress.append)
+    assert sum(progress) == path.stat().st_size
+
+    expected = expected_tables(
+        msgs,
+        settings.lateness_seconds * 1000,
+        settings.max_future_seconds * 1000,
+        settings.window_seconds * 1000,
+        {e.sku: (e.low_stock_threshold, e.target_stock) for e in catalog},
+        (settings.low_stock_threshold, settings.default_target_stock),
+    )
+    assert stock_table(ch) == expected.stock
+    assert sales_table(ch) == expected.windows
+    assert sum(len(a) for a in alerts_table(ch).values()) == sum(
+        len(a) for a in expected.alerts.values()
+    )
+    dead = ch.query("SELECT topic, partition, offset FROM dead_letters FINAL").result_rows
+    assert {(p, o) for _, p, o in dead} == set(expected.dead)
+    assert {t for t, _, _ in dead} == {"file:history.jsonl"}
+
+    before = {
+        t: ch.query(f"SELECT * FROM {t} FINAL ORDER BY ALL").result_rows
+        for t in ("events", "stock_levels", "sales_rates", "alerts", "dead_letters")
+    }
+    run_backfill(settings, path, workers=2)
+    for table, rows in before.items():
+        assert ch.query(f"SELECT * FROM {table} FINAL ORDER BY ALL").result_rows == rows
+
+
+def test_backfill_missing_file_is_a_clear_error(settings: Any, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="backfill input not found"):
+        run_backfill(settings, tmp_path / "nope.jsonl")
+
+
+@pytest.mark.integration
+def test_backfill_command(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+    gen = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inventory.cli",
+            "generate",
+            "--stdout",
+            "--count",
+            "2000",
+            "--start",
+            "2026-11-01T00:00:00Z",
+            "--malformed",
+            "0.05",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    (tmp_path / "h.jsonl").write_text(gen.stdout)
+    result = subprocess.run(
+        [sys.executable, "-m", "inventory.cli", "backfill", "h.jsonl"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rows written: " in result.stderr and "dead_letters=" in result.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "inventory.cli", "backfill", "nope.jsonl"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert missing.returncode == 1 and "backfill input not found" in missing.stderr
