@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("action", choices=["apply"])
 
     sql = sub.add_parser("sql", help="run SQL on the configured ClickHouse")
-    sql.add_argument("query")
+    sql.add_argument("query", help="SQL text, or @path/to/file.sql")
     sql.add_argument("--format", choices=["table", "tsv"], default="table")
 
     broker = sub.add_parser("broker", help="the local embedded broker")
@@ -243,8 +243,11 @@ def cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
     from inventory.clickhouse import connect, database_name
 
+    query = args.query
+    if query.startswith("@"):
+        query = Path(query[1:]).read_text("utf-8")
     client = connect(settings, database=database_name(settings))
-    result = client.query(args.query)
+    result = client.query(query)
     if args.format == "tsv":
         print("\t".join(result.column_names))
         for row in result.result_rows:
