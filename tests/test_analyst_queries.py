@@ -62,3 +62,21 @@ def test_examples_return_sensible_rows(loaded: Any) -> None:
     covers = [r["days_of_cover"] for r in forecast]
     assert covers == sorted(covers)
     assert all(r["on_hand"] > 0 and r["stockout_date"] is not None for r in forecast)
+
+
+def test_analyst_views_match_the_tables(loaded: Any) -> None:
+    ch, expected = loaded
+    current = ch.query(
+        "SELECT warehouse_id, sku, on_hand, status, low_stock_threshold FROM current_stock"
+    ).result_rows
+    assert {(r[0], r[1]): r[2] for r in current} == {k: v[0] for k, v in expected.stock.items()}
+    for _, _, on_hand, status, threshold in current:
+        assert status == ("out" if on_hand <= 0 else "low" if on_hand <= threshold else "ok")
+    assert (
+        ch.query("SELECT sum(units_sold) FROM daily_sales").result_rows
+        == ch.query("SELECT sum(units_sold) FROM hourly_sales").result_rows
+        == ch.query("SELECT sum(units_sold) FROM minute_sales").result_rows
+    )
+    assert ch.query("SELECT count() FROM alert_log").result_rows[0][0] == sum(
+        len(a) for a in expected.alerts.values()
+    )
