@@ -70,3 +70,86 @@ def test_trends_days_of_cover_and_abc(settings: Any, ch: Any) -> None:
         before += revenue
     assert {sku: r[5] for (_, sku), r in rows.items() if sku in classes} == classes
     assert {"A", "B", "C"} <= set(classes.values())
+
+
+def refreshed(ch: Any, view: str) -> None:
+    ch.command(f"SYSTEM REFRESH VIEW {view}")
+    ch.command(f"SYSTEM WAIT VIEW {view}")
+
+
+def test_stockout_minutes_per_day_by_hand(ch: Any) -> None:
+    m, t = 60_000, 1_795_000_000_000 - 1_795_000_000_000 % DAY  # midnight UTC
+    rows = [
+        ("a", "count", 2, 0, t + 10 * m),  # 2
+        ("b", "sale", 2, -2, t + 20 * m),  # 0: out from 00:20 ...
+        ("c", "restock", 5, 5, t + 50 * m),  # ... to 00:50 (30 min)
+        ("d", "sale", 5, -5, t + DAY - 30 * m),  # 0 from 23:30 (30 min today) ...
+        ("e", "count", 4, 0, t + DAY + 60 * m),  # ... to 01:00 tomorrow (60 min)
+        ("f", "sale", 4, -4, t + DAY + 120 * m),  # 0 at 02:00 and at once
+        ("g", "return", 1, 1, t + DAY + 120 * m),  # 1 (same ms: no time out)
+        ("h", "adjustment", -1, -1, t + DAY + 180 * m),  # 0 from 03:00 ...
+        ("i", "restock", 1, 1, t + DAY + 210 * m),  # ... to 03:30 (30 min)
+    ]
+    ch.insert(
+        "events",
+        [(eid, kind, "S", "W", q, d, None, None, ms, ms) for eid, kind, q, d, ms in rows],
+        column_names=[
+            "event_id",
+            "event_type",
+            "sku",
+            "warehouse_id",
+            "quantity",
+            "delta",
+            "unit_price",
+            "order_id",
+            "occurred_at",
+            "ingested_at",
+        ],
+    )
+    refreshed(ch, "stockout_daily")
+    assert ch.query(
+        "SELECT toUnixTimestamp(day) * 1000, stockout_minutes FROM stockout_daily"
+    ).result_rows == [(t, 60.0), (t + DAY, 90.0)]
+
+
+def test_stockout_minutes_equal_an_independent_timeline(settings: Any, ch: Any) -> None:
+    expected, _ = produce_and_expect(settings, ch)
+    run_inventory(settings, settings.kafka_brokers or "", exit_at_end=True)
+    refreshed(ch, "stockout_daily")
+    refreshed(ch, "product_trends")
+    events = list(expected.accepted.values())
+    end = max(to_ms(e.occurred_at) for e in events)
+    want: dict[tuple[str, str, int], float] = defaultdict(float)
+    by_key: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for e in events:
+        by_key[(e.warehouse_id, e.sku)].append(e)
+    for key, evs in by_key.items():
+        evs.sort(key=lambda e: (to_ms(e.occurred_at), e.event_type == "count", e.event_id))
+        level, times = 0, [to_ms(e.occurred_at) for e in evs] + [end]
+        for i, e in enumerate(evs):
+            level = (
+                e.quantity
+                if e.event_type == "count"
+                else level + (-e.quantity if e.event_type == "sale" else e.quantity)
+            )
+            start, stop = times[i], times[i + 1]
+            while level <= 0 and start < stop:  # split at midnight
+                day = start - start % DAY
+                cut = min(stop, day + DAY)
+                want[(key[0], key[1], day)] += (cut - start) / 60_000
+                start = cut
+    got = {
+        (r[0], r[1], r[2]): r[3]
+        for r in ch.query(
+            "SELECT warehouse_id, sku, toUnixTimestamp(day) * 1000, stockout_minutes "
+            "FROM stockout_daily"
+        ).result_rows
+    }
+    assert got and got.keys() == {k for k, v in want.items() if v > 0}
+    for k, v in got.items():
+        assert v == pytest.approx(want[k])
+    trends = ch.query(
+        "SELECT sum(stockout_minutes_28d), sum(stockout_days_28d) FROM product_trends"
+    ).result_rows[0]
+    assert trends[0] == pytest.approx(sum(want.values()))
+    assert trends[1] == len(got)
