@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     backfill = sub.add_parser(
-        "backfill", help="process a JSON-lines file of historical events with the same flow"
+        "backfill", help="process a file of historical events (JSON lines or .parquet)"
     )
     backfill.add_argument("file", type=Path)
     backfill.add_argument("--workers", type=int, default=1)
@@ -199,6 +199,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    from dataflows.file_sources import progress_total
     from generators.publish import progress_bar
     from inventory.clickhouse import connect, database_name
     from inventory.runner import run_backfill
@@ -215,7 +216,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
         written[table] += rows
 
     with progress_bar(enabled=sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"backfill {args.file.name} (bytes)", total=args.file.stat().st_size)
+        task = bar.add_task(f"backfill {args.file.name}", total=progress_total(args.file))
         run_backfill(
             settings,
             args.file,

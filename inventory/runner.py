@@ -9,8 +9,8 @@ from pathlib import Path
 from bytewax.dataflow import Dataflow
 from bytewax.testing import cluster_main, run_main
 
+from dataflows.file_sources import ProgressHook, file_source
 from dataflows.inventory import build_flow
-from dataflows.jsonl_source import JsonlSource, ProgressHook
 from inventory.catalog import PolicyBook, load_policies
 from inventory.clickhouse import connect, database_name
 from inventory.recovery import recovery_config
@@ -88,7 +88,7 @@ def run_backfill(
     on_progress: ProgressHook | None = None,
     on_write: WriteHook | None = None,
 ) -> None:
-    """Process a JSON-lines file of events with the same flow, to the end of the file.
+    """Process a file of events (JSON lines, or ``.parquet``) with the same flow, to its end.
 
     Writes every ClickHouse table (dead letters included); publishes nothing to Kafka
     (historical alerts must not trigger reorders). No recovery: re-running the same file
@@ -101,7 +101,7 @@ def run_backfill(
         settings,
         "",
         policies=policies,
-        source=JsonlSource(path, batch_size=settings.source_batch_size, on_progress=on_progress),
+        source=file_source(path, batch_size=settings.source_batch_size, on_progress=on_progress),
         rows_sink=ClickHouseSink(settings, on_write=on_write),
         dlq_sink=DiscardSink(),
         alerts_sink=DiscardSink(),

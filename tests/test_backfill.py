@@ -127,3 +127,60 @@ def test_backfill_command(tmp_path: Path) -> None:
         timeout=120,
     )
     assert missing.returncode == 1 and "backfill input not found" in missing.stderr
+
+
+def test_parquet_backfill_equals_jsonl_backfill(make_settings: Any, tmp_path: Path) -> None:
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from inventory.clickhouse import connect
+    from inventory.schema import apply_migrations
+
+    path, _ = history(tmp_path, 3000)
+    good = []
+    for line in path.read_text().splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and isinstance(obj.get("quantity"), int):
+            good.append(
+                {
+                    k: obj.get(k)
+                    for k in (
+                        "event_id",
+                        "event_type",
+                        "sku",
+                        "warehouse_id",
+                        "quantity",
+                        "occurred_at",
+                        "unit_price",
+                        "order_id",
+                    )
+                }
+            )
+    jsonl = tmp_path / "good.jsonl"
+    jsonl.write_text("".join(json.dumps(g) + "\n" for g in good))
+    parquet = tmp_path / "good.parquet"
+    pq.write_table(pa.Table.from_pylist(good), parquet)
+    results = []
+    for source in (jsonl, parquet):
+        cfg = make_settings(clickhouse_database=f"bf_{source.suffix[1:]}_{id(source) % 10**6}")
+        client = connect(cfg)
+        apply_migrations(client, cfg.clickhouse_database)
+        run_backfill(cfg, source, workers=1)
+        db = cfg.clickhouse_database
+        results.append(
+            {
+                table: client.query(  # ingested_at is each file's mtime: leave it out
+                    f"SELECT * EXCEPT (ingested_at) FROM {db}.{table} FINAL ORDER BY ALL"
+                    if table == "events"
+                    else f"SELECT * FROM {db}.{table} FINAL ORDER BY ALL"
+                ).result_rows
+                for table in ("events", "stock_levels", "sales_rates")
+            }
+        )
+        client.close()
+    assert results[0]["events"] and results[0] == results[1]
