@@ -98,7 +98,26 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = sub.add_parser(
         "backfill", help="process a file of historical events (JSON lines or .parquet)"
     )
-    backfill.add_argument("file", type=Path)
+    backfill.add_argument("file", type=Path, nargs="?", help="JSON lines or .parquet")
+    backfill.add_argument(
+        "--topic-range",
+        action="store_true",
+        help="instead of a file: the events topic between --from and --to",
+    )
+    backfill.add_argument(
+        "--from",
+        dest="start",
+        type=_parse_start,
+        default=None,
+        help="RFC 3339; messages with a Kafka timestamp >= this",
+    )
+    backfill.add_argument(
+        "--to",
+        dest="end",
+        type=_parse_start,
+        default=None,
+        help="RFC 3339; messages with a Kafka timestamp < this",
+    )
     backfill.add_argument("--workers", type=int, default=1)
 
     schema = sub.add_parser("schema", help="ClickHouse schema")
@@ -200,12 +219,17 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     from dataflows.file_sources import progress_total
+    from dataflows.topic_range import TopicRangeSource
     from generators.publish import progress_bar
+    from inventory.broker import brokers_for
     from inventory.clickhouse import connect, database_name
-    from inventory.runner import run_backfill
+    from inventory.runner import run_backfill, run_topic_backfill
     from inventory.schema import apply_migrations
 
-    if not args.file.is_file():
+    if args.topic_range == (args.file is not None):
+        print("error: give a FILE or --topic-range, not both", file=sys.stderr)
+        return 2
+    if args.file is not None and not args.file.is_file():
         raise FileNotFoundError(f"backfill input not found: {args.file}")
     client = connect(settings)
     apply_migrations(client, database_name(settings))
@@ -216,14 +240,27 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
         written[table] += rows
 
     with progress_bar(enabled=sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"backfill {args.file.name}", total=progress_total(args.file))
-        run_backfill(
-            settings,
-            args.file,
-            workers=args.workers,
-            on_write=count,
-            on_progress=lambda n: bar.advance(task, n),
-        )
+        if args.topic_range:
+            brokers = brokers_for(settings)
+            source = TopicRangeSource(
+                brokers,
+                settings.events_topic,
+                args.start,
+                args.end,
+                batch_size=settings.source_batch_size,
+                on_progress=lambda n: bar.advance(task, n),
+            )
+            task = bar.add_task(f"backfill {settings.events_topic} (messages)", total=None)
+            run_topic_backfill(settings, source, workers=args.workers, on_write=count)
+        else:
+            task = bar.add_task(f"backfill {args.file.name}", total=progress_total(args.file))
+            run_backfill(
+                settings,
+                args.file,
+                workers=args.workers,
+                on_write=count,
+                on_progress=lambda n: bar.advance(task, n),
+            )
     summary = ", ".join(f"{table}={rows}" for table, rows in sorted(written.items()))
     print(f"rows written: {summary or 'none'}", file=sys.stderr)
     return 0

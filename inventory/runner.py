@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bytewax.dataflow import Dataflow
+from bytewax.inputs import Source as BytewaxSource
 from bytewax.testing import cluster_main, run_main
 
 from dataflows.file_sources import ProgressHook, file_source
 from dataflows.inventory import build_flow
+from dataflows.topic_range import TopicRangeSource
 from inventory.catalog import PolicyBook, load_policies
 from inventory.clickhouse import connect, database_name
 from inventory.recovery import recovery_config
@@ -96,15 +99,34 @@ def run_backfill(
     """
     if not path.is_file():
         raise FileNotFoundError(f"backfill input not found: {path}")
-    policies = _load_policies(settings)
+    source = file_source(path, batch_size=settings.source_batch_size, on_progress=on_progress)
+    _run_history(settings, source, workers=workers, on_write=on_write)
+
+
+def run_topic_backfill(
+    settings: Settings,
+    source: TopicRangeSource,
+    *,
+    workers: int = 1,
+    on_write: WriteHook | None = None,
+) -> None:
+    """Process a time range of the events topic (see :class:`TopicRangeSource`) with the
+    same flow and the same guarantees as :func:`run_backfill`. Its state starts empty, so
+    a range that begins mid-history sees no earlier counts or dedup ids for its keys."""
+    _run_history(settings, source, workers=workers, on_write=on_write)
+
+
+def _run_history(
+    settings: Settings, source: BytewaxSource[Any], *, workers: int, on_write: WriteHook | None
+) -> None:
     flow = build_flow(
         settings,
         "",
-        policies=policies,
-        source=file_source(path, batch_size=settings.source_batch_size, on_progress=on_progress),
+        policies=_load_policies(settings),
+        source=source,
         rows_sink=ClickHouseSink(settings, on_write=on_write),
         dlq_sink=DiscardSink(),
         alerts_sink=DiscardSink(),
     )
-    logger.info("backfill of %s: workers=%d", path, workers)
+    logger.info("backfill: workers=%d", workers)
     execute(flow, settings, workers, recovery=False)

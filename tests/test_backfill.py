@@ -184,3 +184,82 @@ def test_parquet_backfill_equals_jsonl_backfill(make_settings: Any, tmp_path: Pa
         )
         client.close()
     assert results[0]["events"] and results[0] == results[1]
+
+
+@pytest.mark.integration
+def test_topic_range_backfill_processes_exactly_the_range(
+    make_settings: Any, broker: str, tmp_path: Path
+) -> None:
+    import time as clock
+
+    from dataflows.topic_range import TopicRangeSource
+    from generators.publish import publish_to_kafka
+    from inventory.clickhouse import connect
+    from inventory.kafka import ensure_topics
+    from inventory.runner import run_topic_backfill
+    from inventory.schema import apply_migrations
+    from tests.kafka_helpers import read_topic
+
+    base = make_settings(kafka_brokers=broker)
+    ensure_topics(base, broker)
+    messages = list(EventGenerator(CONFIG).messages(4000))
+    publish_to_kafka(messages[:2000], broker, base.events_topic)
+    clock.sleep(0.3)
+    cut = int(clock.time() * 1000)
+    clock.sleep(0.3)
+    publish_to_kafka(messages[2000:], broker, base.events_topic)
+    read = [
+        Msg(m.key(), m.value(), m.partition(), m.offset(), m.timestamp()[1])
+        for m in read_topic(broker, base.events_topic)
+    ]
+
+    for name, start, end in (("before", None, cut), ("after", cut, None)):
+        cfg = make_settings(
+            kafka_brokers=broker,
+            events_topic=base.events_topic,
+            clickhouse_database=f"{base.clickhouse_database}_{name}",
+        )
+        client = connect(cfg)
+        apply_migrations(client, cfg.clickhouse_database)
+        source = TopicRangeSource(broker, cfg.events_topic, start, end)
+        run_topic_backfill(cfg, source)
+        in_range = [
+            m
+            for m in read
+            if (start is None or m.timestamp_ms >= start) and (end is None or m.timestamp_ms < end)
+        ]
+        expected = expected_tables(
+            in_range, cfg.lateness_seconds * 1000, cfg.max_future_seconds * 1000
+        )
+        ch = connect(cfg, database=cfg.clickhouse_database)
+        assert stock_table(ch) == expected.stock
+        assert sales_table(ch) == expected.windows
+        dead = ch.query("SELECT partition, offset FROM dead_letters FINAL").result_rows
+        assert set(dead) == set(expected.dead)
+        ch.close()
+        client.close()
+
+
+@pytest.mark.integration
+def test_topic_range_backfill_command(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "inventory.cli", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    try:
+        assert cli("generate", "--count", "1500").returncode == 0
+        result = cli("backfill", "--topic-range", "--from", "2000-01-01T00:00:00Z")
+        assert result.returncode == 0, result.stderr
+        assert "events=" in result.stderr.splitlines()[-1]
+        both = cli("backfill", "x.jsonl", "--topic-range")
+        assert both.returncode == 2 and "not both" in both.stderr
+    finally:
+        cli("broker", "stop")
