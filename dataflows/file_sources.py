@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import orjson
 from bytewax.connectors.kafka import KafkaSourceMessage
@@ -67,25 +68,6 @@ class _JsonlPartition(StatefulSourcePartition[Message, Position]):
 
     def close(self) -> None:
         self._file.close()
-
-
-class JsonlSource(FixedPartitionedSource[Message, Position]):
-    """One partition: the file. Raises ``FileNotFoundError`` at build if it is missing."""
-
-    def __init__(
-        self, path: Path, *, batch_size: int = 2000, on_progress: ProgressHook | None = None
-    ) -> None:
-        self._path = path
-        self._batch_size = batch_size
-        self._on_progress = on_progress
-
-    def list_parts(self) -> list[str]:
-        return [str(self._path)]
-
-    def build_part(
-        self, step_id: str, for_part: str, resume_state: Position | None
-    ) -> _JsonlPartition:
-        return _JsonlPartition(self._path, resume_state, self._batch_size, self._on_progress)
 
 
 def _json_default(value: object) -> str:
@@ -155,8 +137,8 @@ class _ParquetPartition(StatefulSourcePartition[Message, int]):
         return self._row
 
 
-class ParquetSource(FixedPartitionedSource[Message, int]):
-    """One partition: the Parquet file, read in record batches."""
+class FileSource(FixedPartitionedSource[Message, Any]):
+    """One partition, the file: Parquet rows for ``.parquet``, else JSON lines."""
 
     def __init__(
         self, path: Path, *, batch_size: int = 2000, on_progress: ProgressHook | None = None
@@ -169,18 +151,11 @@ class ParquetSource(FixedPartitionedSource[Message, int]):
         return [str(self._path)]
 
     def build_part(
-        self, step_id: str, for_part: str, resume_state: int | None
-    ) -> _ParquetPartition:
-        return _ParquetPartition(self._path, resume_state, self._batch_size, self._on_progress)
-
-
-def file_source(
-    path: Path, *, batch_size: int = 2000, on_progress: ProgressHook | None = None
-) -> JsonlSource | ParquetSource:
-    """The source for a backfill file: ``.parquet`` or JSON lines (anything else)."""
-    if path.suffix.lower() == ".parquet":
-        return ParquetSource(path, batch_size=batch_size, on_progress=on_progress)
-    return JsonlSource(path, batch_size=batch_size, on_progress=on_progress)
+        self, step_id: str, for_part: str, resume_state: Any
+    ) -> _JsonlPartition | _ParquetPartition:
+        if self._path.suffix.lower() == ".parquet":
+            return _ParquetPartition(self._path, resume_state, self._batch_size, self._on_progress)
+        return _JsonlPartition(self._path, resume_state, self._batch_size, self._on_progress)
 
 
 def progress_total(path: Path) -> int:

@@ -132,6 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class RowCounter(Counter[str]):
+    """Rows written per table; ``report`` prints the ``rows written:`` line on stderr."""
+
+    def add(self, table: str, rows: int) -> None:
+        self[table] += rows
+
+    def report(self) -> None:
+        summary = ", ".join(f"{table}={rows}" for table, rows in sorted(self.items()))
+        print(f"rows written: {summary or 'none'}", file=sys.stderr)
+
+
 def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
     from generators.events import EventGenerator, GeneratorConfig
     from generators.publish import progress_bar, publish_to_kafka, write_jsonl
@@ -197,10 +208,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     client = connect(settings)
     apply_migrations(client, database_name(settings))
     client.close()
-    written: Counter[str] = Counter()
-
-    def count(table: str, rows: int) -> None:
-        written[table] += rows
+    written = RowCounter()
 
     try:
         run_inventory(
@@ -209,11 +217,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             exit_at_end=args.exit_at_end,
             workers=args.workers,
             recovery=not args.no_recovery,
-            on_write=count,
+            on_write=written.add,
         )
     finally:
-        summary = ", ".join(f"{table}={rows}" for table, rows in sorted(written.items()))
-        print(f"rows written: {summary or 'none'}", file=sys.stderr)
+        written.report()
     return 0
 
 
@@ -234,10 +241,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     client = connect(settings)
     apply_migrations(client, database_name(settings))
     client.close()
-    written: Counter[str] = Counter()
-
-    def count(table: str, rows: int) -> None:
-        written[table] += rows
+    written = RowCounter()
 
     with progress_bar(enabled=sys.stderr.isatty()) as bar:
         if args.topic_range:
@@ -251,18 +255,17 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
                 on_progress=lambda n: bar.advance(task, n),
             )
             task = bar.add_task(f"backfill {settings.events_topic} (messages)", total=None)
-            run_topic_backfill(settings, source, workers=args.workers, on_write=count)
+            run_topic_backfill(settings, source, workers=args.workers, on_write=written.add)
         else:
             task = bar.add_task(f"backfill {args.file.name}", total=progress_total(args.file))
             run_backfill(
                 settings,
                 args.file,
                 workers=args.workers,
-                on_write=count,
+                on_write=written.add,
                 on_progress=lambda n: bar.advance(task, n),
             )
-    summary = ", ".join(f"{table}={rows}" for table, rows in sorted(written.items()))
-    print(f"rows written: {summary or 'none'}", file=sys.stderr)
+    written.report()
     return 0
 
 

@@ -11,7 +11,7 @@ from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source as BytewaxSource
 from bytewax.testing import cluster_main, run_main
 
-from dataflows.file_sources import ProgressHook, file_source
+from dataflows.file_sources import FileSource, ProgressHook
 from dataflows.inventory import build_flow
 from dataflows.topic_range import TopicRangeSource
 from inventory.catalog import PolicyBook, load_policies
@@ -99,7 +99,7 @@ def run_backfill(
     """
     if not path.is_file():
         raise FileNotFoundError(f"backfill input not found: {path}")
-    source = file_source(path, batch_size=settings.source_batch_size, on_progress=on_progress)
+    source = FileSource(path, batch_size=settings.source_batch_size, on_progress=on_progress)
     _run_history(settings, source, workers=workers, on_write=on_write)
 
 
