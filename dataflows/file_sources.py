@@ -24,6 +24,13 @@ Position = tuple[int, int]  # (byte offset, line number) of the next line
 ProgressHook = Callable[[int], None]  # bytes read since the last call
 
 
+def _message(topic: str, offset: int, value: bytes, timestamp: tuple[int, int]) -> Message:
+    """A file line or row shaped like a Kafka message of partition 0."""
+    return KafkaSourceMessage(
+        key=None, value=value, topic=topic, partition=0, offset=offset, timestamp=timestamp
+    )
+
+
 class _JsonlPartition(StatefulSourcePartition[Message, Position]):
     def __init__(
         self, path: Path, resume: Position | None, batch_size: int, on_progress: ProgressHook | None
@@ -46,16 +53,7 @@ class _JsonlPartition(StatefulSourcePartition[Message, Position]):
             self._offset += len(raw)
             value = raw.rstrip(b"\r\n")
             if value.strip():  # blank lines are not messages
-                batch.append(
-                    KafkaSourceMessage(
-                        key=None,
-                        value=value,
-                        topic=self._topic,
-                        partition=0,
-                        offset=self._line,
-                        timestamp=self._timestamp,
-                    )
-                )
+                batch.append(_message(self._topic, self._line, value, self._timestamp))
             self._line += 1
         if self._on_progress is not None and self._offset > start:
             self._on_progress(self._offset - start)
@@ -118,16 +116,7 @@ class _ParquetPartition(StatefulSourcePartition[Message, int]):
                 {k: _finite(v) for k, v in row.items() if v is not None},
                 default=_json_default,
             )
-            batch.append(
-                KafkaSourceMessage(
-                    key=None,
-                    value=value,
-                    topic=self._topic,
-                    partition=0,
-                    offset=self._row,
-                    timestamp=self._timestamp,
-                )
-            )
+            batch.append(_message(self._topic, self._row, value, self._timestamp))
             self._row += 1
         if self._on_progress is not None:
             self._on_progress(len(batch))

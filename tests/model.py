@@ -7,11 +7,14 @@ stock is computed by sorting each key's accepted set, not by replaying increment
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from inventory.catalog import CatalogEntry
 from inventory.models import InventoryEvent, stock_delta, to_ms
+from inventory.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,20 @@ def expected_tables(
         if alerts:
             out.alerts[key] = alerts
     return out
+
+
+def expected_for(
+    settings: Settings, msgs: list[Msg], catalog: Iterable[CatalogEntry] = ()
+) -> Expected:
+    """:func:`expected_tables` with the horizons and policies of ``settings`` and a catalog."""
+    return expected_tables(
+        msgs,
+        settings.lateness_seconds * 1000,
+        settings.max_future_seconds * 1000,
+        settings.window_seconds * 1000,
+        {e.sku: (e.low_stock_threshold, e.target_stock) for e in catalog},
+        (settings.low_stock_threshold, settings.default_target_stock),
+    )
 
 
 def windows_of(

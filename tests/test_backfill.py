@@ -15,7 +15,7 @@ from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import write_jsonl
 from inventory.catalog import write_catalog
 from inventory.runner import run_backfill
-from tests.model import Msg, expected_tables
+from tests.model import Msg, expected_for, expected_tables
 from tests.test_pipeline_integration import alerts_table, sales_table, stock_table
 
 CONFIG = GeneratorConfig(
@@ -53,14 +53,7 @@ def test_backfill_equals_model_and_rerun_changes_nothing(
     run_backfill(settings, path, on_progress=progress.append)
     assert sum(progress) == path.stat().st_size
 
-    expected = expected_tables(
-        msgs,
-        settings.lateness_seconds * 1000,
-        settings.max_future_seconds * 1000,
-        settings.window_seconds * 1000,
-        {e.sku: (e.low_stock_threshold, e.target_stock) for e in catalog},
-        (settings.low_stock_threshold, settings.default_target_stock),
-    )
+    expected = expected_for(settings, msgs, catalog)
     assert stock_table(ch) == expected.stock
     assert sales_table(ch) == expected.windows
     assert sum(len(a) for a in alerts_table(ch).values()) == sum(

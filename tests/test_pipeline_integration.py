@@ -19,7 +19,7 @@ from inventory.runner import run_inventory
 from inventory.schema import apply_migrations
 from inventory.settings import Settings
 from tests.kafka_helpers import read_topic
-from tests.model import Expected, Msg, expected_tables
+from tests.model import Expected, Msg, expected_for
 
 pytestmark = pytest.mark.integration
 
@@ -80,14 +80,7 @@ def produce_and_expect(settings: Settings, ch: Client) -> tuple[Expected, list[M
         for m in read_topic(brokers, settings.events_topic)
     ]
     assert len(msgs) == EVENTS
-    expected = expected_tables(
-        msgs,
-        settings.lateness_seconds * 1000,
-        settings.max_future_seconds * 1000,
-        settings.window_seconds * 1000,
-        {e.sku: (e.low_stock_threshold, e.target_stock) for e in catalog},
-        (settings.low_stock_threshold, settings.default_target_stock),
-    )
+    expected = expected_for(settings, msgs, catalog)
     return expected, msgs
 
 

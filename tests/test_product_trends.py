@@ -10,6 +10,7 @@ import pytest
 
 from inventory.models import to_ms
 from inventory.runner import run_inventory
+from sinks.clickhouse import EVENT_COLUMNS
 from tests.test_pipeline_integration import produce_and_expect
 
 pytestmark = pytest.mark.integration
@@ -93,18 +94,7 @@ def test_stockout_minutes_per_day_by_hand(ch: Any) -> None:
     ch.insert(
         "events",
         [(eid, kind, "S", "W", q, d, None, None, ms, ms) for eid, kind, q, d, ms in rows],
-        column_names=[
-            "event_id",
-            "event_type",
-            "sku",
-            "warehouse_id",
-            "quantity",
-            "delta",
-            "unit_price",
-            "order_id",
-            "occurred_at",
-            "ingested_at",
-        ],
+        column_names=list(EVENT_COLUMNS),
     )
     refreshed(ch, "stockout_daily")
     assert ch.query(

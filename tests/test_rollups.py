@@ -10,6 +10,7 @@ import pytest
 
 from inventory.models import to_ms
 from inventory.runner import run_inventory
+from sinks.clickhouse import EVENT_COLUMNS
 from tests.test_pipeline_integration import produce_and_expect
 
 pytestmark = pytest.mark.integration
@@ -70,18 +71,7 @@ def test_upgrading_brings_existing_sales_into_the_rollups_once(
         shutil.copy(MIGRATIONS_DIR / name, folder / name)
     client = connect(settings)
     apply_migrations(client, db, folder)
-    columns = [
-        "event_id",
-        "event_type",
-        "sku",
-        "warehouse_id",
-        "quantity",
-        "delta",
-        "unit_price",
-        "order_id",
-        "occurred_at",
-        "ingested_at",
-    ]
+    columns = list(EVENT_COLUMNS)
     t = 1_795_000_000_000
     rows = [
         ("a", "sale", "S", "W", 2, -2, 19.99, "o1", t, t),
