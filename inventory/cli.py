@@ -1,4 +1,4 @@
-"""``inventory`` command line: demo, generate, run, schema apply, sql, broker.
+"""``inventory`` command line: demo, generate, run, backfill, schema, sql, broker, dashboards.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.
 """
@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from inventory.dashboards.commands import add_parser as add_dashboards_parser
+from inventory.dashboards.commands import cmd_dashboards
 from inventory.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -129,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     broker = sub.add_parser("broker", help="the local embedded broker")
     broker.add_argument("action", choices=["start", "stop", "status"])
+
+    add_dashboards_parser(sub)
     return parser
 
 
@@ -328,6 +332,7 @@ COMMANDS = {
     "schema": cmd_schema,
     "sql": cmd_sql,
     "broker": cmd_broker,
+    "dashboards": cmd_dashboards,
 }
 
 

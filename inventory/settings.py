@@ -89,6 +89,19 @@ class Settings(BaseSettings):
     clickhouse_backoff_seconds: float = Field(default=0.5, ge=0, le=60)
     kafka_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
 
+    grafana_url: SecretStr = Field(
+        default=SecretStr("http://127.0.0.1:3000"),
+        description="Grafana for `inventory dashboards publish`; may carry user:pass.",
+    )
+    grafana_token: SecretStr | None = Field(
+        default=None, description="Grafana service-account token (else the URL's user:pass)."
+    )
+    grafana_datasource_url: SecretStr | None = Field(
+        default=None,
+        description="How Grafana reaches ClickHouse, as a read-only user: "
+        "clickhouse://user:pass@host:9000/db or http(s)://user:pass@host:8123/db.",
+    )
+
     @field_validator("events_topic", "alerts_topic", "dlq_topic")
     @classmethod
     def _topic_name(cls, value: str) -> str:
@@ -130,6 +143,14 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("grafana_url")
+    @classmethod
+    def _grafana_url(cls, value: SecretStr) -> SecretStr:
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected http(s)://[user:pass@]host:3000 (value hidden)")
+        return value
+
     @model_validator(mode="after")
     def _distinct_topics(self) -> Settings:
         if len({self.events_topic, self.alerts_topic, self.dlq_topic}) != 3:
@@ -159,6 +180,11 @@ class Settings(BaseSettings):
         """Settings for display, with secrets masked."""
         shown = self.model_dump(mode="json")
         shown["clickhouse_url"] = redact_url(self.clickhouse_url.get_secret_value())
+        shown["grafana_url"] = redact_url(self.grafana_url.get_secret_value())
+        if self.grafana_datasource_url is not None:
+            shown["grafana_datasource_url"] = redact_url(
+                self.grafana_datasource_url.get_secret_value()
+            )
         return shown
 
 
