@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from inventory.cli import main
 from inventory.dashboards import render
 from inventory.dashboards.macros import ALL, QueryContext
 from inventory.dashboards.query import DATASOURCE_UID, PLUGIN_ID, QuerySpec
@@ -158,3 +159,23 @@ def test_stock_over_time_ends_at_current_stock(loaded: Any, settings: Any) -> No
         ).result_rows
     )
     assert last == current
+
+
+@pytest.mark.integration
+def test_cli_verify_runs_every_query(
+    loaded: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("INVENTORY_CLICKHOUSE_URL", settings.clickhouse_url.get_secret_value())
+    monkeypatch.setenv("INVENTORY_CLICKHOUSE_DATABASE", settings.clickhouse_database)
+    assert main(["dashboards", "verify", "--days", "3650"]) == 0
+    total = len(render.all_queries())
+    assert f"{total} of {total} queries ok" in capsys.readouterr().out
+
+    # A view the dashboards read disappears: verify names the broken queries and fails.
+    loaded.command("DROP VIEW minute_sales")
+    assert main(["dashboards", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "Sales rate" in out and f"{total - 1} of {total} queries ok" in out
