@@ -45,7 +45,8 @@ def execute(flow: Dataflow, settings: Settings, workers: int = 1, *, recovery: b
         )
 
 
-def _load_policies(settings: Settings) -> PolicyBook:
+def load_policy_book(settings: Settings) -> PolicyBook:
+    """The product catalog's per-SKU policies, read once from ClickHouse."""
     client = connect(settings)
     try:
         policies = PolicyBook(settings, load_policies(client, database_name(settings)))
@@ -71,7 +72,7 @@ def run_inventory(
     run stopped; without, it re-reads the topic from the start (a full replay, which
     leaves the tables unchanged). Errors from the sinks propagate.
     """
-    policies = _load_policies(settings)
+    policies = load_policy_book(settings)
     flow = build_flow(
         settings,
         brokers,
@@ -122,7 +123,7 @@ def _run_history(
     flow = build_flow(
         settings,
         "",
-        policies=_load_policies(settings),
+        policies=load_policy_book(settings),
         source=source,
         rows_sink=ClickHouseSink(settings, on_write=on_write),
         dlq_sink=DiscardSink(),

@@ -1,0 +1,44 @@
+"""Entry for ``python -m bytewax.run "dataflows.main:flow()"``: the flow the image runs.
+
+Configured by ``INVENTORY_*`` settings like every command; ``INVENTORY_KAFKA_BROKERS`` is
+required (a container has no local broker). The catalog is read from ClickHouse once, at
+start; the schema must exist (compose's ``schema`` service applies it first).
+
+Recovery: pass bytewax.run ``-r $INVENTORY_RECOVERY_DIR -s $INVENTORY_EPOCH_SECONDS
+-b 0`` (``-s`` takes whole seconds). This module creates the recovery partitions there
+on first start, the layout ``inventory run`` uses, so either resumes the other's snapshots.
+Raises :class:`~inventory.settings.SettingsError` naming the variable on bad config.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bytewax.dataflow import Dataflow
+
+from dataflows.inventory import build_flow
+from inventory.recovery import recovery_config
+from inventory.runner import load_policy_book
+from inventory.settings import SettingsError, load_settings
+from sinks.clickhouse import ClickHouseSink
+
+logger = logging.getLogger(__name__)
+
+
+def flow() -> Dataflow:
+    """The tailing inventory flow from the environment's settings."""
+    settings = load_settings()
+    if settings.kafka_brokers is None:
+        raise SettingsError(
+            "INVENTORY_KAFKA_BROKERS must be set for bytewax.run (e.g. redpanda:9092)"
+        )
+    if settings.recovery_dir is not None:
+        recovery_config(settings)  # creates the partitions on first start
+    logger.info("inventory flow for %s", settings.kafka_brokers)
+    return build_flow(
+        settings,
+        settings.kafka_brokers,
+        policies=load_policy_book(settings),
+        tail=True,
+        rows_sink=ClickHouseSink(settings),
+    )

@@ -1,0 +1,85 @@
+"""The container's command, ``python -m bytewax.run "dataflows.main:flow()"``, for real.
+
+It runs against the local broker with recovery, is SIGKILLed once it has snapshotted
+processed events (a container crash), and ``inventory run`` then resumes from the same
+recovery store to the end: the tables must be exact.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from generators.events import EventGenerator, GeneratorConfig
+from generators.publish import publish_to_kafka
+from inventory.kafka import ensure_topics
+from inventory.settings import Settings
+from tests.kafka_helpers import read_topic
+from tests.model import Msg, expected_tables
+from tests.test_crash_recovery import cli, env_for, keyed_epochs, query
+
+pytestmark = pytest.mark.integration
+
+CONFIG = GeneratorConfig(seed=5, skus=30, warehouses=2, rate=100.0, malformed_share=0.02)
+EVENTS = 20_000
+ENTRY = [sys.executable, "-m", "bytewax.run", "dataflows.main:flow()"]
+
+
+def test_bytewax_run_entry_crash_then_resume(settings: Settings, tmp_path: Path) -> None:
+    brokers = settings.kafka_brokers or ""
+    ensure_topics(settings, brokers)
+    publish_to_kafka(EventGenerator(CONFIG).messages(EVENTS), brokers, settings.events_topic)
+    msgs = [
+        Msg(m.key(), m.value(), m.partition(), m.offset(), m.timestamp()[1])
+        for m in read_topic(brokers, settings.events_topic)
+    ]
+    expected = expected_tables(
+        msgs, settings.lateness_seconds * 1000, settings.max_future_seconds * 1000
+    )
+    env = env_for(settings, tmp_path)
+    recovery = tmp_path / "data" / "recovery"
+    env["INVENTORY_RECOVERY_DIR"] = str(recovery)
+    env["INVENTORY_EPOCH_SECONDS"] = "1"  # bytewax.run -s takes whole seconds
+    schema = cli(env, tmp_path, "schema", "apply")
+    assert schema.wait(120) == 0
+
+    epoch = env["INVENTORY_EPOCH_SECONDS"]
+    entry = subprocess.Popen(
+        [*ENTRY, "-r", str(recovery), "-s", epoch, "-b", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not keyed_epochs(recovery / "part-0.sqlite3") and entry.poll() is None:
+        assert time.monotonic() < deadline, "bytewax.run made no progress within 120 s"
+        time.sleep(0.05)
+    assert entry.poll() is None, entry.communicate()[1]
+    entry.send_signal(signal.SIGKILL)
+    entry.wait(30)
+
+    resumed = cli(env, tmp_path, "run", "--exit-at-end")
+    _, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    summary = err.strip().splitlines()[-1]
+    written = dict(part.split("=") for part in summary[14:].split(", ") if "=" in part)
+    assert int(written.get("events", 0)) < len(expected.accepted), "did not resume"
+
+    stock = {
+        (r[0], r[1]): (int(r[2]), int(r[3]))
+        for r in query(
+            env, tmp_path, "SELECT warehouse_id, sku, on_hand, version FROM stock_levels FINAL"
+        )
+    }
+    assert stock == {key: value[:2] for key, value in expected.stock.items()}
+    events = query(env, tmp_path, "SELECT count(), uniqExact(event_id) FROM events FINAL")
+    assert events == [[str(len(expected.accepted))] * 2]
+    dead = query(env, tmp_path, "SELECT count() FROM dead_letters FINAL")
+    assert dead == [[str(len(expected.dead))]]
