@@ -10,20 +10,21 @@ crash); every ClickHouse table is keyed so replayed rows collapse to the same re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import bytewax.operators as op
-from bytewax.connectors.kafka import KafkaSource
-from bytewax.dataflow import Dataflow, Stream
+from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source as BytewaxSource
 from bytewax.operators import StatefulBatchLogic
 from bytewax.outputs import Sink
 
-from dataflows.keyed import KeyBook, KeyOutput, KeyState
+from dataflows.kafka_source import EventsSource
+from dataflows.keyed import KeyBook, KeyOutput, KeyState, decode_state, encode_state
 from inventory.catalog import PolicyBook
 from inventory.decode import decode_batch
-from inventory.models import Alert, DeadLetter, Event
+from inventory.models import Alert, DeadLetter, Event, ProductPolicy
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, Row
 from sinks.kafka import alert_sink, dead_letter_sink
@@ -31,25 +32,64 @@ from sinks.kafka import alert_sink, dead_letter_sink
 FLOW_ID = "inventory"
 
 
-class _KeyLogic(StatefulBatchLogic[Event, KeyOutput, KeyState]):
-    def __init__(self, book: KeyBook) -> None:
-        self.book = book
+class _KeyLogic(StatefulBatchLogic[Event | DeadLetter, KeyOutput, bytes]):
+    """One key's logic. Between batches its state is a compact blob (``encode_state``):
+    decoded for a batch, re-encoded after it, and the blob itself is the snapshot."""
 
-    def on_batch(self, values: list[Event]) -> tuple[Iterable[KeyOutput], bool]:
-        return self.book.apply_batch(values), StatefulBatchLogic.RETAIN
+    __slots__ = ("blob", "config")
 
-    def snapshot(self) -> KeyState:
-        return self.book.snapshot()
+    def __init__(self, config: KeyConfig, blob: bytes | None) -> None:
+        self.config = config
+        self.blob = blob
+
+    def on_batch(self, values: list[Event | DeadLetter]) -> tuple[Iterable[KeyOutput], bool]:
+        if type(values[0]) is DeadLetter:  # the pass-through key of decoding's rejects
+            return values, StatefulBatchLogic.DISCARD
+        events: list[Event] = values  # type: ignore[assignment]  # an event key has only events
+        config = self.config
+        book = KeyBook(
+            lateness_ms=config.lateness_ms,
+            window_ms=config.window_ms,
+            policy_for=config.policy_for,
+            state=None if self.blob is None else decode_state(self.blob),
+        )
+        out = book.apply_batch(events)
+        self.blob = book.encode()
+        return out, StatefulBatchLogic.RETAIN
+
+    def snapshot(self) -> bytes:
+        assert self.blob is not None  # built with a resume blob or after a batch
+        return self.blob
 
 
-def kafka_source(settings: Settings, brokers: str, *, tail: bool) -> KafkaSource:
+@dataclass(frozen=True, slots=True)
+class KeyConfig:
+    lateness_ms: int
+    window_ms: int
+    policy_for: Callable[[str], ProductPolicy]
+
+
+def kafka_source(settings: Settings, brokers: str, *, tail: bool) -> EventsSource:
     """Every partition of the events topic from the beginning (or the resume offsets)."""
-    return KafkaSource(
-        brokers=brokers.split(","),
-        topics=[settings.events_topic],
-        tail=tail,
-        batch_size=settings.source_batch_size,
+    return EventsSource(
+        brokers, settings.events_topic, tail=tail, batch_size=settings.source_batch_size
     )
+
+
+def dead_letter_key(letter: DeadLetter) -> str:
+    """Dead letters from decoding pass through ``per-key`` under one key per partition."""
+    return f"\x00dead-letters:{letter.source.partition}"
+
+
+def decode_keyed(msgs: list[Any], max_future_ms: int) -> list[tuple[str, Event | DeadLetter]]:
+    """Decode a batch and key it: events by (warehouse, sku), dead letters by partition."""
+    keyed: list[tuple[str, Event | DeadLetter]] = []
+    for item in decode_batch(msgs, max_future_ms):
+        if isinstance(item, Event):
+            keyed.append((item.stock_key, item))
+        else:
+            keyed.append((dead_letter_key(item), item))
+    return keyed
 
 
 def build_flow(
@@ -73,35 +113,24 @@ def build_flow(
     max_future_ms = settings.max_future_seconds * 1000
     book = policies if policies is not None else PolicyBook(settings, {})
 
-    def build_key(resume: KeyState | None) -> _KeyLogic:
-        return _KeyLogic(
-            KeyBook(
-                lateness_ms=lateness_ms,
-                window_ms=window_ms,
-                policy_for=book.for_sku,
-                state=resume,
-            )
-        )
+    config = KeyConfig(lateness_ms, window_ms, book.for_sku)
+
+    def build_key(resume: bytes | None) -> _KeyLogic:
+        if isinstance(resume, KeyState):  # a snapshot taken before states were blobs
+            return _KeyLogic(config, encode_state(resume))
+        return _KeyLogic(config, resume)
 
     flow = Dataflow(FLOW_ID)
     raw = op.input("read", flow, source or kafka_source(settings, brokers, tail=tail))
-    decoded = op.flat_map_batch("decode", raw, lambda msgs: decode_batch(msgs, max_future_ms))
-    split = op.branch("split-valid", decoded, lambda item: isinstance(item, Event))
-    events: Stream[Event] = split.trues  # type: ignore[assignment]
-    rejected: Stream[DeadLetter] = split.falses  # type: ignore[assignment]
-
-    keyed = op.key_on("key", events, lambda event: event.stock_key)
-    per_key = op.key_rm("unkey", op.stateful_batch("per-key", keyed, build_key))
-    late = op.filter_map("late", per_key, lambda x: x if isinstance(x, DeadLetter) else None)
-    alerts = op.filter_map("alerts", per_key, lambda x: x if isinstance(x, Alert) else None)
-
-    op.output(
-        "clickhouse", op.merge("rows", per_key, rejected), rows_sink or ClickHouseSink(settings)
+    # Per item, only the per-key logic runs Python: everything else works on batches.
+    keyed = op.flat_map_batch("decode", raw, lambda msgs: decode_keyed(msgs, max_future_ms))
+    per_key = op.stateful_batch("per-key", keyed, build_key)
+    rows = op.flat_map_batch("unkey", per_key, lambda batch: [item for _, item in batch])
+    dead = op.flat_map_batch(
+        "dead-letters", rows, lambda batch: [x for x in batch if type(x) is DeadLetter]
     )
-    op.output(
-        "dlq-topic",
-        op.merge("dead-letters", rejected, late),
-        dlq_sink or dead_letter_sink(settings, brokers),
-    )
+    alerts = op.flat_map_batch("alerts", rows, lambda batch: [x for x in batch if type(x) is Alert])
+    op.output("clickhouse", rows, rows_sink or ClickHouseSink(settings))
+    op.output("dlq-topic", dead, dlq_sink or dead_letter_sink(settings, brokers))
     op.output("alerts-topic", alerts, alerts_sink or alert_sink(settings, brokers))
     return flow

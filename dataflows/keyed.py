@@ -8,6 +8,7 @@ accepted events, late dead letters and alerts as they happen, then one
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -75,3 +76,48 @@ class KeyBook:
 
     def snapshot(self) -> KeyState:
         return KeyState(self.stock.state.copy(), self.windows.snapshot(), self.band)
+
+    def encode(self) -> bytes:
+        """The state as a compact immutable blob (see :func:`encode_state`)."""
+        return encode_state(KeyState(self.stock.state, self.windows.open, self.band))
+
+
+# Idle keys are held as one pickled tuple of plain values: about 170 bytes for a key
+# with a count and a sale, against about 2 KB as live objects. Format version first.
+_FORMAT = 1
+
+
+def encode_state(state: KeyState) -> bytes:
+    """Pickle ``state`` as a tuple of builtins (stable across Python versions)."""
+    st = state.stock
+    windows = {
+        start: (t.units, t.revenue_e4, t.sales, t.orders) for start, t in state.windows.items()
+    }
+    return pickle.dumps(
+        (
+            _FORMAT,
+            st.on_hand,
+            st.version,
+            st.newest,
+            st.count,
+            st.seen,
+            st.moves,
+            st.prune_at,
+            windows,
+            state.band,
+        ),
+        protocol=5,
+    )
+
+
+def decode_state(blob: bytes) -> KeyState:
+    """Inverse of :func:`encode_state`; raises ``ValueError`` on an unknown format."""
+    fields = pickle.loads(blob)  # noqa: S301 (our own recovery store)
+    if fields[0] != _FORMAT:
+        raise ValueError(f"unknown key state format {fields[0]!r}")
+    _, on_hand, version, newest, count, seen, moves, prune_at, windows, band = fields
+    return KeyState(
+        StockState(on_hand, version, newest, count, seen, moves, prune_at),
+        {start: WindowTotals(*totals) for start, totals in windows.items()},
+        band,
+    )

@@ -185,7 +185,7 @@ def test_readme_documents_the_stack() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "docker compose up" in readme
     assert "http://127.0.0.1:3000" in readme and "http://127.0.0.1:8080" in readme
-    assert "INVENTORY_WORKERS" in readme
+    assert "DATAFLOW_WORKERS" in readme
 
 
 def _docker(*args: str) -> subprocess.CompletedProcess[str]:

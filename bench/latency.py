@@ -1,0 +1,173 @@
+"""End-to-end latency: occurred_at -> the event's row is queryable in ClickHouse.
+
+Usage: .venv/bin/python bench/latency.py [--rates 5000 20000] [--seconds 20]
+
+For each rate: a generator subprocess (``inventory generate --rate R --event-rate R
+--start now``) publishes to the local broker, so each event's ``occurred_at`` is its
+send time; the flow (recovery on, 1 worker) tails the topic in this process. When an
+insert into ``events`` returns, the rows are queryable; the sink records
+``now - occurred_at`` for each of them. The first 3 s (start-up) are not counted.
+Prints p50/p99/max per rate; writes bench/results-latency.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bytewax.errors import BytewaxRuntimeError
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
+
+from dataflows.inventory import build_flow
+from inventory.broker import temporary_broker
+from inventory.clickhouse import connect
+from inventory.kafka import ensure_topics
+from inventory.models import Event
+from inventory.runner import execute, load_policy_book
+from inventory.schema import apply_migrations
+from inventory.settings import Settings
+from sinks.clickhouse import ClickHouseSink, Row
+
+WARMUP_MS = 3000
+
+
+class _Timed(StatelessSinkPartition[Row]):
+    def __init__(self, inner: StatelessSinkPartition[Row], samples: list[int], t0: int) -> None:
+        self.inner, self.samples, self.t0 = inner, samples, t0
+
+    def write_batch(self, items: list[Row]) -> None:
+        self.inner.write_batch(items)
+        now = time.time_ns() // 1_000_000
+        self.samples.extend(
+            now - item.occurred_ms
+            for item in items
+            if type(item) is Event and item.occurred_ms >= self.t0 + WARMUP_MS
+        )
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class TimedSink(DynamicSink[Row]):
+    """The real ClickHouse sink, timing each event's row once its insert returned."""
+
+    def __init__(self, settings: Settings, samples: list[int], t0: int) -> None:
+        self.inner, self.samples, self.t0 = ClickHouseSink(settings), samples, t0
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _Timed:
+        return _Timed(self.inner.build(step_id, worker_index, worker_count), self.samples, self.t0)
+
+
+def percentile(values: list[int], share: float) -> float:
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(share * len(ordered)))])
+
+
+def measure(base: Settings, brokers: str, work: Path, rate: int, seconds: float) -> dict[str, Any]:
+    settings = base.model_copy(
+        update={
+            "events_topic": f"lat-{rate}",
+            "alerts_topic": f"lat-{rate}-alerts",
+            "dlq_topic": f"lat-{rate}-dlq",
+            "clickhouse_database": f"lat_{rate}",
+            "data_dir": work / f"data-{rate}",
+        }
+    )
+    ensure_topics(settings, brokers)
+    client = connect(settings)
+    apply_migrations(client, settings.clickhouse_database)
+    client.close()
+    samples: list[int] = []
+    t0 = time.time_ns() // 1_000_000 + 2000  # the generator starts in 2 s
+    count = int(rate * seconds)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+    env.update(
+        INVENTORY_KAFKA_BROKERS=brokers,
+        INVENTORY_EVENTS_TOPIC=settings.events_topic,
+        INVENTORY_CLICKHOUSE_URL=f"chdb://{work / f'gen-{rate}'}",
+    )
+
+    def drive() -> None:
+        time.sleep(max(0.0, (t0 - time.time_ns() // 1_000_000) / 1000))
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "inventory.cli", "generate", "--count", str(count)),
+                *("--rate", str(rate), "--event-rate", str(rate), "--start", "now"),
+                *("--skus", "2000", "--warehouses", "5", "--no-catalog"),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        time.sleep(3.0)  # drain
+        stopping.set()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    flow = build_flow(
+        settings,
+        brokers,
+        policies=load_policy_book(settings),
+        tail=True,
+        rows_sink=TimedSink(settings, samples, t0),
+    )
+    stopping = threading.Event()
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    try:
+        execute(flow, settings)
+    except (KeyboardInterrupt, BytewaxRuntimeError):
+        if not stopping.is_set():
+            raise
+    driver.join()
+    measured = len(samples)
+    return {
+        "rate": rate,
+        "events_timed": measured,
+        "events_sent": count,
+        "p50_ms": percentile(samples, 0.50),
+        "p99_ms": percentile(samples, 0.99),
+        "max_ms": float(max(samples)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rates", type=int, nargs="+", default=[5000, 20000])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--epoch", type=float, default=2.0)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+    results = []
+    with temporary_broker() as brokers:
+        base = Settings(
+            _env_file=None,
+            kafka_brokers=brokers,  # type: ignore[call-arg]
+            clickhouse_url=f"chdb://{work / 'ch'}",
+            epoch_seconds=args.epoch,
+        )
+        for rate in args.rates:
+            result = measure(base, brokers, work, rate, args.seconds)
+            results.append(result)
+            print(
+                f"{rate:>6} events/s: p50 {result['p50_ms']:>7,.0f} ms  "
+                f"p99 {result['p99_ms']:>7,.0f} ms  max {result['max_ms']:>7,.0f} ms  "
+                f"({result['events_timed']:,} events timed)"
+            )
+    out = Path(__file__).with_name("results-latency.json")
+    out.write_text(json.dumps({"epoch_seconds": args.epoch, "runs": results}, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

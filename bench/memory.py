@@ -1,0 +1,168 @@
+"""Memory: RSS of the flow holding state for 1M distinct (warehouse, sku) keys.
+
+Usage: .venv/bin/python bench/memory.py [--keys 1000000] [--events-per-key 2]
+
+Publishes ``events-per-key`` events for every key (a count, then sales) to the local
+broker, then runs ``inventory run --exit-at-end`` (recovery on, 1 worker) in a
+subprocess and samples its RSS every 0.2 s. Reports the peak and final RSS, the
+recovery store's size, and the time taken; writes bench/results-memory.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from inventory.broker import temporary_broker
+from inventory.kafka import CheckedProducer, ensure_topics
+from inventory.models import format_ms
+from inventory.settings import Settings
+
+WAREHOUSES = 5
+START_MS = 1_795_000_000_000
+
+
+def publish_keys(brokers: str, topic: str, keys: int, per_key: int) -> int:
+    producer = CheckedProducer(brokers, 60.0, **{"linger.ms": 50, "batch.size": 1_000_000})
+    sent = 0
+    for round_no in range(per_key):
+        for i in range(keys):
+            warehouse, sku = f"WH-{i % WAREHOUSES:02d}", f"SKU-{i // WAREHOUSES:07d}"
+            at = START_MS + round_no * 60_000 + i % 60_000
+            kind, quantity = ("count", 100) if round_no == 0 else ("sale", 1)
+            event = {
+                "event_id": f"m-{round_no}-{i}",
+                "event_type": kind,
+                "sku": sku,
+                "warehouse_id": warehouse,
+                "quantity": quantity,
+                "occurred_at": format_ms(at),
+                "unit_price": 9.99,
+            }
+            producer.produce(topic, orjson.dumps(event), f"{warehouse}:{sku}".encode(), None)
+            sent += 1
+            if sent % 100_000 == 0:
+                producer.flush_or_raise()
+    producer.flush_or_raise()
+    return sent
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def child(sink: str) -> None:
+    """Run the flow to the end of the topic (in the measured subprocess).
+
+    ``clickhouse``: as ``inventory run``. ``discard``: no rows written, but the embedded
+    ClickHouse is loaded (schema, catalog). ``none``: no ClickHouse client in the process
+    at all, i.e. the flow's own memory, as with a ClickHouse server (not chDB) minus its
+    HTTP client.
+    """
+    from inventory import runner
+    from inventory.catalog import PolicyBook
+    from inventory.settings import load_settings
+    from sinks.discard import DiscardSink
+
+    settings = load_settings()
+    if sink != "none":
+        from inventory.clickhouse import connect, database_name
+        from inventory.schema import apply_migrations
+
+        client = connect(settings)
+        apply_migrations(client, database_name(settings))
+        client.close()
+    else:
+        runner.load_policy_book = lambda s: PolicyBook(s, {})  # type: ignore[assignment]
+    if sink != "clickhouse":
+        runner.ClickHouseSink = lambda *a, **k: DiscardSink()  # type: ignore[assignment,misc]
+    runner.run_inventory(settings, settings.kafka_brokers or "", exit_at_end=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keys", type=int, default=1_000_000)
+    parser.add_argument("--events-per-key", type=int, default=2)
+    parser.add_argument(
+        "--sink",
+        choices=["clickhouse", "discard", "none"],
+        default="clickhouse",
+        help="discard: no rows written; none: no ClickHouse client loaded (see child())",
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.sink)
+        return
+    work = Path(tempfile.mkdtemp(prefix="bench-memory-"))
+    with temporary_broker() as brokers:
+        settings = Settings(_env_file=None, kafka_brokers=brokers)  # type: ignore[call-arg]
+        ensure_topics(settings, brokers)
+        start = time.perf_counter()
+        sent = publish_keys(brokers, settings.events_topic, args.keys, args.events_per_key)
+        print(f"published {sent:,} events in {time.perf_counter() - start:.1f} s")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+        env.update(
+            INVENTORY_KAFKA_BROKERS=brokers,
+            INVENTORY_CLICKHOUSE_URL=f"chdb://{work / 'ch'}",
+            INVENTORY_DATA_DIR=str(work / "data"),
+        )
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--child", "--sink", args.sink],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        peak = last = 0
+        timeline: list[tuple[float, int]] = []
+        while proc.poll() is None:
+            try:
+                last = rss_kib(proc.pid)
+            except (FileNotFoundError, ProcessLookupError):
+                break
+            peak = max(peak, last)
+            timeline.append((time.perf_counter() - start, last // 1024))
+            time.sleep(0.2)
+        _, err = proc.communicate()
+        seconds = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(err)
+    recovery = sum(p.stat().st_size for p in (work / "data" / "recovery").glob("*"))
+    result = {
+        "keys": args.keys,
+        "sink": args.sink,
+        "events": sent,
+        "peak_rss_mib": peak / 1024,
+        "last_rss_mib": last / 1024,
+        "recovery_store_mib": recovery / 2**20,
+        "seconds": seconds,
+        "events_per_second": sent / seconds,
+        "rss_mib_timeline": timeline[::10],
+    }
+    print(
+        f"{args.keys:,} keys ({args.sink}): peak RSS {result['peak_rss_mib']:,.0f} MiB, last "
+        f"{result['last_rss_mib']:,.0f} MiB, recovery store {result['recovery_store_mib']:,.0f} "
+        f"MiB, {seconds:.0f} s ({result['events_per_second']:,.0f} events/s)"
+    )
+    out = Path(__file__).with_name(f"results-memory-{args.sink}.json")
+    out.write_text(json.dumps(result, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
