@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bytewax.errors import BytewaxRuntimeError
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
+from bench.plain_loop import run_plain_loop
 from dataflows.inventory import build_flow
 from inventory.broker import temporary_broker
 from inventory.clickhouse import connect
@@ -43,12 +44,20 @@ WARMUP_MS = 3000
 
 
 class _Timed(StatelessSinkPartition[Row]):
-    def __init__(self, inner: StatelessSinkPartition[Row], samples: list[int], t0: int) -> None:
-        self.inner, self.samples, self.t0 = inner, samples, t0
+    def __init__(
+        self,
+        inner: StatelessSinkPartition[Row],
+        samples: list[int],
+        inserts: list[tuple[int, float]],
+        t0: int,
+    ) -> None:
+        self.inner, self.samples, self.inserts, self.t0 = inner, samples, inserts, t0
 
     def write_batch(self, items: list[Row]) -> None:
+        started = time.perf_counter()
         self.inner.write_batch(items)
         now = time.time_ns() // 1_000_000
+        self.inserts.append((len(items), time.perf_counter() - started))
         self.samples.extend(
             now - item.occurred_ms
             for item in items
@@ -64,9 +73,11 @@ class TimedSink(DynamicSink[Row]):
 
     def __init__(self, settings: Settings, samples: list[int], t0: int) -> None:
         self.inner, self.samples, self.t0 = ClickHouseSink(settings), samples, t0
+        self.inserts: list[tuple[int, float]] = []  # (rows, seconds) per write_batch
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _Timed:
-        return _Timed(self.inner.build(step_id, worker_index, worker_count), self.samples, self.t0)
+        inner = self.inner.build(step_id, worker_index, worker_count)
+        return _Timed(inner, self.samples, self.inserts, self.t0)
 
 
 def percentile(values: list[int], share: float) -> float:
@@ -74,14 +85,18 @@ def percentile(values: list[int], share: float) -> float:
     return float(ordered[min(len(ordered) - 1, int(share * len(ordered)))])
 
 
-def measure(base: Settings, brokers: str, work: Path, rate: int, seconds: float) -> dict[str, Any]:
+def measure(
+    base: Settings, brokers: str, work: Path, rate: int, *, seconds: float, consumer: str
+) -> dict[str, Any]:
+    """One run at ``rate``; ``consumer`` is ``flow`` (the dataflow) or ``plain``."""
+    name = f"{consumer}_{rate}"
     settings = base.model_copy(
         update={
-            "events_topic": f"lat-{rate}",
-            "alerts_topic": f"lat-{rate}-alerts",
-            "dlq_topic": f"lat-{rate}-dlq",
-            "clickhouse_database": f"lat_{rate}",
-            "data_dir": work / f"data-{rate}",
+            "events_topic": f"lat-{name}",
+            "alerts_topic": f"lat-{name}-alerts",
+            "dlq_topic": f"lat-{name}-dlq",
+            "clickhouse_database": f"lat_{name}",
+            "data_dir": work / f"data-{name}",
         }
     )
     ensure_topics(settings, brokers)
@@ -95,8 +110,9 @@ def measure(base: Settings, brokers: str, work: Path, rate: int, seconds: float)
     env.update(
         INVENTORY_KAFKA_BROKERS=brokers,
         INVENTORY_EVENTS_TOPIC=settings.events_topic,
-        INVENTORY_CLICKHOUSE_URL=f"chdb://{work / f'gen-{rate}'}",
+        INVENTORY_CLICKHOUSE_URL=f"chdb://{work / f'gen-{name}'}",
     )
+    stopping = threading.Event()
 
     def drive() -> None:
         time.sleep(max(0.0, (t0 - time.time_ns() // 1_000_000) / 1000))
@@ -112,32 +128,40 @@ def measure(base: Settings, brokers: str, work: Path, rate: int, seconds: float)
         )
         time.sleep(3.0)  # drain
         stopping.set()
-        os.kill(os.getpid(), signal.SIGINT)
+        if consumer == "flow":
+            os.kill(os.getpid(), signal.SIGINT)
 
-    flow = build_flow(
-        settings,
-        brokers,
-        policies=load_policy_book(settings),
-        tail=True,
-        rows_sink=TimedSink(settings, samples, t0),
-    )
-    stopping = threading.Event()
+    sink = TimedSink(settings, samples, t0)
     driver = threading.Thread(target=drive, daemon=True)
     driver.start()
-    try:
-        execute(flow, settings)
-    except (KeyboardInterrupt, BytewaxRuntimeError):
-        if not stopping.is_set():
-            raise
+    started = time.perf_counter()
+    if consumer == "plain":
+        run_plain_loop(settings, brokers, stop=stopping, sink=sink.build("plain", 0, 1))
+    else:
+        flow = build_flow(
+            settings, brokers, policies=load_policy_book(settings), tail=True, rows_sink=sink
+        )
+        try:
+            execute(flow, settings)
+        except (KeyboardInterrupt, BytewaxRuntimeError):
+            if not stopping.is_set():
+                raise
+    elapsed = time.perf_counter() - started
     driver.join()
-    measured = len(samples)
+    batches = len(sink.inserts) or 1
+    busy = sum(spent for _, spent in sink.inserts)
     return {
+        "consumer": consumer,
         "rate": rate,
-        "events_timed": measured,
+        "events_timed": len(samples),
         "events_sent": count,
         "p50_ms": percentile(samples, 0.50),
         "p99_ms": percentile(samples, 0.99),
         "max_ms": float(max(samples)),
+        "sink_batches": len(sink.inserts),
+        "rows_per_batch": sum(rows for rows, _ in sink.inserts) / batches,
+        "ms_per_batch": 1000 * busy / batches,
+        "sink_busy_share": busy / elapsed,
     }
 
 
@@ -146,6 +170,7 @@ def main() -> None:
     parser.add_argument("--rates", type=int, nargs="+", default=[5000, 20000])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--epoch", type=float, default=2.0)
+    parser.add_argument("--consumers", nargs="+", default=["flow", "plain"])
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     results = []
@@ -157,13 +182,16 @@ def main() -> None:
             epoch_seconds=args.epoch,
         )
         for rate in args.rates:
-            result = measure(base, brokers, work, rate, args.seconds)
-            results.append(result)
-            print(
-                f"{rate:>6} events/s: p50 {result['p50_ms']:>7,.0f} ms  "
-                f"p99 {result['p99_ms']:>7,.0f} ms  max {result['max_ms']:>7,.0f} ms  "
-                f"({result['events_timed']:,} events timed)"
-            )
+            for consumer in args.consumers:
+                result = measure(base, brokers, work, rate, seconds=args.seconds, consumer=consumer)
+                results.append(result)
+                print(
+                    f"{consumer:>5} {rate:>6} events/s: p50 {result['p50_ms']:>7,.0f} ms  "
+                    f"p99 {result['p99_ms']:>7,.0f} ms  max {result['max_ms']:>7,.0f} ms  "
+                    f"({result['events_timed']:,} timed; sink {result['rows_per_batch']:,.0f} "
+                    f"rows / {result['ms_per_batch']:.1f} ms per batch, "
+                    f"busy {result['sink_busy_share']:.0%})"
+                )
     out = Path(__file__).with_name("results-latency.json")
     out.write_text(json.dumps({"epoch_seconds": args.epoch, "runs": results}, indent=2))
     print(f"wrote {out}")

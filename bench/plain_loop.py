@@ -9,8 +9,10 @@ flow would cost if the framework were free.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
+from bytewax.outputs import StatelessSinkPartition
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from dataflows.keyed import KeyBook
@@ -34,33 +36,41 @@ class _Raw:
 
 
 def run_plain_loop(  # noqa: PLR0915 (one loop, kept flat to read like the flow)
-    settings: Settings, brokers: str, batch_size: int = 2000
+    settings: Settings,
+    brokers: str,
+    batch_size: int = 2000,
+    *,
+    stop: threading.Event | None = None,
+    sink: StatelessSinkPartition[Row] | None = None,
 ) -> int:
-    """Process the events topic to its end; return the number of messages read."""
+    """Process the events topic to its end (or, with ``stop``, tail it until it is
+    set); return the number of messages read. ``sink`` replaces the ClickHouse sink."""
+    tail = stop is not None
     consumer = Consumer(
         {
             "bootstrap.servers": brokers,
             "group.id": "bench-plain",
             "enable.auto.commit": False,
-            "enable.partition.eof": True,
+            "enable.partition.eof": not tail,
+            "fetch.wait.max.ms": 100,  # as the flow's source
         }
     )
     topic = settings.events_topic
     partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
     consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
     producer = CheckedProducer(brokers, settings.kafka_timeout_seconds)
-    sink = ClickHouseSink(settings).build("bench", 0, 1)
+    sink = sink or ClickHouseSink(settings).build("bench", 0, 1)
     policies = PolicyBook(settings, {})
-    books: dict[tuple[str, str], KeyBook] = {}
+    books: dict[str, KeyBook] = {}
     lateness_ms = settings.lateness_seconds * 1000
     window_ms = settings.window_seconds * 1000
     max_future_ms = settings.max_future_seconds * 1000
     pending = set(partitions)
     read = 0
     try:
-        while pending:
+        while (stop is None and pending) or (stop is not None and not stop.is_set()):
             raw = []
-            for msg in consumer.consume(batch_size, 1.0):
+            for msg in consumer.consume(batch_size, 0.1 if tail else 1.0):
                 err = msg.error()
                 if err is None:
                     raw.append(
@@ -80,7 +90,7 @@ def run_plain_loop(  # noqa: PLR0915 (one loop, kept flat to read like the flow)
             if not raw:
                 continue
             read += len(raw)
-            by_key: dict[tuple[str, str], list[Event]] = {}
+            by_key: dict[str, list[Event]] = {}
             rows: list[Row] = []
             dead: list[DeadLetter] = []
             for item in decode_batch(raw, max_future_ms):

@@ -33,31 +33,38 @@ FLOW_ID = "inventory"
 
 
 class _KeyLogic(StatefulBatchLogic[Event | DeadLetter, KeyOutput, bytes]):
-    """One key's logic. Between batches its state is a compact blob (``encode_state``):
-    decoded for a batch, re-encoded after it, and the blob itself is the snapshot."""
+    """One key's logic. A key touched in the current epoch holds its live
+    :class:`KeyBook`; at the epoch's snapshot the book is encoded into a compact blob
+    (``encode_state``) and dropped, so idle keys cost only the blob, which is also
+    what recovery stores. Bytewax snapshots every key touched in an epoch at its
+    end, with or without recovery."""
 
-    __slots__ = ("blob", "config")
+    __slots__ = ("blob", "book", "config")
 
     def __init__(self, config: KeyConfig, blob: bytes | None) -> None:
         self.config = config
         self.blob = blob
+        self.book: KeyBook | None = None
 
     def on_batch(self, values: list[Event | DeadLetter]) -> tuple[Iterable[KeyOutput], bool]:
         if type(values[0]) is DeadLetter:  # the pass-through key of decoding's rejects
             return values, StatefulBatchLogic.DISCARD
         events: list[Event] = values  # type: ignore[assignment]  # an event key has only events
-        config = self.config
-        book = KeyBook(
-            lateness_ms=config.lateness_ms,
-            window_ms=config.window_ms,
-            policy_for=config.policy_for,
-            state=None if self.blob is None else decode_state(self.blob),
-        )
-        out = book.apply_batch(events)
-        self.blob = book.encode()
-        return out, StatefulBatchLogic.RETAIN
+        book = self.book
+        if book is None:
+            config = self.config
+            book = self.book = KeyBook(
+                lateness_ms=config.lateness_ms,
+                window_ms=config.window_ms,
+                policy_for=config.policy_for,
+                state=None if self.blob is None else decode_state(self.blob),
+            )
+        return book.apply_batch(events), StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> bytes:
+        if self.book is not None:
+            self.blob = self.book.encode()
+            self.book = None
         assert self.blob is not None  # built with a resume blob or after a batch
         return self.blob
 

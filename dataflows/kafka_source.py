@@ -7,7 +7,7 @@ resume with the other. Differences:
 - each partition's consumer prefetches at most ``PREFETCH_KIB`` KiB / ``PREFETCH_MESSAGES``
   messages (librdkafka's defaults, 64 MiB and 100,000 per partition, held hundreds of MiB
   ahead of the flow);
-- ``fetch.wait.max.ms`` is ``FETCH_WAIT_MS`` (default 500): a quiet topic's events reach
+- ``fetch.wait.max.ms`` is ``FETCH_WAIT_MS`` (librdkafka: 500): a quiet topic's events reach
   the flow sooner;
 - messages are passed on as :class:`RawKafkaMessage` (no headers or latency lookups).
 

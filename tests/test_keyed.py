@@ -5,8 +5,10 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from bytewax.operators import StatefulBatchLogic
 
 from dataflows.alerts import alert_id, band
+from dataflows.inventory import KeyConfig, _KeyLogic
 from dataflows.keyed import KeyBook, decode_state, encode_state
 from inventory.models import (
     Alert,
@@ -129,3 +131,26 @@ def test_compact_blob_round_trip_and_old_snapshots_resume() -> None:
 def test_unknown_blob_format_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown key state format"):
         decode_state(pickle.dumps((99,)))
+
+
+def test_key_logic_holds_a_live_book_until_the_epoch_snapshot() -> None:
+    config = KeyConfig(lateness_ms=300_000, window_ms=60_000, policy_for=lambda _: POLICY)
+    logic, reference = _KeyLogic(config, None), book()
+    batches = [
+        [ev("c", "count", 8, 0)],
+        [ev("s1", "sale", 3, 1, order="o")],  # same epoch: the live book is reused
+        [ev("s2", "sale", 9, 2, order="o"), ev("s1", "sale", 3, 1)],  # after a snapshot
+    ]
+    for number, batch in enumerate(batches):
+        out, retain = logic.on_batch(list(batch))
+        assert retain is StatefulBatchLogic.RETAIN
+        assert list(out) == reference.apply_batch(batch)
+        assert logic.book is not None
+        if number == 1:
+            blob = logic.snapshot()
+            assert logic.book is None  # idle keys keep only the blob
+            assert logic.snapshot() is blob
+            assert decode_state(blob) == decode_state(reference.encode())
+    resumed = _KeyLogic(config, logic.snapshot())  # a restart from the last snapshot
+    later = [ev("r", "restock", 30, 3)]
+    assert list(resumed.on_batch(list(later))[0]) == reference.apply_batch(later)
