@@ -111,14 +111,19 @@ class EventGenerator:
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)
         self.catalog = Catalog.build(self.config.skus, self.config.warehouses, self.rng)
+        self._next = 0  # index of the next event: a later call continues the stream
+        self._on_hand: dict[int, int] = {}
+        self._recent: list[Message] = []
 
     def messages(self, count: int) -> Iterator[Message]:
+        """The next ``count`` messages; calls continue one stream (ids, time, stock)."""
         cfg, rng, catalog = self.config, self.rng, self.catalog
         step_ms = 1000.0 / cfg.rate
-        on_hand: dict[int, int] = {}
-        recent: list[Message] = []
+        on_hand, recent = self._on_hand, self._recent
         keys = range(catalog.size)
-        for i in range(count):
+        first = self._next
+        for i in range(first, first + count):
+            self._next = i + 1
             now_ms = cfg.start_ms + int(i * step_ms)
             roll = rng.random()
             if roll < cfg.malformed_share:

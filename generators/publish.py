@@ -74,18 +74,27 @@ def publish_to_kafka(
     """Produce every message; return how many were acknowledged."""
     producer = CheckedProducer(brokers, timeout, **{"linger.ms": 50, "batch.size": 1_000_000})
     pacer = Pacer(rate)
+    step = pacing_step(rate)
     sent = 0
     for msg in messages:
         producer.produce(topic, msg.value, msg.key)
         sent += 1
-        if sent % 1000 == 0:
+        if sent % step == 0:
             pacer.wait(sent)
             if on_progress:
-                on_progress(1000)
+                on_progress(step)
     producer.flush_or_raise()
     if on_progress:
-        on_progress(sent % 1000)
+        on_progress(sent % step)
     return producer.delivered
+
+
+def pacing_step(rate: float | None) -> int:
+    """Messages between pacing checks: 1,000, or fewer so a slow rate is paced smoothly
+    (at most about 50 checks per second)."""
+    if not rate:
+        return 1000
+    return max(1, min(1000, int(rate // 50)))
 
 
 def write_jsonl(
@@ -93,12 +102,13 @@ def write_jsonl(
 ) -> int:
     """Write each message value as one line; return the count."""
     pacer = Pacer(rate)
+    step = pacing_step(rate)
     count = 0
     for msg in messages:
         out.write(msg.value.decode("utf-8", "replace"))
         out.write("\n")
         count += 1
-        if count % 1000 == 0:
+        if count % step == 0:
             pacer.wait(count)
     out.flush()
     return count

@@ -1,0 +1,76 @@
+"""Display rules of the availability API, the snapshot grouping, and the generator
+features the live storefront demo relies on."""
+
+from __future__ import annotations
+
+import pytest
+
+from generators.events import EventGenerator, GeneratorConfig
+from generators.publish import pacing_step
+from inventory.availability.api import Availability, availability_of
+from inventory.availability.rules import available, display_message, status_for
+from inventory.availability.store import AvailabilityStore, StockRow
+from tests.availability_fakes import FakeReader
+
+
+@pytest.mark.parametrize(
+    ("total", "few_left", "status", "message"),
+    [
+        (-3, 5, "out_of_stock", "Out of stock"),
+        (0, 5, "out_of_stock", "Out of stock"),
+        (1, 5, "low", "Only 1 left in stock"),
+        (2, 5, "low", "Only 2 left in stock"),
+        (5, 5, "low", "Only 5 left in stock"),
+        (6, 5, "in_stock", "In stock"),
+        (1, 0, "in_stock", "In stock"),  # few_left 0: never "Only N left"
+    ],
+)
+def test_display_rules(total: int, few_left: int, status: str, message: str) -> None:
+    assert status_for(total, few_left) == status
+    assert display_message(total, few_left) == message
+
+
+def test_available_never_negative() -> None:
+    assert [available(x) for x in (-2, 0, 3)] == [0, 0, 3]
+
+
+def test_oversold_warehouse_does_not_hide_another_ones_stock() -> None:
+    reader = FakeReader(
+        [StockRow("S", "W2", -4, 1_000, 1, 1), StockRow("S", "W1", 3, 2_000, 1, 1)],
+        {"S": "Shirt"},
+    )
+    reader.rows.append(StockRow("T", "W1", 9, 500, 1, 1))
+    snapshot = AvailabilityStore(reader, 1.0, clock=lambda: 10.0).refresh()
+    assert [w.warehouse_id for w in snapshot.stock["S"]] == ["W1", "W2"]
+    both = availability_of(snapshot, "S", None, 5, 10_500)
+    assert (both["available"], both["message"], both["name"]) == (
+        3,
+        "Only 3 left in stock",
+        "Shirt",
+    )
+    assert (both["updated_at"], both["as_of"]) == (
+        "1970-01-01T00:00:02.000Z",
+        "1970-01-01T00:00:10.000Z",
+    )
+    assert both["age_seconds"] == 0.5
+    assert Availability.model_validate(both).warehouses[1].on_hand == -4  # the documented shape
+    w2 = availability_of(snapshot, "S", "W2", 5, 10_500)
+    assert (w2["available"], w2["status"]) == (0, "out_of_stock")
+    nowhere = availability_of(snapshot, "S", "W9", 5, 10_500)
+    assert (nowhere["available"], nowhere["warehouses"], nowhere["updated_at"]) == (0, [], None)
+    assert snapshot.skus() == ["S", "T"]
+
+
+def test_generator_calls_continue_one_stream() -> None:
+    config = GeneratorConfig(seed=4, skus=5, warehouses=2, rate=10.0)
+    whole = list(EventGenerator(config).messages(300))
+    generator = EventGenerator(config)
+    parts = [*generator.messages(120), *generator.messages(180)]
+    assert parts == whole
+
+
+def test_slow_rates_are_paced_in_small_steps() -> None:
+    assert pacing_step(None) == 1000
+    assert pacing_step(20.0) == 1
+    assert pacing_step(5000.0) == 100
+    assert pacing_step(1_000_000.0) == 1000
