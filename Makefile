@@ -1,12 +1,13 @@
 # Two commands do everything on a fresh machine with Python 3.11+ and make:
 #   make demo   - set up .venv, then run the whole pipeline locally and show what it does
 #   make test   - set up .venv, then lint (ruff), type-check (mypy) and run the tests
+# (make storefront: the demo, then live events with the availability API and storefront)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest clean setup
+.PHONY: demo storefront test lint typecheck pytest browser clean setup
 
 setup: $(STAMP)
 
@@ -19,6 +20,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/inventory demo
 
+storefront: $(STAMP)
+	$(BIN)/inventory demo --serve
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -26,7 +30,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+browser:
+	scripts/ensure-browser
+
+pytest: $(STAMP) browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest

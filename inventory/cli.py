@@ -1,4 +1,5 @@
-"""``inventory`` command line: demo, generate, run, backfill, schema, sql, broker, dashboards.
+"""``inventory`` command line: demo, generate, run, backfill, schema, sql, broker,
+dashboards, serve.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.
 """
@@ -6,6 +7,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
@@ -59,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--events", type=int, default=5000)
     demo.add_argument("--seed", type=int, default=None, help="default: from the clock")
     demo.add_argument("--workers", type=int, default=1)
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="then keep going: live events, availability API and storefront (Ctrl-C stops)",
+    )
 
     gen = sub.add_parser("generate", help="generate inventory events")
     gen.add_argument("--count", type=int, default=10_000)
@@ -96,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no snapshots: re-read the topic from the start (a full replay)",
     )
+    run.add_argument(
+        "--serve",
+        action="store_true",
+        help="also serve the availability API and storefront in this process "
+        "(INVENTORY_API_HOST/PORT; needed with embedded ClickHouse)",
+    )
 
     backfill = sub.add_parser(
         "backfill", help="process a file of historical events (JSON lines or .parquet)"
@@ -125,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="ClickHouse schema")
     schema.add_argument("action", choices=["apply"])
 
+    sub.add_parser(
+        "serve",
+        help="availability API and storefront over the configured ClickHouse "
+        "(a server, or a chdb:// path no other process uses)",
+    )
     sql = sub.add_parser("sql", help="run SQL on the configured ClickHouse")
     sql.add_argument("query", help="SQL text, or @path/to/file.sql")
     sql.add_argument("--format", choices=["table", "tsv"], default="table")
@@ -214,17 +232,23 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     client.close()
     written = RowCounter()
 
-    try:
-        run_inventory(
-            settings,
-            brokers,
-            exit_at_end=args.exit_at_end,
-            workers=args.workers,
-            recovery=not args.no_recovery,
-            on_write=written.add,
-        )
-    finally:
-        written.report()
+    with contextlib.ExitStack() as stack:
+        if args.serve:
+            from inventory.availability.server import AvailabilityService
+
+            service = stack.enter_context(AvailabilityService(settings))
+            print(f"availability API and storefront: {service.server.url}/", file=sys.stderr)
+        try:
+            run_inventory(
+                settings,
+                brokers,
+                exit_at_end=args.exit_at_end,
+                workers=args.workers,
+                recovery=not args.no_recovery,
+                on_write=written.add,
+            )
+        finally:
+            written.report()
     return 0
 
 
@@ -318,10 +342,22 @@ def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from inventory.availability.server import serve_forever
+
+    serve_forever(
+        settings,
+        on_ready=lambda url: print(f"availability API and storefront: {url}/", file=sys.stderr),
+    )
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from inventory.demo import run_demo
 
-    return run_demo(settings, events=args.events, seed=args.seed, workers=args.workers)
+    return run_demo(
+        settings, events=args.events, seed=args.seed, workers=args.workers, serve=args.serve
+    )
 
 
 COMMANDS = {
@@ -333,6 +369,7 @@ COMMANDS = {
     "sql": cmd_sql,
     "broker": cmd_broker,
     "dashboards": cmd_dashboards,
+    "serve": cmd_serve,
 }
 
 
@@ -342,10 +379,11 @@ def describe(exc: BaseException) -> str:
     while chain[-1].__cause__ is not None and len(chain) < 10:
         chain.append(chain[-1].__cause__)
     root = chain[-1]
-    text = f"{type(root).__name__}: {root}"
-    if root is not exc:
-        text += f" (in the dataflow: {exc})"
-    return text
+    if root is exc:
+        return f"{type(root).__name__}: {root}"
+    if type(exc).__name__ == "BytewaxRuntimeError":
+        return f"{type(root).__name__}: {root} (in the dataflow: {exc})"
+    return f"{exc} ({type(root).__name__}: {root})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

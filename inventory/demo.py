@@ -3,10 +3,13 @@
 Starts (or reuses) the local broker, applies the schema, generates events with a
 sprinkle of malformed, duplicate and late ones, runs the dataflow until the topic is
 drained while showing rows landing, then prints stock, low-stock items and dead letters.
+With ``serve``, it then keeps generating live events and serves the availability API
+and the storefront page until interrupted.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 
@@ -17,6 +20,7 @@ from rich.table import Table
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import progress_bar, publish_to_kafka
+from inventory.availability.server import AvailabilityService
 from inventory.broker import brokers_for, running_local_broker
 from inventory.catalog import write_catalog
 from inventory.clickhouse import connect, database_name
@@ -43,7 +47,9 @@ def _written_table(written: Counter[str], started: float) -> Table:
     return table
 
 
-def run_demo(settings: Settings, *, events: int, seed: int | None, workers: int) -> int:
+def run_demo(
+    settings: Settings, *, events: int, seed: int | None, workers: int, serve: bool = False
+) -> int:
     console = Console()
     seed = seed if seed is not None else int(time.time()) % 1_000_000
     console.rule("[bold]inventory demo")
@@ -99,7 +105,45 @@ def run_demo(settings: Settings, *, events: int, seed: int | None, workers: int)
     ):
         run_inventory(settings, brokers, exit_at_end=True, workers=workers, on_write=on_write)
     show_summary(settings, console)
+    if serve:
+        serve_live(settings, brokers, generator, workers, console)
     return 0
+
+
+def serve_live(
+    settings: Settings,
+    brokers: str,
+    generator: EventGenerator,
+    workers: int,
+    console: Console,
+) -> None:
+    """Keep going until Ctrl-C: live events at ``EVENT_RATE``/s, the flow tailing them,
+    and the availability API with the storefront in this process (embedded ClickHouse
+    allows one process per data path)."""
+    with AvailabilityService(settings) as service:
+        url = service.server.url
+        snapshot = service.store.refresh()
+        totals = {sku: sum(max(w.on_hand, 0) for w in rows) for sku, rows in snapshot.stock.items()}
+        scarce = sorted(totals, key=lambda sku: (totals[sku], sku))[:12]
+        console.print(
+            Panel(
+                f"storefront:     {url}/\n"
+                f"scarcest SKUs:  {url}/?skus={','.join(scarce)}\n"
+                f"API:            {url}/v1/availability/{scarce[0] if scarce else 'SKU'}\n"
+                f"OpenAPI:        {url}/openapi.json\n"
+                f"live events: {EVENT_RATE:g}/s, processed as they arrive. Ctrl-C stops.",
+                title="live availability",
+            )
+        )
+        feeder = threading.Thread(
+            target=publish_to_kafka,
+            args=(generator.messages(10**9), brokers, settings.events_topic),
+            kwargs={"rate": EVENT_RATE, "timeout": settings.kafka_timeout_seconds},
+            name="live-events",
+            daemon=True,
+        )
+        feeder.start()
+        run_inventory(settings, brokers, exit_at_end=False, workers=workers)
 
 
 STOCK_WITH_POLICY = """

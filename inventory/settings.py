@@ -102,6 +102,23 @@ class Settings(BaseSettings):
         "clickhouse://user:pass@host:9000/db or http(s)://user:pass@host:8123/db.",
     )
 
+    api_host: str = Field(
+        default="127.0.0.1", description="Address the availability API listens on."
+    )
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Its port.")
+    availability_few_left: int = Field(
+        default=5,
+        ge=0,
+        le=1_000_000,
+        description='Up to this many available units the message is "Only N left in stock".',
+    )
+    availability_refresh_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="How often the availability API re-reads stock from ClickHouse.",
+    )
+
     @field_validator("events_topic", "alerts_topic", "dlq_topic")
     @classmethod
     def _topic_name(cls, value: str) -> str:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.http_helpers import free_port, get_json, wait_healthy
 
 pytestmark = pytest.mark.integration
 
@@ -114,6 +118,26 @@ def test_schema_apply_generate_run_and_sql(workdir: Path) -> None:
     bad = cli(workdir, "sql", "SELECT * FROM no_such_table")
     assert bad.returncode == 1 and "no_such_table" in bad.stderr
 
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "inventory.cli", "serve"],
+        cwd=workdir,
+        env=clean_env(INVENTORY_API_PORT=str(port)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, server)
+        status, body = get_json(f"{url}/v1/availability/SKU-00001")
+        assert status == 200
+        assert body["message"] in ("In stock", "Out of stock") or "left in stock" in body["message"]
+        assert get_json(f"{url}/v1/availability/NO-SUCH-SKU")[0] == 404
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 130  # stopped by Ctrl-C, like `run`
+
 
 def test_demo_shows_stock_low_stock_and_dead_letters(workdir: Path) -> None:
     result = cli(workdir, "demo", "--events", "2000", "--seed", "1")
@@ -126,3 +150,41 @@ def test_demo_shows_stock_low_stock_and_dead_letters(workdir: Path) -> None:
         "inventory sql",
     ):
         assert text in result.stdout
+
+
+def test_serve_without_a_schema_fails_at_start(workdir: Path) -> None:
+    result = cli(workdir, "serve", timeout=120)
+    assert result.returncode == 1
+    assert "stock_levels" in result.stderr  # the table it could not read, named
+
+
+def test_demo_serve_keeps_stock_live_in_the_storefront_api(workdir: Path) -> None:
+    port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "inventory.cli", "demo", "--events", "600", "--serve"],
+        cwd=workdir,
+        env=clean_env(INVENTORY_API_PORT=str(port), INVENTORY_AVAILABILITY_REFRESH_SECONDS="0.2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, demo, timeout=180)
+        _, products = get_json(f"{url}/v1/products?limit=100")
+        query = "&".join(f"sku={p['sku']}" for p in products["items"])
+        assert len(products["items"]) == 100
+
+        def newest() -> str:
+            _, body = get_json(f"{url}/v1/availability?{query}")
+            return max(item["updated_at"] or "" for item in body["items"])
+
+        first = newest()
+        deadline = time.monotonic() + 60
+        while newest() == first:  # live events reach the API through the flow
+            assert time.monotonic() < deadline, "no live stock change within 60 s"
+            time.sleep(0.5)
+    finally:
+        demo.send_signal(signal.SIGINT)
+        out, _ = demo.communicate(timeout=60)
+    assert f"storefront:     {url}/" in out

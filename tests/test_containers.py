@@ -46,6 +46,7 @@ def test_compose_has_the_stack_and_no_version_key() -> None:
         "schema",
         "grafana",
         "dataflow",
+        "availability",
         "generator",
     }
     assert SERVICES["generator"]["profiles"] == ["generator"]
@@ -92,7 +93,7 @@ def test_ports_are_on_loopback_and_volumes_exist() -> None:
 
 def test_inventory_environment_is_valid_settings() -> None:
     fields = {f"INVENTORY_{name.upper()}" for name in Settings.model_fields}
-    for name in ("schema", "dataflow", "generator"):
+    for name in ("schema", "dataflow", "availability", "generator"):
         env = environment(name)
         unknown = {key for key in env if key.startswith("INVENTORY_")} - fields
         assert not unknown, f"{name}: not settings: {unknown}"
@@ -104,6 +105,17 @@ def test_inventory_environment_is_valid_settings() -> None:
         )
         assert settings.kafka_brokers == "redpanda:9092"
         assert "@clickhouse:8123/inventory" in settings.clickhouse_url.get_secret_value()
+
+
+def test_availability_serves_on_its_published_port() -> None:
+    service = SERVICES["availability"]
+    assert service["command"] == ["inventory", "serve"]
+    env = environment("availability")
+    assert env["INVENTORY_API_HOST"] == "0.0.0.0"  # reachable through the port mapping
+    assert service["ports"] == [
+        f"127.0.0.1:{env['INVENTORY_API_PORT']}:{env['INVENTORY_API_PORT']}"
+    ]
+    assert f":{env['INVENTORY_API_PORT']}/healthz" in " ".join(service["healthcheck"]["test"])
 
 
 def test_topics_service_creates_the_contract_topics() -> None:
@@ -185,6 +197,7 @@ def test_readme_documents_the_stack() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "docker compose up" in readme
     assert "http://127.0.0.1:3000" in readme and "http://127.0.0.1:8080" in readme
+    assert "http://127.0.0.1:8000" in readme
     assert "DATAFLOW_WORKERS" in readme
 
 

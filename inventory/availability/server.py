@@ -1,0 +1,115 @@
+"""Running the availability API: in a background thread (beside a dataflow in the same
+process, which embedded ClickHouse requires) or in the foreground (``inventory serve``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+
+from inventory.availability.api import create_app
+from inventory.availability.store import AvailabilityStore, ClickHouseStockReader
+from inventory.clickhouse import database_name
+from inventory.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def build_service(settings: Settings) -> tuple[AvailabilityStore, FastAPI]:
+    """A store reading the configured ClickHouse, and the app over it (not started)."""
+    store = AvailabilityStore(
+        ClickHouseStockReader(settings), settings.availability_refresh_seconds
+    )
+    return store, create_app(store, few_left=settings.availability_few_left)
+
+
+def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    # access logs off: at hundreds of requests per second they cost more than the answers
+    return uvicorn.Config(app, host=host, port=port, access_log=False, log_level="warning")
+
+
+class BackgroundServer:
+    """uvicorn in a daemon thread. ``start()`` returns once it listens (``port`` 0 picks
+    a free port, see :attr:`port`); ``stop()`` shuts it down. Raises ``RuntimeError`` if
+    it cannot listen."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        self._server = uvicorn.Server(_config(app, host, port))
+        self._host = host
+        self._thread = threading.Thread(target=self._run, name="availability-api", daemon=True)
+        self.port = port
+
+    def _run(self) -> None:
+        asyncio.run(self._server.serve())
+
+    def start(self, timeout: float = 15.0) -> BackgroundServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"availability API could not listen on {self._host}")
+            time.sleep(0.02)
+        sockets = self._server.servers[0].sockets
+        self.port = int(sockets[0].getsockname()[1])
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+class AvailabilityService:
+    """Store refresher plus API server, started and stopped together."""
+
+    def __init__(self, settings: Settings, *, port: int | None = None) -> None:
+        self.store, app = build_service(settings)
+        port = settings.api_port if port is None else port
+        self.server = BackgroundServer(app, settings.api_host, port)
+
+    def __enter__(self) -> AvailabilityService:
+        self.store.start()
+        try:
+            self.server.start()
+        except BaseException:
+            self.store.stop()
+            raise
+        logger.info("availability API and storefront on %s", self.server.url)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+        self.store.stop()
+
+
+def serve_forever(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve in the foreground until interrupted (uvicorn handles SIGINT/SIGTERM).
+
+    Reads stock once before listening, so an unreachable ClickHouse or a missing schema
+    fails at start with ``RuntimeError`` instead of answering 503 forever. ``on_ready``
+    gets the URL once stock is read.
+    """
+    store, app = build_service(settings)
+    try:
+        store.refresh()
+    except Exception as exc:
+        database = database_name(settings)
+        raise RuntimeError(
+            f"cannot read stock from ClickHouse ({database}.stock_levels); "
+            "is the schema applied (inventory schema apply)?"
+        ) from exc
+    if on_ready is not None:
+        on_ready(f"http://{settings.api_host}:{settings.api_port}")
+    store.start()
+    try:
+        uvicorn.Server(_config(app, settings.api_host, settings.api_port)).run()
+    finally:
+        store.stop()

@@ -1,0 +1,170 @@
+"""The storefront in headless Chromium, live through the whole pipeline.
+
+``inventory run --serve`` (flow + availability API + storefront in one process, on its
+own embedded ClickHouse) tails a topic on the local broker; the test sells stock down
+and watches the product's badge in a real browser go "In stock" -> "Only 2 left in
+stock" -> "Out of stock".
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs them when
+run as root). Without them the test skips, unless ``E2E_REQUIRE_BROWSER=1`` (set by
+``.ci/run``), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from generators.events import Message
+from generators.publish import publish_to_kafka
+from inventory.models import format_ms
+from tests.http_helpers import free_port, wait_healthy
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("E2E_CHROMEDRIVER", "/usr/bin/chromedriver")
+SKU, WAREHOUSE = "SKU-E2E", "WH-E2E"
+TOPIC = "e2e-events"
+
+
+def _browser_missing() -> str | None:
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if shutil.which(p) is None]
+    if not missing:
+        return None
+    reason = f"{' and '.join(missing)} not installed (apt-get install chromium chromium-driver)"
+    if os.environ.get("E2E_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"E2E_REQUIRE_BROWSER=1 but {reason}")
+    return reason
+
+
+@pytest.fixture
+def service(broker: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+    env.update(
+        INVENTORY_KAFKA_BROKERS=broker,
+        INVENTORY_CLICKHOUSE_URL=f"chdb://{tmp_path / 'ch'}",
+        INVENTORY_DATA_DIR=str(tmp_path / "data"),
+        INVENTORY_EVENTS_TOPIC=TOPIC,
+        INVENTORY_ALERTS_TOPIC=f"{TOPIC}-alerts",
+        INVENTORY_DLQ_TOPIC=f"{TOPIC}-dlq",
+        INVENTORY_API_PORT=str(port),
+        INVENTORY_EPOCH_SECONDS="0.5",
+        INVENTORY_AVAILABILITY_REFRESH_SECONDS="0.2",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inventory.cli", "run", "--serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def sell(broker: str, events: list[tuple[str, str, int]]) -> None:
+    now = int(time.time() * 1000)
+    messages = [
+        Message(
+            f"{WAREHOUSE}:{SKU}".encode(),
+            orjson.dumps(
+                {
+                    "event_id": event_id,
+                    "event_type": kind,
+                    "sku": SKU,
+                    "warehouse_id": WAREHOUSE,
+                    "quantity": quantity,
+                    "occurred_at": format_ms(now + n),
+                }
+            ),
+        )
+        for n, (event_id, kind, quantity) in enumerate(events)
+    ]
+    publish_to_kafka(messages, broker, TOPIC)
+
+
+def test_badge_follows_stock_sold_down_through_the_pipeline(
+    service: str, browser: Any, broker: str, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    badge_css = f'article[data-sku="{SKU}"] .badge'
+
+    def badge_becomes(text: str) -> None:
+        def seen(driver: Any) -> bool:
+            badges = driver.find_elements(By.CSS_SELECTOR, badge_css)
+            return bool(badges) and badges[0].text == text
+
+        try:
+            WebDriverWait(browser, 60, poll_frequency=0.2).until(seen)
+        except Exception:
+            browser.save_screenshot(str(tmp_path / "storefront.png"))
+            shown = browser.find_elements(By.CSS_SELECTOR, badge_css)
+            raise AssertionError(
+                f"badge never showed {text!r}; it shows "
+                f"{shown[0].text if shown else None!r} (screenshot in {tmp_path})"
+            ) from None
+
+    browser.get(f"{service}/?skus={SKU}")
+    badge_becomes("Unavailable")  # not in stock or catalog yet
+    sell(broker, [("e2e-1", "restock", 20)])
+    badge_becomes("In stock")
+    sell(broker, [("e2e-2", "sale", 10), ("e2e-3", "sale", 8)])
+    badge_becomes("Only 2 left in stock")
+    status = browser.find_element(By.CSS_SELECTOR, badge_css).get_attribute("data-status")
+    assert status == "low"
+    sell(broker, [("e2e-4", "sale", 2), ("e2e-3", "sale", 8)])  # e2e-3 again: a duplicate
+    badge_becomes("Out of stock")
+    browser.save_screenshot(str(tmp_path / "storefront.png"))
