@@ -116,6 +116,14 @@ def test_availability_serves_on_its_published_port() -> None:
         f"127.0.0.1:{env['INVENTORY_API_PORT']}:{env['INVENTORY_API_PORT']}"
     ]
     assert f":{env['INVENTORY_API_PORT']}/healthz" in " ".join(service["healthcheck"]["test"])
+    # it reads as the read-only user the ClickHouse service is given
+    assert env["INVENTORY_CLICKHOUSE_URL"].startswith("http://availability:")
+    users = (ROOT / "clickhouse/users.d/availability-reader.xml").read_text()
+    assert "<readonly>1</readonly>" in users
+    assert "<query>GRANT SELECT ON inventory.*</query>" in users
+    assert "AVAILABILITY_CLICKHOUSE_PASSWORD" in environment("clickhouse")
+    mounts = " ".join(SERVICES["clickhouse"]["volumes"])
+    assert "availability-reader.xml:/etc/clickhouse-server/users.d/" in mounts
 
 
 def test_topics_service_creates_the_contract_topics() -> None:
