@@ -17,7 +17,7 @@ from generators.publish import publish_to_kafka
 from inventory.availability.api import create_app
 from inventory.availability.server import BackgroundServer
 from inventory.availability.store import AvailabilityStore, ClickHouseStockReader
-from inventory.catalog import write_catalog
+from inventory.catalog import CatalogEntry, write_catalog
 from inventory.clickhouse import connect
 from inventory.kafka import ensure_topics
 from inventory.models import format_ms
@@ -160,18 +160,8 @@ def test_catalog_sku_without_stock_is_out_of_stock_and_unknown_is_404(
     api: tuple[str, AvailabilityStore], ch: Client, pipeline: Settings
 ) -> None:
     base, store = api
-    ch.insert(
-        "products",
-        [("SKU-NEW", "New thing", None, 10, 50, 0)],
-        column_names=[
-            "sku",
-            "name",
-            "unit_price",
-            "low_stock_threshold",
-            "target_stock",
-            "updated_at",
-        ],
-    )
+    entry = CatalogEntry("SKU-NEW", "New thing", None, 10, 50)
+    write_catalog(ch, pipeline.clickhouse_database, [entry])
     store.refresh(full=True)  # catalog names are read by full reads
     status, body = get(base, "/v1/availability/SKU-NEW")
     assert status == 200
