@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         default="127.0.0.1", description="Address the availability API listens on."
     )
     api_port: int = Field(default=8000, ge=1, le=65535, description="Its port.")
+    api_cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins (https://shop.example) whose pages may call "
+        "the availability API from the browser; * for any; empty: none.",
+    )
     availability_few_left: int = Field(
         default=5,
         ge=0,
@@ -159,6 +164,20 @@ class Settings(BaseSettings):
                 "(value hidden: it may hold a password)"
             )
         return value
+
+    @field_validator("api_cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in filter(None, (o.strip() for o in value.split(","))):
+            parts = urlsplit(origin)
+            plain = parts.scheme in ("http", "https") and parts.hostname and not parts.path
+            if origin != "*" and not plain:
+                raise ValueError(f"expected * or scheme://host[:port] origins, got {origin!r}")
+        return value
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.api_cors_origins.split(",") if o.strip()]
 
     @field_validator("grafana_url")
     @classmethod

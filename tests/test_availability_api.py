@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from generators.events import EventGenerator, GeneratorConfig, Message
 from generators.publish import publish_to_kafka
 from inventory.availability.api import create_app
 from inventory.availability.server import BackgroundServer
-from inventory.availability.store import AvailabilityStore, ClickHouseStockReader
+from inventory.availability.store import AvailabilityStore, ClickHouseStockReader, StockRow
 from inventory.catalog import CatalogEntry, write_catalog
 from inventory.clickhouse import connect
 from inventory.kafka import ensure_topics
@@ -252,3 +253,26 @@ def test_incremental_reads_follow_the_pipeline_and_ignore_replayed_rows(
     assert held == expected
     assert held[("SKU-LOW", "WH-A")] == 1
     assert held[("SKU-INC", "WH-B")] == 7
+
+
+def test_cors_for_configured_origins_and_one_second_caching() -> None:
+    reader = FakeReader([StockRow("A", "W1", 2, 1, 1, 1)])
+    store = AvailabilityStore(reader, 60.0)
+    store.refresh()
+    app = create_app(store, few_left=5, cors_origins=["https://shop.example"])
+    server = BackgroundServer(app, "127.0.0.1", 0).start()
+
+    def headers(origin: str) -> Any:
+        request = urllib.request.Request(
+            server.url + "/v1/availability/A", headers={"Origin": origin}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.headers
+
+    try:
+        allowed = headers("https://shop.example")
+        assert allowed["Access-Control-Allow-Origin"] == "https://shop.example"
+        assert allowed["Cache-Control"] == "public, max-age=1"
+        assert "Access-Control-Allow-Origin" not in headers("https://evil.example")
+    finally:
+        server.stop()

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from inventory.settings import SettingsError, load_settings, redact_url
+from inventory.settings import Settings, SettingsError, load_settings, redact_url
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +37,10 @@ def test_defaults_use_local_broker_and_embedded_clickhouse() -> None:
         ("INVENTORY_TOPIC_PARTITIONS", "0", "INVENTORY_TOPIC_PARTITIONS"),
         ("INVENTORY_CLICKHOUSE_DATABASE", "inv; DROP", "INVENTORY_CLICKHOUSE_DATABASE"),
         ("INVENTORY_DLQ_TOPIC", "inventory.events", "distinct"),
+        ("INVENTORY_API_PORT", "0", "INVENTORY_API_PORT"),
+        ("INVENTORY_API_CORS_ORIGINS", "shop.example", "INVENTORY_API_CORS_ORIGINS"),
+        ("INVENTORY_API_CORS_ORIGINS", "https://shop.example/path", "INVENTORY_API_CORS_ORIGINS"),
+        ("INVENTORY_AVAILABILITY_REFRESH_SECONDS", "0", "INVENTORY_AVAILABILITY_REFRESH_SECONDS"),
     ],
 )
 def test_invalid_setting_is_named(
@@ -70,3 +74,9 @@ def test_password_never_in_repr_logs_or_errors(
     with pytest.raises(SettingsError) as info:
         load_settings()
     assert "s3cr3t" not in str(info.value)
+
+
+def test_cors_origins_are_listed() -> None:
+    settings = Settings(_env_file=None, api_cors_origins=" https://a.example, http://b:8080 ,")  # type: ignore[call-arg]
+    assert settings.cors_origins == ["https://a.example", "http://b:8080"]
+    assert Settings(_env_file=None).cors_origins == []  # type: ignore[call-arg]

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, StringConstraints
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
 MAX_BATCH = 100
+CACHE_CONTROL = "public, max-age=1"
 CODE_PATTERN = "^" + CODE_RE.pattern + "$"
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 
@@ -85,9 +87,13 @@ class Health(BaseModel):
 
 
 class OrjsonResponse(Response):
-    """A JSON body already built from plain values (no per-request model validation)."""
+    """A JSON body already built from plain values (no per-request model validation),
+    cacheable for a second."""
 
     media_type = "application/json"
+
+    def __init__(self, content: Any) -> None:
+        super().__init__(content, headers={"Cache-Control": CACHE_CONTROL})
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
@@ -128,15 +134,28 @@ NOT_LOADED: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(
-    store: AvailabilityStore, *, few_left: int, clock: Callable[[], float] = time.time
+    store: AvailabilityStore,
+    *,
+    few_left: int,
+    cors_origins: Sequence[str] = (),
+    clock: Callable[[], float] = time.time,
 ) -> FastAPI:
-    """The API over ``store``'s snapshots; ``clock`` (epoch seconds) is injected for tests."""
+    """The API over ``store``'s snapshots; ``clock`` (epoch seconds) is injected for tests.
+
+    ``cors_origins``: pages of these origins may call the API from the browser (GET).
+    Availability answers carry ``Cache-Control: public, max-age=1``: a CDN or browser
+    may reuse one for a second, about as long as the data takes to refresh anyway.
+    """
     now = clock
     app = FastAPI(
         title="Inventory availability",
         version="1",
         description="Live per-SKU availability for storefronts, from the inventory pipeline.",
     )
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"], max_age=600
+        )
 
     def current() -> StockSnapshot:
         snapshot = store.snapshot

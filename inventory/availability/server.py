@@ -25,7 +25,10 @@ def build_service(settings: Settings) -> tuple[AvailabilityStore, FastAPI]:
     store = AvailabilityStore(
         ClickHouseStockReader(settings), settings.availability_refresh_seconds
     )
-    return store, create_app(store, few_left=settings.availability_few_left)
+    app = create_app(
+        store, few_left=settings.availability_few_left, cors_origins=settings.cors_origins
+    )
+    return store, app
 
 
 def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
