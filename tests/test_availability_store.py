@@ -78,3 +78,19 @@ def test_the_refresher_survives_failures_and_restarts_with_a_full_read() -> None
         assert "all" in reader.calls[calls:]  # the first read after failures is full
     finally:
         store.stop()
+
+
+def test_a_taken_port_fails_naming_the_setting() -> None:
+    import pytest
+
+    from inventory.availability.api import create_app
+    from inventory.availability.server import BackgroundServer
+
+    store = AvailabilityStore(FakeReader([]), 1.0)
+    first = BackgroundServer(create_app(store, few_left=5), "127.0.0.1", 0).start()
+    try:
+        second = BackgroundServer(create_app(store, few_left=5), "127.0.0.1", first.port)
+        with pytest.raises(RuntimeError, match="INVENTORY_API_PORT"):
+            second.start(timeout=10)
+    finally:
+        first.stop()

@@ -48,14 +48,20 @@ class BackgroundServer:
         self.port = port
 
     def _run(self) -> None:
-        asyncio.run(self._server.serve())
+        try:
+            asyncio.run(self._server.serve())
+        except SystemExit:  # uvicorn's way of saying it could not start; start() reports it
+            logger.debug("availability API server exited at start")
 
     def start(self, timeout: float = 15.0) -> BackgroundServer:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"availability API could not listen on {self._host}")
+                raise RuntimeError(
+                    f"availability API could not listen on {self._host}:{self.port} "
+                    "(in use? set INVENTORY_API_HOST / INVENTORY_API_PORT)"
+                )
             time.sleep(0.02)
         sockets = self._server.servers[0].sockets
         self.port = int(sockets[0].getsockname()[1])
