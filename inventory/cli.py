@@ -10,46 +10,21 @@ import argparse
 import contextlib
 import logging
 import sys
-import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
+from generators.commands import add_parser as add_generator_parser
+from generators.commands import cmd_generate
+from inventory.cli_args import parse_start
 from inventory.dashboards.commands import add_parser as add_dashboards_parser
 from inventory.dashboards.commands import cmd_dashboards
 from inventory.settings import Settings, SettingsError, load_settings
 
-if TYPE_CHECKING:
-    from inventory.catalog import CatalogEntry
-
 logger = logging.getLogger("inventory")
-
-
-def _parse_start(value: str) -> int:
-    """``now`` or an RFC 3339 timestamp -> epoch ms."""
-    from inventory.models import to_ms
-
-    if value == "now":
-        return int(time.time() * 1000)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 timestamp: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError("the start timestamp needs a UTC offset")
-    return to_ms(parsed)
-
-
-def _share(value: str) -> float:
-    share = float(value)
-    if not 0.0 <= share <= 1.0:
-        raise argparse.ArgumentTypeError("a share is between 0 and 1")
-    return share
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,33 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="then keep going: live events, availability API and storefront (Ctrl-C stops)",
     )
 
-    gen = sub.add_parser("generate", help="generate inventory events")
-    gen.add_argument("--count", type=int, default=10_000)
-    gen.add_argument(
-        "--rate",
-        type=float,
-        default=None,
-        help="events per second to publish (default: as fast as possible)",
-    )
-    gen.add_argument(
-        "--event-rate", type=float, default=1000.0, help="events per second of event time"
-    )
-    gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--skus", type=int, default=100)
-    gen.add_argument("--warehouses", type=int, default=3)
-    gen.add_argument(
-        "--start",
-        type=_parse_start,
-        default="now",
-        help="occurred_at of the first event: 'now' or RFC 3339",
-    )
-    gen.add_argument("--malformed", type=_share, default=0.0, help="share of malformed events")
-    gen.add_argument("--duplicates", type=_share, default=0.0, help="share of duplicates")
-    gen.add_argument("--late", type=_share, default=0.0, help="share of out-of-order events")
-    gen.add_argument("--stdout", action="store_true", help="write JSON lines instead of Kafka")
-    gen.add_argument(
-        "--no-catalog", action="store_true", help="do not write the product catalog to ClickHouse"
-    )
+    add_generator_parser(sub)
 
     run = sub.add_parser("run", help="run the dataflow")
     run.add_argument("--exit-at-end", action="store_true", help="stop when the topic is drained")
@@ -122,14 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument(
         "--from",
         dest="start",
-        type=_parse_start,
+        type=parse_start,
         default=None,
         help="RFC 3339; messages with a Kafka timestamp >= this",
     )
     backfill.add_argument(
         "--to",
         dest="end",
-        type=_parse_start,
+        type=parse_start,
         default=None,
         help="RFC 3339; messages with a Kafka timestamp < this",
     )
@@ -163,59 +112,6 @@ class RowCounter(Counter[str]):
     def report(self) -> None:
         summary = ", ".join(f"{table}={rows}" for table, rows in sorted(self.items()))
         print(f"rows written: {summary or 'none'}", file=sys.stderr)
-
-
-def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
-    from generators.events import EventGenerator, GeneratorConfig
-    from generators.publish import progress_bar, publish_to_kafka, write_jsonl
-    from inventory.broker import brokers_for
-    from inventory.kafka import ensure_topics
-
-    config = GeneratorConfig(
-        seed=args.seed,
-        skus=args.skus,
-        warehouses=args.warehouses,
-        start_ms=args.start,
-        rate=args.event_rate,
-        malformed_share=args.malformed,
-        duplicate_share=args.duplicates,
-        late_share=args.late,
-    )
-    generator = EventGenerator(config)
-    messages = generator.messages(args.count)
-    if args.stdout:
-        write_jsonl(messages, sys.stdout, rate=args.rate)
-        return 0
-    if not args.no_catalog:
-        _write_catalog(settings, generator.catalog.entries())
-    brokers = brokers_for(settings)
-    ensure_topics(settings, brokers)
-    with progress_bar(enabled=sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"producing to {settings.events_topic}", total=args.count)
-        sent = publish_to_kafka(
-            messages,
-            brokers,
-            settings.events_topic,
-            rate=args.rate,
-            timeout=settings.kafka_timeout_seconds,
-            on_progress=lambda n: bar.advance(task, n),
-        )
-    Console(stderr=True).print(f"produced {sent} events to {settings.events_topic} at {brokers}")
-    return 0
-
-
-def _write_catalog(settings: Settings, entries: list[CatalogEntry]) -> None:
-    from inventory.catalog import write_catalog
-    from inventory.clickhouse import connect, database_name
-    from inventory.schema import apply_migrations
-
-    client = connect(settings)
-    try:
-        database = database_name(settings)
-        apply_migrations(client, database)
-        write_catalog(client, database, entries)
-    finally:
-        client.close()
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,0 +1,99 @@
+"""``inventory generate``: seeded inventory events to Kafka (or JSON lines)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from inventory.cli_args import parse_start, share
+from inventory.settings import Settings
+
+if TYPE_CHECKING:
+    from inventory.catalog import CatalogEntry
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``generate`` to the CLI's subcommands."""
+    gen = sub.add_parser("generate", help="generate inventory events")
+    gen.add_argument("--count", type=int, default=10_000)
+    gen.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="events per second to publish (default: as fast as possible)",
+    )
+    gen.add_argument(
+        "--event-rate", type=float, default=1000.0, help="events per second of event time"
+    )
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--skus", type=int, default=100)
+    gen.add_argument("--warehouses", type=int, default=3)
+    gen.add_argument(
+        "--start",
+        type=parse_start,
+        default="now",
+        help="occurred_at of the first event: 'now' or RFC 3339",
+    )
+    gen.add_argument("--malformed", type=share, default=0.0, help="share of malformed events")
+    gen.add_argument("--duplicates", type=share, default=0.0, help="share of duplicates")
+    gen.add_argument("--late", type=share, default=0.0, help="share of out-of-order events")
+    gen.add_argument("--stdout", action="store_true", help="write JSON lines instead of Kafka")
+    gen.add_argument(
+        "--no-catalog", action="store_true", help="do not write the product catalog to ClickHouse"
+    )
+
+
+def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
+    from generators.events import EventGenerator, GeneratorConfig
+    from generators.publish import progress_bar, publish_to_kafka, write_jsonl
+    from inventory.broker import brokers_for
+    from inventory.kafka import ensure_topics
+
+    config = GeneratorConfig(
+        seed=args.seed,
+        skus=args.skus,
+        warehouses=args.warehouses,
+        start_ms=args.start,
+        rate=args.event_rate,
+        malformed_share=args.malformed,
+        duplicate_share=args.duplicates,
+        late_share=args.late,
+    )
+    generator = EventGenerator(config)
+    messages = generator.messages(args.count)
+    if args.stdout:
+        write_jsonl(messages, sys.stdout, rate=args.rate)
+        return 0
+    if not args.no_catalog:
+        _write_catalog(settings, generator.catalog.entries())
+    brokers = brokers_for(settings)
+    ensure_topics(settings, brokers)
+    with progress_bar(enabled=sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"producing to {settings.events_topic}", total=args.count)
+        sent = publish_to_kafka(
+            messages,
+            brokers,
+            settings.events_topic,
+            rate=args.rate,
+            timeout=settings.kafka_timeout_seconds,
+            on_progress=lambda n: bar.advance(task, n),
+        )
+    Console(stderr=True).print(f"produced {sent} events to {settings.events_topic} at {brokers}")
+    return 0
+
+
+def _write_catalog(settings: Settings, entries: list[CatalogEntry]) -> None:
+    from inventory.catalog import write_catalog
+    from inventory.clickhouse import connect, database_name
+    from inventory.schema import apply_migrations
+
+    client = connect(settings)
+    try:
+        database = database_name(settings)
+        apply_migrations(client, database)
+        write_catalog(client, database, entries)
+    finally:
+        client.close()
