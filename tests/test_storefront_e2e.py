@@ -168,3 +168,5 @@ def test_badge_follows_stock_sold_down_through_the_pipeline(
     sell(broker, [("e2e-4", "sale", 2), ("e2e-3", "sale", 8)])  # e2e-3 again: a duplicate
     badge_becomes("Out of stock")
     browser.save_screenshot(str(tmp_path / "storefront.png"))
+    browser.get(f"{service}/")  # the default grid lists the products the API knows
+    badge_becomes("Out of stock")
