@@ -1,9 +1,10 @@
 """The storefront in headless Chromium, live through the whole pipeline.
 
-``inventory run --serve`` (flow + availability API + storefront in one process, on its
-own embedded ClickHouse) tails a topic on the local broker; the test sells stock down
-and watches the product's badge in a real browser go "In stock" -> "Only 2 left in
-stock" -> "Out of stock".
+The demo (``inventory demo --serve``: generated events, then live ones, the flow, the
+availability API and the storefront in one process on its own embedded ClickHouse) runs
+on a topic of the local broker; the test sells a product of its own down through that
+topic and watches the product's badge in a real browser go "In stock" -> "Only 2 left
+in stock" -> "Out of stock".
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs them when
 run as root). Without them the test skips, unless ``E2E_REQUIRE_BROWSER=1`` (set by
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("E2E_CHROMEDRIVER", "/usr/bin/chromedriver")
-SKU, WAREHOUSE = "SKU-E2E", "WH-E2E"
+SKU, WAREHOUSE = "SKU-00000-E2E", "WH-E2E"  # sorts first: the default grid shows it
 TOPIC = "e2e-events"
 
 
@@ -63,16 +64,21 @@ def service(broker: str, tmp_path: Path) -> Iterator[str]:
         INVENTORY_EPOCH_SECONDS="0.5",
         INVENTORY_AVAILABILITY_REFRESH_SECONDS="0.2",
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "inventory.cli", "run", "--serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = tmp_path / "demo.log"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "inventory.cli", "demo", "--events", "300", "--serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            text=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc)
+        try:
+            wait_healthy(url, proc, timeout=180)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; demo's stderr: {log.read_text()}") from None
         yield url
     finally:
         proc.send_signal(signal.SIGINT)
