@@ -121,7 +121,13 @@ class Settings(BaseSettings):
         default=1.0,
         gt=0,
         le=3600,
-        description="How often the availability API re-reads stock from ClickHouse.",
+        description="How often the availability API reads stock changes from ClickHouse.",
+    )
+    availability_full_read_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="How often it re-reads all of stock_levels FINAL and the catalog names.",
     )
 
     @field_validator("events_topic", "alerts_topic", "dlq_topic")

@@ -41,6 +41,11 @@ def test_defaults_use_local_broker_and_embedded_clickhouse() -> None:
         ("INVENTORY_API_CORS_ORIGINS", "shop.example", "INVENTORY_API_CORS_ORIGINS"),
         ("INVENTORY_API_CORS_ORIGINS", "https://shop.example/path", "INVENTORY_API_CORS_ORIGINS"),
         ("INVENTORY_AVAILABILITY_REFRESH_SECONDS", "0", "INVENTORY_AVAILABILITY_REFRESH_SECONDS"),
+        (
+            "INVENTORY_AVAILABILITY_FULL_READ_SECONDS",
+            "-1",
+            "INVENTORY_AVAILABILITY_FULL_READ_SECONDS",
+        ),
     ],
 )
 def test_invalid_setting_is_named(

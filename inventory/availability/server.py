@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 def build_service(settings: Settings) -> tuple[AvailabilityStore, FastAPI]:
     """A store reading the configured ClickHouse, and the app over it (not started)."""
     store = AvailabilityStore(
-        ClickHouseStockReader(settings), settings.availability_refresh_seconds
+        ClickHouseStockReader(settings),
+        settings.availability_refresh_seconds,
+        full_every=settings.availability_full_read_seconds,
     )
     app = create_app(
         store, few_left=settings.availability_few_left, cors_origins=settings.cors_origins

@@ -3,7 +3,7 @@
 Requests never wait for ClickHouse. A daemon thread keeps the snapshot current:
 
 - a *full* read (``stock_levels FINAL`` and the catalog names) at start, after a failed
-  read, and every ``full_every`` seconds;
+  read, and every ``full_every`` seconds (``INVENTORY_AVAILABILITY_FULL_READ_SECONDS``);
 - in between, every ``interval`` seconds, an *incremental* read of the rows written
   since the previous read started minus ``SLACK_MS``, both on ClickHouse's clock (an
   insert is stamped with ``written_at`` when it starts and is visible when it commits;
