@@ -74,3 +74,19 @@ def test_slow_rates_are_paced_in_small_steps() -> None:
     assert pacing_step(20.0) == 1
     assert pacing_step(5000.0) == 100
     assert pacing_step(1_000_000.0) == 1000
+
+
+def test_the_contract_example_has_the_shape_the_api_answers_with() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    contracts = (Path(__file__).parent.parent / "docs" / "contracts.md").read_text()
+    section = contracts[contracts.index("## Availability API") :]
+    example = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))  # type: ignore[union-attr]
+    Availability.model_validate(example)
+    reader = FakeReader([StockRow("S", "W1", 2, 1_000, 1, 1)])
+    answer = availability_of(AvailabilityStore(reader, 1.0).refresh(), "S", None, 5, 0)
+    assert set(answer) == set(example)
+    assert set(answer["warehouses"][0]) == set(example["warehouses"][0])
+    assert example["message"] == display_message(example["available"], 5)
