@@ -18,7 +18,7 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source as BytewaxSource
 from bytewax.operators import StatefulBatchLogic
-from bytewax.outputs import Sink
+from bytewax.outputs import DynamicSink, Sink
 
 from dataflows.kafka_source import EventsSource
 from dataflows.keyed import KeyBook, KeyOutput, KeyState, decode_state, encode_state
@@ -137,7 +137,11 @@ def build_flow(
         "dead-letters", rows, lambda batch: [x for x in batch if type(x) is DeadLetter]
     )
     alerts = op.flat_map_batch("alerts", rows, lambda batch: [x for x in batch if type(x) is Alert])
-    op.output("clickhouse", rows, rows_sink or ClickHouseSink(settings))
-    op.output("dlq-topic", dead, dlq_sink or dead_letter_sink(settings, brokers))
+    dlq = dlq_sink or dead_letter_sink(settings, brokers)
+    rows_sink = rows_sink or ClickHouseSink(
+        settings, rejects=dlq if isinstance(dlq, DynamicSink) else None
+    )
+    op.output("clickhouse", rows, rows_sink)
+    op.output("dlq-topic", dead, dlq)
     op.output("alerts-topic", alerts, alerts_sink or alert_sink(settings, brokers))
     return flow

@@ -21,6 +21,7 @@ from inventory.recovery import recovery_config
 from inventory.runner import load_policy_book
 from inventory.settings import SettingsError, load_settings
 from sinks.clickhouse import ClickHouseSink
+from sinks.kafka import dead_letter_sink
 
 logger = logging.getLogger(__name__)
 
@@ -40,5 +41,7 @@ def flow() -> Dataflow:
         settings.kafka_brokers,
         policies=load_policy_book(settings),
         tail=True,
-        rows_sink=ClickHouseSink(settings),
+        rows_sink=ClickHouseSink(
+            settings, rejects=dead_letter_sink(settings, settings.kafka_brokers)
+        ),
     )

@@ -18,6 +18,7 @@ from inventory.models import (
     CODE_RE,
     EVENT_TYPES,
     MAX_ID_LENGTH,
+    MAX_OCCURRED_MS,
     MAX_UNIT_PRICE,
     MIN_OCCURRED_MS,
     RFC3339_RE,
@@ -59,7 +60,20 @@ def parse_occurred_at(value: Any) -> int:
         raise ContractError(f"occurred_at is not a valid timestamp: {exc}") from None
     if ms < MIN_OCCURRED_MS:
         raise ContractError("occurred_at is before 2000-01-01 (absurd timestamp)")
+    if ms >= MAX_OCCURRED_MS:
+        raise ContractError("occurred_at is not before 2100-01-01 (absurd timestamp)")
     return ms
+
+
+def _is_utf8(value: str) -> bool:
+    """False for text with a lone surrogate (valid JSON escapes, but no UTF-8 form)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _code(obj: dict[str, Any], name: str) -> str:
@@ -75,6 +89,8 @@ def _optional_id(obj: dict[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > MAX_ID_LENGTH:
         raise ContractError(f"{name} must be a string of at most {MAX_ID_LENGTH} characters")
+    if not _is_utf8(value):
+        raise ContractError(f"{name} must be valid Unicode (no lone surrogates)")
     return value
 
 
@@ -90,6 +106,8 @@ def validate(
     event_id = obj["event_id"]
     if not isinstance(event_id, str) or not 1 <= len(event_id) <= MAX_ID_LENGTH:
         raise ContractError(f"event_id must be a string of 1-{MAX_ID_LENGTH} characters")
+    if not _is_utf8(event_id):
+        raise ContractError("event_id must be valid Unicode (no lone surrogates)")
     event_type = obj["event_type"]
     if not isinstance(event_type, str) or event_type not in _TYPES:
         raise ContractError("event_type must be one of " + ", ".join(EVENT_TYPES))

@@ -28,8 +28,11 @@ EventType = Literal["sale", "return", "restock", "adjustment", "count"]
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MAX_QUANTITY = 1_000_000_000
 MAX_UNIT_PRICE = 1e12
-# Earliest accepted occurred_at; anything before is an "absurd timestamp".
+# Accepted occurred_at: [2000-01-01, 2100-01-01); anything outside is an "absurd timestamp".
+# The upper bound keeps every derived value storable: Date (sales_daily.day, stockout_daily)
+# ends in 2149 and DateTime64(3) in 2299.
 MIN_OCCURRED_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+MAX_OCCURRED_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z, exclusive
 MAX_ID_LENGTH = 128
 PRICE_SCALE = 10_000  # money is exact integer arithmetic in 1/10,000 units
 REVENUE_EXPONENT = -4
@@ -53,8 +56,11 @@ def _rfc3339(value: object) -> object:
 def _not_absurd(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("occurred_at needs a UTC offset (RFC 3339)")
-    if to_ms(value) < MIN_OCCURRED_MS:
+    ms = to_ms(value)
+    if ms < MIN_OCCURRED_MS:
         raise ValueError("occurred_at is before 2000-01-01 (absurd timestamp)")
+    if ms >= MAX_OCCURRED_MS:
+        raise ValueError("occurred_at is not before 2100-01-01 (absurd timestamp)")
     return value
 
 

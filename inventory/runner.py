@@ -20,6 +20,7 @@ from inventory.recovery import recovery_config
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, WriteHook
 from sinks.discard import DiscardSink
+from sinks.kafka import dead_letter_sink
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,9 @@ def run_inventory(
         brokers,
         policies=policies,
         tail=not exit_at_end,
-        rows_sink=ClickHouseSink(settings, on_write=on_write),
+        rows_sink=ClickHouseSink(
+            settings, on_write=on_write, rejects=dead_letter_sink(settings, brokers)
+        ),
     )
     logger.info("running inventory flow: brokers=%s workers=%d", brokers, workers)
     execute(flow, settings, workers, recovery=recovery)

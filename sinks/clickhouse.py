@@ -1,10 +1,19 @@
-"""ClickHouse sink: one insert per table per batch, bounded retries of transient errors.
+"""ClickHouse sink: one insert per table per batch, bounded retries of transient errors,
+and rows the database refuses for their values dead-lettered instead of stalling the flow.
 
 Delivery: at-least-once. A batch is retried as a whole, so an insert that succeeded
 but timed out is written twice; every target table is a ReplacingMergeTree keyed on
 the row's identity, so the duplicate collapses and queries (``FINAL``) do not change.
-After ``clickhouse_retries`` failed attempts, or at once on a permanent error, the
-last error is raised and the dataflow stops (Bytewax resumes it from its snapshot).
+
+Errors, by ClickHouse error code (:mod:`inventory.clickhouse`):
+
+* transient (network, timeouts, overload): retried ``clickhouse_retries`` times with
+  exponential backoff, then raised; the dataflow stops and resumes from its snapshot;
+* a data error (``DATA_ERROR_CODES``: the values of some rows are refused): the batch is
+  split in halves until the refused rows are found; each becomes a dead letter with the
+  database's reason (``dead_letters`` and, when configured, the dead-letter topic), and
+  every other row is written;
+* anything else (unknown table, no space, bad credentials): raised at once.
 """
 
 from __future__ import annotations
@@ -12,146 +21,28 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from clickhouse_connect.driver.client import Client
 
-from inventory.clickhouse import connect, database_name, is_transient
-from inventory.models import REVENUE_EXPONENT, Alert, DeadLetter, Event, SalesWindow, StockLevel
+from inventory.clickhouse import (
+    connect,
+    database_name,
+    error_summary,
+    is_data_error,
+    is_transient,
+)
+from inventory.models import DeadLetter
 from inventory.settings import Settings
+from sinks.rows import EVENT_COLUMNS, TABLES, Row, group_records, rejected_letter
+
+__all__ = ["EVENT_COLUMNS", "ClickHouseSink", "Row", "WriteHook"]
 
 logger = logging.getLogger(__name__)
 
-Row = Event | StockLevel | DeadLetter | SalesWindow | Alert
 WriteHook = Callable[[str, int], None]
-
-EVENT_COLUMNS = (
-    "event_id",
-    "event_type",
-    "sku",
-    "warehouse_id",
-    "quantity",
-    "delta",
-    "unit_price",
-    "order_id",
-    "occurred_at",
-    "ingested_at",
-)
-STOCK_COLUMNS = ("warehouse_id", "sku", "on_hand", "version", "updated_at", "last_event_id")
-DEAD_LETTER_COLUMNS = (
-    "topic",
-    "partition",
-    "offset",
-    "key",
-    "payload",
-    "error",
-    "received_at",
-)
-
-
-def event_row(e: Event) -> tuple[Any, ...]:
-    return (
-        e.event_id,
-        e.event_type,
-        e.sku,
-        e.warehouse_id,
-        e.quantity,
-        e.delta,
-        e.unit_price,
-        e.order_id,
-        e.occurred_ms,
-        max(e.source.timestamp_ms, 0),
-    )
-
-
-def stock_row(s: StockLevel) -> tuple[Any, ...]:
-    return (s.warehouse_id, s.sku, s.on_hand, s.version, max(s.updated_ms, 0), s.last_event_id)
-
-
-def dead_letter_row(d: DeadLetter) -> tuple[Any, ...]:
-    return (
-        d.source.topic,
-        d.source.partition,
-        d.source.offset,
-        d.key,
-        d.payload or b"",
-        d.error,
-        max(d.source.timestamp_ms, 0),
-    )
-
-
-SALES_COLUMNS = (
-    "warehouse_id",
-    "sku",
-    "window_start",
-    "window_end",
-    "units_sold",
-    "revenue",
-    "orders",
-    "version",
-)
-ALERT_COLUMNS = (
-    "alert_id",
-    "kind",
-    "warehouse_id",
-    "sku",
-    "on_hand",
-    "threshold",
-    "reorder_quantity",
-    "event_id",
-    "raised_at",
-)
-
-
-def sales_row(w: SalesWindow) -> tuple[Any, ...]:
-    revenue = Decimal(w.revenue_e4).scaleb(REVENUE_EXPONENT)
-    return (
-        w.warehouse_id,
-        w.sku,
-        w.window_start_ms,
-        w.window_end_ms,
-        w.units_sold,
-        revenue,
-        w.orders,
-        w.version,
-    )
-
-
-def alert_row(a: Alert) -> tuple[Any, ...]:
-    return (
-        a.alert_id,
-        a.kind,
-        a.warehouse_id,
-        a.sku,
-        a.on_hand,
-        a.threshold,
-        a.reorder_quantity,
-        a.event_id,
-        a.raised_ms,
-    )
-
-
-TABLES: dict[type, tuple[str, Sequence[str], Callable[[Any], tuple[Any, ...]]]] = {
-    Event: ("events", EVENT_COLUMNS, event_row),
-    StockLevel: ("stock_levels", STOCK_COLUMNS, stock_row),
-    DeadLetter: ("dead_letters", DEAD_LETTER_COLUMNS, dead_letter_row),
-    SalesWindow: ("sales_rates", SALES_COLUMNS, sales_row),
-    Alert: ("alerts", ALERT_COLUMNS, alert_row),
-}
-
-
-def group_rows(items: list[Row]) -> dict[type, list[tuple[Any, ...]]]:
-    """Rows per record type, in one pass."""
-    grouped: dict[type, list[tuple[Any, ...]]] = {}
-    for item in items:
-        kind = type(item)
-        rows = grouped.get(kind)
-        if rows is None:
-            rows = grouped[kind] = []
-        rows.append(TABLES[kind][2](item))
-    return grouped
+MAX_BACKOFF_SECONDS = 30.0
 
 
 class _ClickHousePartition(StatelessSinkPartition[Row]):
@@ -164,6 +55,7 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
         backoff: float,
         sleep: Callable[[float], None],
         on_write: WriteHook | None,
+        rejects: StatelessSinkPartition[DeadLetter] | None,
     ) -> None:
         self._client = client
         self._database = database
@@ -171,15 +63,47 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
         self._backoff = backoff
         self._sleep = sleep
         self._on_write = on_write
+        self._rejects = rejects
 
     def write_batch(self, items: list[Row]) -> None:
-        for kind, rows in group_rows(items).items():
-            table, columns, _ = TABLES[kind]
-            self._insert(table, columns, rows)
-            if self._on_write is not None:
-                self._on_write(table, len(rows))
+        rejected: list[DeadLetter] = []
+        for kind, records in group_records(items).items():
+            self._write(TABLES[kind][0], records, rejected)
+        if rejected:
+            self._write("dead_letters", rejected, [])  # a refused dead letter raises
+            if self._rejects is not None:
+                self._rejects.write_batch(rejected)
 
-    def _insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    def _write(self, table: str, records: Sequence[Row], rejected: list[DeadLetter]) -> None:
+        """Insert ``records``; on a data error bisect to the refused ones (O(k log n)
+        inserts for k refused rows) and append their dead letters to ``rejected``."""
+        try:
+            self._insert(table, records)
+        except Exception as exc:
+            if not is_data_error(exc):
+                raise
+            if len(records) > 1:
+                middle = len(records) // 2
+                self._write(table, records[:middle], rejected)
+                self._write(table, records[middle:], rejected)
+                return
+            letter = rejected_letter(table, records[0], error_summary(exc))
+            logger.warning(
+                "ClickHouse refused a row of %s; dead-lettered at %s/%d/%d: %s",
+                table,
+                letter.source.topic,
+                letter.source.partition,
+                letter.source.offset,
+                letter.error,
+            )
+            rejected.append(letter)
+            return
+        if self._on_write is not None:
+            self._on_write(table, len(records))
+
+    def _insert(self, table: str, records: Sequence[Row]) -> None:
+        _, columns, to_row = TABLES[type(records[0])]
+        rows: list[tuple[Any, ...]] = [to_row(record) for record in records]
         attempt = 0
         while True:
             try:
@@ -189,15 +113,16 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
                 return
             except Exception as exc:
                 if not is_transient(exc) or attempt >= self._retries:
-                    logger.error(
-                        "insert of %d rows into %s failed after %d attempt(s): %s",
-                        len(rows),
-                        table,
-                        attempt + 1,
-                        exc,
-                    )
+                    if not is_data_error(exc):
+                        logger.error(
+                            "insert of %d rows into %s failed after %d attempt(s): %s",
+                            len(rows),
+                            table,
+                            attempt + 1,
+                            error_summary(exc),
+                        )
                     raise
-                delay = min(self._backoff * 2**attempt, 30.0)
+                delay = min(self._backoff * 2**attempt, MAX_BACKOFF_SECONDS)
                 attempt += 1
                 logger.warning(
                     "transient error inserting into %s (attempt %d/%d), retrying in %.1fs: %s",
@@ -205,16 +130,26 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
                     attempt,
                     self._retries,
                     delay,
-                    exc,
+                    error_summary(exc),
                 )
                 self._sleep(delay)
 
     def close(self) -> None:
         self._client.close()
+        if self._rejects is not None:
+            self._rejects.close()
 
 
 class ClickHouseSink(DynamicSink[Row]):
-    """Writes ``Event``, ``StockLevel`` and ``DeadLetter`` records to their tables."""
+    """Writes every record the flow emits to its table (``sinks.rows.TABLES``).
+
+    :arg settings: connection, database, retry count and backoff.
+    :arg client_factory: opens the client in ``build`` (tests inject failing clients).
+    :arg sleep: the backoff's sleep (injected in tests).
+    :arg on_write: called with (table, rows) after each successful insert.
+    :arg rejects: where refused rows' dead letters are published besides the
+        ``dead_letters`` table (the flow passes its dead-letter topic sink).
+    """
 
     def __init__(
         self,
@@ -223,13 +158,20 @@ class ClickHouseSink(DynamicSink[Row]):
         client_factory: Callable[[Settings], Client] = connect,
         sleep: Callable[[float], None] = time.sleep,
         on_write: WriteHook | None = None,
+        rejects: DynamicSink[DeadLetter] | None = None,
     ) -> None:
         self._settings = settings
         self._client_factory = client_factory
         self._sleep = sleep
         self._on_write = on_write
+        self._rejects = rejects
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _ClickHousePartition:
+        rejects = (
+            self._rejects.build(f"{step_id}-rejects", worker_index, worker_count)
+            if self._rejects is not None
+            else None
+        )
         return _ClickHousePartition(
             self._client_factory(self._settings),
             database=database_name(self._settings),
@@ -237,4 +179,5 @@ class ClickHouseSink(DynamicSink[Row]):
             backoff=self._settings.clickhouse_backoff_seconds,
             sleep=self._sleep,
             on_write=self._on_write,
+            rejects=rejects,
         )

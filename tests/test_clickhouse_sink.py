@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
-from inventory.clickhouse import connect, is_transient
+from inventory.clickhouse import connect, is_data_error, is_transient
 from inventory.models import StockLevel
 from sinks.clickhouse import ClickHouseSink
 
@@ -74,9 +74,15 @@ def test_permanent_error_raises_at_once(make_settings) -> None:  # type: ignore[
 
 def test_error_classification() -> None:
     assert is_transient(OperationalError("x"))
-    assert is_transient(DatabaseError("Code: 252. DB::Exception: Too many parts"))
-    assert not is_transient(DatabaseError("Code: 60. DB::Exception: Unknown table"))
+    assert is_transient(DatabaseError("Code: 252. DB::Exception: Too many parts", code=252))
+    assert not is_transient(DatabaseError("Code: 60. DB::Exception: Unknown table", code=60))
     assert not is_transient(ValueError("bad row"))
+    # the code attribute decides, not the message text
+    assert not is_transient(DatabaseError("Code: 252. looks transient", code=None))
+    assert is_data_error(DatabaseError("Code: 407. DB::Exception: overflow", code=407))
+    assert is_data_error(UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"))
+    assert not is_data_error(DatabaseError("Code: 243. NOT_ENOUGH_SPACE", code=243))
+    assert not is_data_error(OperationalError("connection reset"))
 
 
 def test_unreachable_server_url_is_a_clear_transient_error(make_settings) -> None:  # type: ignore[no-untyped-def]

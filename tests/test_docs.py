@@ -20,3 +20,39 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_one() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_dead_letter_reason_is_documented_word_for_word() -> None:
+    import json
+
+    from inventory.decode import decode_one
+    from tests.test_decode import GOOD, FakeMsg
+
+    docs = (ROOT / "docs" / "semantics.md").read_text().replace("\\|", "|")
+    bad: list[bytes | None] = [None, b"x" * 70_000, b"{", b"[]", b"{}"]
+    for change in (
+        {"event_id": ""},
+        {"event_id": "\ud800"},
+        {"event_type": "gift"},
+        {"sku": "a b"},
+        {"warehouse_id": ""},
+        {"quantity": 2.0},
+        {"quantity": 10**10},
+        {"quantity": 0},
+        {"event_type": "adjustment", "quantity": 0},
+        {"event_type": "count", "quantity": -1},
+        {"occurred_at": "yesterday"},
+        {"occurred_at": "2026-13-01T00:00:00Z"},
+        {"occurred_at": "1999-12-31T23:59:59Z"},
+        {"occurred_at": "2100-01-01T00:00:00Z"},
+        {"occurred_at": "2099-01-01T00:00:00Z"},
+        {"unit_price": "1"},
+        {"unit_price": -1},
+        {"order_id": "o" * 129},
+        {"order_id": "\udc00"},
+    ):
+        bad.append(json.dumps({**GOOD, **change}).encode())
+    for raw in bad:
+        reason = decode_one(FakeMsg(raw), max_future_ms=300_000).error  # type: ignore[union-attr]
+        documented = reason.split(": ")[0] + ": …" if ": " in reason else reason
+        assert f"`{documented}" in docs, reason

@@ -1,0 +1,191 @@
+"""How each record the dataflow emits becomes a row of its ClickHouse table.
+
+Every value is derived from the input (event time, Kafka position and timestamp), never
+from the clock, so a replayed record gives an identical row. Timestamps are clamped to
+what ``DateTime64(3)`` stores (1970 to 2299).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from inventory.models import (
+    REVENUE_EXPONENT,
+    Alert,
+    DeadLetter,
+    Event,
+    SalesWindow,
+    Source,
+    StockLevel,
+)
+
+MAX_STORED_MS = 10_413_791_999_999  # 2299-12-31T23:59:59.999Z, the end of DateTime64(3)
+
+
+def stored_ms(ms: int) -> int:
+    """A timestamp as stored: a Kafka timestamp may be anything a producer sets."""
+    return min(max(ms, 0), MAX_STORED_MS)
+
+
+Row = Event | StockLevel | DeadLetter | SalesWindow | Alert
+
+EVENT_COLUMNS = (
+    "event_id",
+    "event_type",
+    "sku",
+    "warehouse_id",
+    "quantity",
+    "delta",
+    "unit_price",
+    "order_id",
+    "occurred_at",
+    "ingested_at",
+)
+STOCK_COLUMNS = ("warehouse_id", "sku", "on_hand", "version", "updated_at", "last_event_id")
+DEAD_LETTER_COLUMNS = (
+    "topic",
+    "partition",
+    "offset",
+    "key",
+    "payload",
+    "error",
+    "received_at",
+)
+
+
+def event_row(e: Event) -> tuple[Any, ...]:
+    return (
+        e.event_id,
+        e.event_type,
+        e.sku,
+        e.warehouse_id,
+        e.quantity,
+        e.delta,
+        e.unit_price,
+        e.order_id,
+        e.occurred_ms,
+        stored_ms(e.source.timestamp_ms),
+    )
+
+
+def stock_row(s: StockLevel) -> tuple[Any, ...]:
+    return (s.warehouse_id, s.sku, s.on_hand, s.version, stored_ms(s.updated_ms), s.last_event_id)
+
+
+def dead_letter_row(d: DeadLetter) -> tuple[Any, ...]:
+    return (
+        d.source.topic,
+        d.source.partition,
+        d.source.offset,
+        d.key,
+        d.payload or b"",
+        d.error,
+        stored_ms(d.source.timestamp_ms),
+    )
+
+
+SALES_COLUMNS = (
+    "warehouse_id",
+    "sku",
+    "window_start",
+    "window_end",
+    "units_sold",
+    "revenue",
+    "orders",
+    "version",
+)
+ALERT_COLUMNS = (
+    "alert_id",
+    "kind",
+    "warehouse_id",
+    "sku",
+    "on_hand",
+    "threshold",
+    "reorder_quantity",
+    "event_id",
+    "raised_at",
+)
+
+
+def sales_row(w: SalesWindow) -> tuple[Any, ...]:
+    revenue = Decimal(w.revenue_e4).scaleb(REVENUE_EXPONENT)
+    return (
+        w.warehouse_id,
+        w.sku,
+        w.window_start_ms,
+        w.window_end_ms,
+        w.units_sold,
+        revenue,
+        w.orders,
+        w.version,
+    )
+
+
+def alert_row(a: Alert) -> tuple[Any, ...]:
+    return (
+        a.alert_id,
+        a.kind,
+        a.warehouse_id,
+        a.sku,
+        a.on_hand,
+        a.threshold,
+        a.reorder_quantity,
+        a.event_id,
+        a.raised_ms,
+    )
+
+
+TABLES: dict[type, tuple[str, Sequence[str], Callable[[Any], tuple[Any, ...]]]] = {
+    Event: ("events", EVENT_COLUMNS, event_row),
+    StockLevel: ("stock_levels", STOCK_COLUMNS, stock_row),
+    DeadLetter: ("dead_letters", DEAD_LETTER_COLUMNS, dead_letter_row),
+    SalesWindow: ("sales_rates", SALES_COLUMNS, sales_row),
+    Alert: ("alerts", ALERT_COLUMNS, alert_row),
+}
+
+
+def group_records(items: list[Row]) -> dict[type, list[Row]]:
+    """Records per type (so per table), in one pass, in order."""
+    grouped: dict[type, list[Row]] = {}
+    for item in items:
+        kind = type(item)
+        records = grouped.get(kind)
+        if records is None:
+            records = grouped[kind] = []
+        records.append(item)
+    return grouped
+
+
+def rejected_letter(table: str, record: Row, reason: str) -> DeadLetter:
+    """The dead letter for a record whose row ``table`` refused (``reason``: the database's).
+
+    An event keeps its message's position, key and bytes. A derived row (stock level,
+    window, alert) has no message of its own: it is dead-lettered under topic
+    ``clickhouse:<table>`` with a stable offset derived from its identity and its row as
+    the JSON payload, so a replay of it collapses onto the same letter.
+    """
+    why = f"rejected by ClickHouse table {table}: {reason}"
+    if isinstance(record, Event):
+        return DeadLetter(record.source, record.key, record.payload, why)
+    if isinstance(record, DeadLetter):
+        raise TypeError("a dead letter refused by dead_letters cannot be dead-lettered")
+    _, columns, to_row = TABLES[type(record)]
+    values = dict(zip(columns, to_row(record), strict=True))
+    payload = orjson.dumps(values, default=str)
+    identity = hashlib.blake2b(payload, digest_size=8).digest()
+    offset = int.from_bytes(identity, "big") & (2**63 - 1)
+    source = Source(f"clickhouse:{table}", 0, offset, _event_ms(record))
+    return DeadLetter(source, None, payload, why)
+
+
+def _event_ms(record: StockLevel | SalesWindow | Alert) -> int:
+    if isinstance(record, StockLevel):
+        return record.updated_ms
+    if isinstance(record, SalesWindow):
+        return record.window_start_ms
+    return record.raised_ms
