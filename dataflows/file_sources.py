@@ -19,6 +19,8 @@ import orjson
 from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
+from inventory.stopping import STOP, StopRequest
+
 Message = KafkaSourceMessage[bytes | None, bytes | None]
 Position = tuple[int, int]  # (byte offset, line number) of the next line
 ProgressHook = Callable[[int], None]  # bytes read since the last call
@@ -33,8 +35,14 @@ def _message(topic: str, offset: int, value: bytes, timestamp: tuple[int, int]) 
 
 class _JsonlPartition(StatefulSourcePartition[Message, Position]):
     def __init__(
-        self, path: Path, resume: Position | None, batch_size: int, on_progress: ProgressHook | None
+        self,
+        path: Path,
+        resume: Position | None,
+        batch_size: int,
+        on_progress: ProgressHook | None,
+        stop: StopRequest,
     ) -> None:
+        self._stop = stop
         self._file = path.open("rb")
         self._topic = f"file:{path.name}"
         self._timestamp = (1, int(path.stat().st_mtime * 1000))
@@ -44,6 +52,8 @@ class _JsonlPartition(StatefulSourcePartition[Message, Position]):
         self._on_progress = on_progress
 
     def next_batch(self) -> list[Message]:
+        if self._stop.requested:
+            raise StopIteration
         batch: list[Message] = []
         start = self._offset
         for _ in range(self._batch_size):
@@ -90,10 +100,16 @@ class _ParquetPartition(StatefulSourcePartition[Message, int]):
     become RFC 3339 (naive ones are taken as UTC)."""
 
     def __init__(
-        self, path: Path, resume: int | None, batch_size: int, on_progress: ProgressHook | None
+        self,
+        path: Path,
+        resume: int | None,
+        batch_size: int,
+        on_progress: ProgressHook | None,
+        stop: StopRequest,
     ) -> None:
         import pyarrow.parquet as pq
 
+        self._stop = stop
         self._file = pq.ParquetFile(path)
         self._topic = f"file:{path.name}"
         self._timestamp = (1, int(path.stat().st_mtime * 1000))
@@ -103,6 +119,8 @@ class _ParquetPartition(StatefulSourcePartition[Message, int]):
         self._on_progress = on_progress
 
     def next_batch(self) -> list[Message]:
+        if self._stop.requested:
+            raise StopIteration
         record_batch = next(self._batches, None)
         if record_batch is None:
             raise StopIteration
@@ -130,8 +148,14 @@ class FileSource(FixedPartitionedSource[Message, Any]):
     """One partition, the file: Parquet rows for ``.parquet``, else JSON lines."""
 
     def __init__(
-        self, path: Path, *, batch_size: int = 2000, on_progress: ProgressHook | None = None
+        self,
+        path: Path,
+        *,
+        batch_size: int = 2000,
+        on_progress: ProgressHook | None = None,
+        stop: StopRequest = STOP,
     ) -> None:
+        self._stop = stop
         self._path = path
         self._batch_size = batch_size
         self._on_progress = on_progress
@@ -143,8 +167,12 @@ class FileSource(FixedPartitionedSource[Message, Any]):
         self, step_id: str, for_part: str, resume_state: Any
     ) -> _JsonlPartition | _ParquetPartition:
         if self._path.suffix.lower() == ".parquet":
-            return _ParquetPartition(self._path, resume_state, self._batch_size, self._on_progress)
-        return _JsonlPartition(self._path, resume_state, self._batch_size, self._on_progress)
+            return _ParquetPartition(
+                self._path, resume_state, self._batch_size, self._on_progress, self._stop
+            )
+        return _JsonlPartition(
+            self._path, resume_state, self._batch_size, self._on_progress, self._stop
+        )
 
 
 def progress_total(path: Path) -> int:

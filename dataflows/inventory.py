@@ -21,7 +21,8 @@ from bytewax.operators import StatefulBatchLogic
 from bytewax.outputs import DynamicSink, Sink
 
 from dataflows.kafka_source import EventsSource
-from dataflows.keyed import KeyBook, KeyOutput, KeyState, decode_state, encode_state
+from dataflows.keyed import KeyBook, KeyInput, KeyOutput, KeyState, decode_state, encode_state
+from dataflows.seeds import Seeder
 from inventory.catalog import PolicyBook
 from inventory.decode import decode_batch
 from inventory.models import Alert, DeadLetter, Event, ProductPolicy
@@ -32,7 +33,7 @@ from sinks.kafka import alert_sink, dead_letter_sink
 FLOW_ID = "inventory"
 
 
-class _KeyLogic(StatefulBatchLogic[Event | DeadLetter, KeyOutput, bytes]):
+class _KeyLogic(StatefulBatchLogic[KeyInput | DeadLetter, KeyOutput, bytes]):
     """One key's logic. A key touched in the current epoch holds its live
     :class:`KeyBook`; at the epoch's snapshot the book is encoded into a compact blob
     (``encode_state``) and dropped, so idle keys cost only the blob, which is also
@@ -46,20 +47,22 @@ class _KeyLogic(StatefulBatchLogic[Event | DeadLetter, KeyOutput, bytes]):
         self.blob = blob
         self.book: KeyBook | None = None
 
-    def on_batch(self, values: list[Event | DeadLetter]) -> tuple[Iterable[KeyOutput], bool]:
+    def on_batch(self, values: list[KeyInput | DeadLetter]) -> tuple[Iterable[KeyOutput], bool]:
         if type(values[0]) is DeadLetter:  # the pass-through key of decoding's rejects
-            return values, StatefulBatchLogic.DISCARD
-        events: list[Event] = values  # type: ignore[assignment]  # an event key has only events
+            return values, StatefulBatchLogic.DISCARD  # type: ignore[return-value]
         book = self.book
+        config = self.config
         if book is None:
-            config = self.config
             book = self.book = KeyBook(
                 lateness_ms=config.lateness_ms,
                 window_ms=config.window_ms,
                 policy_for=config.policy_for,
                 state=None if self.blob is None else decode_state(self.blob),
+                lineage=config.lineage,
             )
-        return book.apply_batch(events), StatefulBatchLogic.RETAIN
+        if config.seeded:  # seeds may be among the values
+            return book.apply_items(values), StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
+        return book.apply_batch(values), StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
 
     def snapshot(self) -> bytes:
         if self.book is not None:
@@ -74,6 +77,8 @@ class KeyConfig:
     lateness_ms: int
     window_ms: int
     policy_for: Callable[[str], ProductPolicy]
+    lineage: str = ""
+    seeded: bool = False
 
 
 def kafka_source(settings: Settings, brokers: str, *, tail: bool) -> EventsSource:
@@ -88,9 +93,9 @@ def dead_letter_key(letter: DeadLetter) -> str:
     return f"\x00dead-letters:{letter.source.partition}"
 
 
-def decode_keyed(msgs: list[Any], max_future_ms: int) -> list[tuple[str, Event | DeadLetter]]:
+def decode_keyed(msgs: list[Any], max_future_ms: int) -> list[tuple[str, Any]]:
     """Decode a batch and key it: events by (warehouse, sku), dead letters by partition."""
-    keyed: list[tuple[str, Event | DeadLetter]] = []
+    keyed: list[tuple[str, Any]] = []
     for item in decode_batch(msgs, max_future_ms):
         if isinstance(item, Event):
             keyed.append((item.stock_key, item))
@@ -109,18 +114,25 @@ def build_flow(
     rows_sink: Sink[Row] | None = None,
     dlq_sink: Sink[DeadLetter] | None = None,
     alerts_sink: Sink[Alert] | None = None,
+    lineage: str = "",
+    seeder: Seeder | None = None,
 ) -> Dataflow:
     """Describe the flow. ``tail=False`` stops once every partition is drained.
 
-    ``policies`` is the product catalog (defaults for every SKU if omitted). ``source``
-    and the ``*_sink`` arguments replace the Kafka and ClickHouse ends in unit tests.
+    :arg policies: the product catalog (defaults for every SKU if omitted).
+    :arg source: replaces the Kafka source (files, tests).
+    :arg rows_sink: replaces the ClickHouse sink; ``dlq_sink``, ``alerts_sink`` the
+        Kafka topic sinks.
+    :arg lineage: written with every stock level (``flow:<id>``, ``backfill:<id>``).
+    :arg seeder: rebuilds the state of keys whose stock another lineage computed (the
+        ``seed`` step); ``None`` starts every key without recovery state at zero.
     """
     lateness_ms = settings.lateness_seconds * 1000
     window_ms = settings.window_seconds * 1000
     max_future_ms = settings.max_future_seconds * 1000
     book = policies if policies is not None else PolicyBook(settings, {})
 
-    config = KeyConfig(lateness_ms, window_ms, book.for_sku)
+    config = KeyConfig(lateness_ms, window_ms, book.for_sku, lineage, seeder is not None)
 
     def build_key(resume: bytes | None) -> _KeyLogic:
         if isinstance(resume, KeyState):  # a snapshot taken before states were blobs
@@ -131,6 +143,8 @@ def build_flow(
     raw = op.input("read", flow, source or kafka_source(settings, brokers, tail=tail))
     # Per item, only the per-key logic runs Python: everything else works on batches.
     keyed = op.flat_map_batch("decode", raw, lambda msgs: decode_keyed(msgs, max_future_ms))
+    if seeder is not None:
+        keyed = op.flat_map_batch("seed", keyed, seeder.attach)
     per_key = op.stateful_batch("per-key", keyed, build_key)
     rows = op.flat_map_batch("unkey", per_key, lambda batch: [item for _, item in batch])
     dead = op.flat_map_batch(

@@ -9,15 +9,36 @@ resume with the other. Differences:
   ahead of the flow);
 - ``fetch.wait.max.ms`` is ``FETCH_WAIT_MS`` (librdkafka: 500): a quiet topic's events reach
   the flow sooner;
-- messages are passed on as :class:`RawKafkaMessage` (no headers or latency lookups).
+- messages are passed on as :class:`RawKafkaMessage` (no headers or latency lookups);
+- a partition's snapshot is (topic id, next offset): a topic re-created under the same
+  name (a new broker, a deleted topic) has a new id, and is read from its start instead of
+  from an offset that meant something else. Snapshots of plain offsets (before topic ids)
+  resume at that offset.
 
 Delivery: resumes at the snapshot offset; messages after it are read again (at-least-once).
+A stop request (SIGTERM/SIGINT, :mod:`inventory.stopping`) ends every partition at its
+next batch, so the flow ends its epoch and snapshots; a restart resumes there.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    TopicCollection,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient
+
+from inventory.stopping import STOP, StopRequest
+
+logger = logging.getLogger(__name__)
 
 PREFETCH_KIB = 8 * 1024
 PREFETCH_MESSAGES = 20_000
@@ -27,7 +48,7 @@ FETCH_WAIT_MS = 100
 class RawKafkaMessage:
     """What decoding reads of a message (``inventory.decode.RawMessage``)."""
 
-    __slots__ = ("key", "offset", "partition", "timestamp", "topic", "value")
+    __slots__ = ("key", "offset", "partition", "timestamp", "topic", "topic_id", "value")
 
     def __init__(  # noqa: PLR0917 (built once per message: positional is the fast path)
         self,
@@ -37,6 +58,7 @@ class RawKafkaMessage:
         partition: int | None,
         offset: int | None,
         timestamp: tuple[int, int] | None,
+        topic_id: str = "",
     ) -> None:
         self.key = key
         self.value = value
@@ -44,6 +66,25 @@ class RawKafkaMessage:
         self.partition = partition
         self.offset = offset
         self.timestamp = timestamp
+        self.topic_id = topic_id
+
+
+PartitionState = tuple[str, int] | int | None  # (topic id, next offset); int: before ids
+
+
+def topic_id(brokers: str, topic: str, timeout: float = 30.0) -> str:
+    """The Kafka topic id of ``topic`` ("" if the broker gives none: Kafka before 2.8,
+    or a broker without topic ids)."""
+    admin = AdminClient({"bootstrap.servers": brokers})
+    try:
+        described = admin.describe_topics(TopicCollection([topic]), request_timeout=timeout)
+        value = described[topic].result(timeout)
+    except KafkaException as exc:
+        logger.warning("cannot read the topic id of %r: %s", topic, exc)
+        return ""
+    uuid = getattr(value, "topic_id", None)
+    text = "" if uuid is None else str(uuid)
+    return "" if text in ("", "AAAAAAAAAAAAAAAAAAAAAA") else text  # the zero UUID: none
 
 
 def consumer_config(brokers: str, *, tail: bool) -> dict[str, object]:
@@ -59,19 +100,28 @@ def consumer_config(brokers: str, *, tail: bool) -> dict[str, object]:
     }
 
 
-class _Partition(StatefulSourcePartition[RawKafkaMessage, int | None]):
-    def __init__(
-        self, config: dict[str, object], topic: str, index: int, offset: int, batch_size: int
+class _Partition(StatefulSourcePartition[RawKafkaMessage, PartitionState]):
+    def __init__(  # noqa: PLR0917
+        self,
+        config: dict[str, object],
+        topic: str,
+        topic_id: str,
+        index: int,
+        offset: int,
+        batch_size: int,
+        stop: StopRequest,
     ) -> None:
+        self._stop = stop
         self._consumer = Consumer(config)
         self._consumer.assign([TopicPartition(topic, index, offset)])
         self._topic = topic
+        self._topic_id = topic_id
         self._offset = offset
         self._batch_size = batch_size
         self._eof = False
 
     def next_batch(self) -> list[RawKafkaMessage]:
-        if self._eof:
+        if self._eof or self._stop.requested:
             raise StopIteration
         batch = []
         last = None
@@ -85,31 +135,58 @@ class _Partition(StatefulSourcePartition[RawKafkaMessage, int | None]):
             last = msg.offset()
             batch.append(
                 RawKafkaMessage(
-                    msg.key(), msg.value(), msg.topic(), msg.partition(), last, msg.timestamp()
+                    msg.key(),
+                    msg.value(),
+                    msg.topic(),
+                    msg.partition(),
+                    last,
+                    msg.timestamp(),
+                    self._topic_id,
                 )
             )
         if last is not None:
             self._offset = last + 1
         return batch
 
-    def snapshot(self) -> int | None:
-        return self._offset
+    def snapshot(self) -> PartitionState:
+        # OFFSET_BEGINNING (negative) until the first message: nothing read yet
+        return (self._topic_id, self._offset)
 
     def close(self) -> None:
         self._consumer.close()
 
 
-class EventsSource(FixedPartitionedSource[RawKafkaMessage, int | None]):
+class EventsSource(FixedPartitionedSource[RawKafkaMessage, PartitionState]):
     """Every partition of ``topic`` from the beginning (or the resume offsets).
 
     ``tail=False`` stops once every partition is drained (its end when read).
     """
 
-    def __init__(self, brokers: str, topic: str, *, tail: bool, batch_size: int) -> None:
+    def __init__(
+        self, brokers: str, topic: str, *, tail: bool, batch_size: int, stop: StopRequest = STOP
+    ) -> None:
+        self._stop = stop
         self._brokers = brokers
         self._topic = topic
         self._tail = tail
         self._batch_size = batch_size
+        self._lock = threading.Lock()
+        self._topic_id: str | None = None
+
+    def topic_id(self) -> str:
+        """The topic's current id, read once per process."""
+        with self._lock:
+            if self._topic_id is None:
+                self._topic_id = topic_id(self._brokers, self._topic)
+            return self._topic_id
+
+    def __getstate__(self) -> dict[str, object]:  # the lock does not pickle
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_topic_id")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._topic_id = None
 
     def list_parts(self) -> list[str]:
         consumer = Consumer(consumer_config(self._brokers, tail=self._tail))
@@ -122,14 +199,37 @@ class EventsSource(FixedPartitionedSource[RawKafkaMessage, int | None]):
         return [f"{index}-{self._topic}" for index in sorted(metadata.partitions)]
 
     def build_part(
-        self, step_id: str, for_part: str, resume_state: int | None
-    ) -> StatefulSourcePartition[RawKafkaMessage, int | None]:
+        self, step_id: str, for_part: str, resume_state: PartitionState
+    ) -> StatefulSourcePartition[RawKafkaMessage, PartitionState]:
         index, _, topic = for_part.partition("-")
-        offset = resume_state if resume_state is not None else OFFSET_BEGINNING
+        current = self.topic_id()
+        offset = resume_offset(resume_state, current, for_part)
         return _Partition(
             consumer_config(self._brokers, tail=self._tail),
             topic,
+            current,
             int(index),
             offset,
             self._batch_size,
+            self._stop,
         )
+
+
+def resume_offset(state: PartitionState, current_id: str, part: str) -> int:
+    """Where a partition resumes: the snapshot's offset, unless the snapshot belongs to
+    another topic of the same name (then from its start)."""
+    if state is None:
+        return OFFSET_BEGINNING
+    if isinstance(state, int):
+        return state
+    snapshot_id, offset = state
+    if snapshot_id and current_id and snapshot_id != current_id:
+        logger.warning(
+            "Kafka partition %s was re-created (topic id %s, the snapshot's %s): reading it "
+            "from the start; per-key state is kept",
+            part,
+            current_id,
+            snapshot_id,
+        )
+        return OFFSET_BEGINNING
+    return offset

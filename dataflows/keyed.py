@@ -12,12 +12,14 @@ import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dataflows.alerts import OK, crossing
+from dataflows.alerts import OK, band, crossing
+from dataflows.seeds import Seed
 from dataflows.stock import StockBook, StockState
 from dataflows.windows import SalesWindows, WindowTotals
 from inventory.models import Alert, DeadLetter, Event, ProductPolicy, SalesWindow, StockLevel
 
 KeyOutput = Event | DeadLetter | StockLevel | SalesWindow | Alert
+KeyInput = Event | Seed
 
 
 @dataclass
@@ -32,7 +34,7 @@ class KeyState:
 class KeyBook:
     """Applies batches of one key's events; see the module docstring for the order."""
 
-    __slots__ = ("band", "policy", "policy_for", "stock", "windows")
+    __slots__ = ("band", "lineage", "policy", "policy_for", "stock", "windows")
 
     def __init__(
         self,
@@ -41,6 +43,7 @@ class KeyBook:
         window_ms: int,
         policy_for: Callable[[str], ProductPolicy],
         state: KeyState | None = None,
+        lineage: str = "",
     ) -> None:
         state = state if state is not None else KeyState()
         self.stock = StockBook(lateness_ms, state.stock)
@@ -48,6 +51,23 @@ class KeyBook:
         self.band = state.band
         self.policy_for = policy_for
         self.policy: ProductPolicy | None = None  # looked up on the first batch
+        self.lineage = lineage
+
+    def apply_items(self, items: list[KeyInput]) -> list[KeyOutput]:
+        """Events and seeds in arrival order (see :meth:`apply_batch`, :meth:`adopt`)."""
+        out: list[KeyOutput] = []
+        events: list[Event] = []
+        for item in items:
+            if type(item) is Seed:
+                if events:
+                    out.extend(self.apply_batch(events))
+                    events = []
+                self.adopt(item)
+            else:
+                events.append(item)  # type: ignore[arg-type]
+        if events:
+            out.extend(self.apply_batch(events))
+        return out
 
     def apply_batch(self, events: list[Event]) -> list[KeyOutput]:
         out: list[KeyOutput] = []
@@ -55,7 +75,7 @@ class KeyBook:
         policy = self.policy
         if policy is None:
             policy = self.policy = self.policy_for(events[0].sku)
-        before = stock.state.version
+        before = stock.state.accepted
         for event in events:
             result = stock.apply(event)
             if result is None:
@@ -68,11 +88,25 @@ class KeyBook:
             self.band, alert = crossing(self.band, stock.state.on_hand, policy, event)
             if alert is not None:
                 out.append(alert)
-        if stock.state.version != before:
+        if stock.state.accepted != before:
             first = events[0]
-            out.append(stock.level(first.warehouse_id, first.sku))
+            out.append(stock.level(first.warehouse_id, first.sku, self.lineage))
             out.extend(self.windows.flush(first.warehouse_id, first.sku, stock.cutoff()))
         return out
+
+    def adopt(self, seed: Seed) -> None:
+        """Take ``seed`` (the key's state rebuilt from the tables) if it is newer than the
+        state held (a new key holds version 0). Nothing is emitted: the tables already
+        hold that state; the key's next accepted event writes a row of this lineage."""
+        stock = self.stock
+        if seed.version <= stock.state.version:
+            return
+        if self.policy is None:
+            self.policy = self.policy_for(seed.sku)
+        stock.state = seed.stock.copy()
+        self.windows.open = {start: t.copy() for start, t in seed.windows.items()}
+        self.windows.touched.clear()
+        self.band = band(stock.state.on_hand, self.policy.threshold)
 
     def snapshot(self) -> KeyState:
         return KeyState(self.stock.state.copy(), self.windows.snapshot(), self.band)
@@ -83,8 +117,9 @@ class KeyBook:
 
 
 # Idle keys are held as one pickled tuple of plain values: about 170 bytes for a key
-# with a count and a sale, against about 2 KB as live objects. Format version first.
-_FORMAT = 1
+# with a count and a sale, against about 2 KB as live objects. Format version first:
+# 1 (before seeds) has no applied_upto; 2 appends it.
+_FORMAT = 2
 
 
 def encode_state(state: KeyState) -> bytes:
@@ -97,7 +132,7 @@ def encode_state(state: KeyState) -> bytes:
         (
             _FORMAT,
             st.on_hand,
-            st.version,
+            st.accepted,
             st.newest,
             st.count,
             st.seen,
@@ -105,19 +140,23 @@ def encode_state(state: KeyState) -> bytes:
             st.prune_at,
             windows,
             state.band,
+            st.applied_upto,
         ),
         protocol=5,
     )
 
 
 def decode_state(blob: bytes) -> KeyState:
-    """Inverse of :func:`encode_state`; raises ``ValueError`` on an unknown format."""
+    """Inverse of :func:`encode_state` (formats 1 and 2); raises ``ValueError`` on an
+    unknown format."""
     fields = pickle.loads(blob)  # noqa: S301 (our own recovery store)
-    if fields[0] != _FORMAT:
+    if fields[0] == 1:
+        fields = (*fields, {})
+    elif fields[0] != _FORMAT:
         raise ValueError(f"unknown key state format {fields[0]!r}")
-    _, on_hand, version, newest, count, seen, moves, prune_at, windows, band = fields
+    _, on_hand, accepted, newest, count, seen, moves, prune_at, windows, band, upto = fields
     return KeyState(
-        StockState(on_hand, version, newest, count, seen, moves, prune_at),
+        StockState(on_hand, accepted, newest, count, seen, moves, prune_at, upto),
         {start: WindowTotals(*totals) for start, totals in windows.items()},
         band,
     )

@@ -8,6 +8,11 @@ Recovery: pass bytewax.run ``-r $INVENTORY_RECOVERY_DIR -s $INVENTORY_EPOCH_SECO
 -b 0`` (``-s`` takes whole seconds). This module creates the recovery partitions there
 on first start, the layout ``inventory run`` uses, so either resumes the other's snapshots.
 Raises :class:`~inventory.settings.SettingsError` naming the variable on bad config.
+
+SIGTERM (``docker stop``) and SIGINT stop the flow at its next batch: it snapshots,
+flushes its producers and exits 0 (130 after SIGINT) with one line; a restart resumes
+exactly. Native stderr (Rust panics) goes to the log (``INVENTORY_LOG_LEVEL=debug``
+shows it); an error prints one line.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ import logging
 from bytewax.dataflow import Dataflow
 
 from dataflows.inventory import build_flow
-from inventory.recovery import recovery_config
-from inventory.runner import load_policy_book
+from inventory.entry import prepare_entry_process
+from inventory.recovery import flow_lineage, recovery_config
+from inventory.runner import load_policy_book, stock_seeder
 from inventory.settings import SettingsError, load_settings
 from sinks.clickhouse import ClickHouseSink
 from sinks.kafka import dead_letter_sink
@@ -28,14 +34,17 @@ logger = logging.getLogger(__name__)
 
 def flow() -> Dataflow:
     """The tailing inventory flow from the environment's settings."""
+    prepare_entry_process("the dataflow stopped at a batch boundary; a restart resumes")
     settings = load_settings()
     if settings.kafka_brokers is None:
         raise SettingsError(
             "INVENTORY_KAFKA_BROKERS must be set for bytewax.run (e.g. redpanda:9092)"
         )
-    if settings.recovery_dir is not None:
+    recovery = settings.recovery_dir is not None
+    if recovery:
         recovery_config(settings)  # creates the partitions on first start
-    logger.info("inventory flow for %s", settings.kafka_brokers)
+    lineage = flow_lineage(settings, recovery=recovery)
+    logger.info("inventory flow for %s, lineage %s", settings.kafka_brokers, lineage)
     return build_flow(
         settings,
         settings.kafka_brokers,
@@ -44,4 +53,6 @@ def flow() -> Dataflow:
         rows_sink=ClickHouseSink(
             settings, rejects=dead_letter_sink(settings, settings.kafka_brokers)
         ),
+        lineage=lineage,
+        seeder=stock_seeder(settings, lineage),
     )

@@ -13,18 +13,22 @@ independent model in the tests):
   every movement with ``occurred_at <=`` it; later counts (by ``occurred_at``, then
   ``event_id``) win. On-hand = latest count (0 if none) + sum of deltas after it.
   This makes on-hand a function of the accepted set, not of arrival order.
+* **Already applied** - a key whose state was rebuilt from the tables (a seed, see
+  :mod:`dataflows.seeds`) knows, per source partition, the last message it holds; the
+  replay of those messages is skipped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inventory.models import DeadLetter, Event, StockLevel
+from inventory.models import DeadLetter, Event, StockLevel, stock_version
 
 # Ids and moves are pruned (those past the lateness cutoff dropped) once a key holds this
 # many ids, then at twice what survived: amortized O(1) per event, and a quiet key keeps
 # at most a few ids.
 MIN_PRUNE_AT = 8
+SourcePartition = tuple[str, str, int]  # (topic, topic_id, partition)
 
 
 @dataclass
@@ -32,22 +36,30 @@ class StockState:
     """Small picklable state of one key."""
 
     on_hand: int = 0
-    version: int = 0
+    accepted: int = 0  # accepted events applied to the key, ever
     newest: tuple[int, str] = (-1, "")  # (occurred_ms, event_id) of the newest event
     count: tuple[int, str] | None = None  # (occurred_ms, event_id) of the governing count
     seen: dict[str, int] = field(default_factory=dict)  # event_id -> occurred_ms
     moves: list[tuple[int, int]] = field(default_factory=list)  # (occurred_ms, delta) > count
     prune_at: int = MIN_PRUNE_AT
+    # (topic, topic_id, partition) -> offset of the last message a seed already holds
+    applied_upto: dict[SourcePartition, int] = field(default_factory=dict)
+
+    @property
+    def version(self) -> int:
+        """``stock_levels.version`` of this state (:func:`stock_version`)."""
+        return stock_version(self.newest[0], self.accepted)
 
     def copy(self) -> StockState:
         return StockState(
             self.on_hand,
-            self.version,
+            self.accepted,
             self.newest,
             self.count,
             dict(self.seen),
             list(self.moves),
             self.prune_at,
+            dict(self.applied_upto),
         )
 
 
@@ -66,8 +78,11 @@ class StockBook:
         return newest - self.lateness_ms if newest >= 0 else -1
 
     def apply(self, event: Event) -> Event | DeadLetter | None:
-        """Apply one event: the accepted event, a late dead letter, or None (duplicate)."""
+        """Apply one event: the accepted event, a late dead letter, or None (a duplicate,
+        or a message the state already holds)."""
         st = self.state
+        if st.applied_upto and self._already_applied(event):
+            return None
         ms = event.occurred_ms
         if ms < self.cutoff():
             return DeadLetter(
@@ -80,7 +95,7 @@ class StockBook:
         if event.event_id in st.seen:
             return None
         st.seen[event.event_id] = ms
-        st.version += 1
+        st.accepted += 1
         order = (ms, event.event_id)
         st.newest = max(st.newest, order)
         if event.event_type == "count":
@@ -95,6 +110,19 @@ class StockBook:
             self._prune()
         return event
 
+    def _already_applied(self, event: Event) -> bool:
+        """True for a message at or before the seed's last one of its partition; the
+        first message after it ends the skipping for that partition."""
+        src = event.source
+        where = (src.topic, src.topic_id, src.partition)
+        upto = self.state.applied_upto.get(where)
+        if upto is None:
+            return False
+        if src.offset <= upto:
+            return True
+        del self.state.applied_upto[where]
+        return False
+
     def _prune(self) -> None:
         """Forget ids and moves older than the cutoff; no later accepted event needs them."""
         st = self.state
@@ -103,7 +131,7 @@ class StockBook:
         st.moves = [m for m in st.moves if m[0] >= cutoff]
         st.prune_at = max(MIN_PRUNE_AT, 2 * len(st.seen))
 
-    def level(self, warehouse_id: str, sku: str) -> StockLevel:
+    def level(self, warehouse_id: str, sku: str, lineage: str = "") -> StockLevel:
         st = self.state
         return StockLevel(
             warehouse_id=warehouse_id,
@@ -112,4 +140,5 @@ class StockBook:
             version=st.version,
             updated_ms=st.newest[0],
             last_event_id=st.newest[1],
+            lineage=lineage,
         )

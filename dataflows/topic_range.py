@@ -4,19 +4,21 @@ Per partition it scans from the first retained offset to the end of the partitio
 EOF when the scan reaches it) and passes on only the messages whose Kafka timestamp is in
 [``start``, ``end``). It relies on neither the broker's time index nor its watermarks
 (both are unreliable on the local test broker), so it reads the whole retained topic.
-Messages keep their real topic/partition/offset, so rows and dead letters collapse with
-the stream's own. Resumable: the snapshot is the next offset of the partition.
+Messages keep their real topic (and topic id)/partition/offset, so rows and dead letters
+collapse with the stream's own. Resumable: the snapshot is the next offset of the partition.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-Message = KafkaSourceMessage[bytes | None, bytes | None]
+from dataflows.kafka_source import RawKafkaMessage, topic_id
+from inventory.stopping import STOP, StopRequest
+
+Message = RawKafkaMessage
 ProgressHook = Callable[[int], None]
 
 
@@ -46,13 +48,17 @@ class _RangePartition(StatefulSourcePartition[Message, int]):
         *,
         brokers: str,
         topic: str,
+        topic_id: str,
         pid: int,
         start: int,
         window: tuple[int | None, int | None],
         batch_size: int,
         on_progress: ProgressHook | None,
+        stop: StopRequest,
     ) -> None:
+        self._stop = stop
         self._consumer = _consumer(brokers)
+        self._topic_id = topic_id
         self._next, self._eof = start, False
         self._from, self._to = window
         # start 0: the first retained offset, whatever it is
@@ -61,7 +67,7 @@ class _RangePartition(StatefulSourcePartition[Message, int]):
         self._on_progress = on_progress
 
     def next_batch(self) -> list[Message]:
-        if self._eof:
+        if self._eof or self._stop.requested:
             raise StopIteration
         batch: list[Message] = []
         scanned = 0
@@ -81,14 +87,14 @@ class _RangePartition(StatefulSourcePartition[Message, int]):
             ):
                 continue
             batch.append(
-                KafkaSourceMessage(
-                    key=msg.key(),
-                    value=msg.value(),
-                    topic=msg.topic(),
-                    headers=[],
-                    partition=msg.partition(),
-                    offset=offset,
-                    timestamp=msg.timestamp(),
+                RawKafkaMessage(
+                    msg.key(),
+                    msg.value(),
+                    msg.topic(),
+                    msg.partition(),
+                    offset,
+                    msg.timestamp(),
+                    self._topic_id,
                 )
             )
         if self._on_progress is not None and scanned:
@@ -114,9 +120,12 @@ class TopicRangeSource(FixedPartitionedSource[Message, int]):
         *,
         batch_size: int = 2000,
         on_progress: ProgressHook | None = None,
+        stop: StopRequest = STOP,
     ) -> None:
+        self._stop = stop
         self._brokers, self._topic = brokers, topic
         self._partitions = partitions(brokers, topic)
+        self._topic_id = topic_id(brokers, topic)
         self._window = (start_ms, end_ms)
         self._batch_size, self._on_progress = batch_size, on_progress
 
@@ -129,9 +138,11 @@ class TopicRangeSource(FixedPartitionedSource[Message, int]):
         return _RangePartition(
             brokers=self._brokers,
             topic=self._topic,
+            topic_id=self._topic_id,
             pid=pid,
             start=start,
             window=self._window,
             batch_size=self._batch_size,
             on_progress=self._on_progress,
+            stop=self._stop,
         )

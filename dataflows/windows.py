@@ -31,9 +31,9 @@ class WindowTotals:
         return WindowTotals(self.units, self.revenue_e4, self.sales, set(self.orders))
 
 
-def order_key(event: Event) -> str:
+def order_key(event_id: str, order_id: str | None) -> str:
     """Distinct orders: by ``order_id``; a sale without one is an order of its own."""
-    return event.order_id if event.order_id is not None else "\x00" + event.event_id
+    return order_id if order_id is not None else "\x00" + event_id
 
 
 class SalesWindows:
@@ -54,7 +54,7 @@ class SalesWindows:
         totals.units += sale.quantity
         totals.revenue_e4 += sale.quantity * price_e4(sale.unit_price)
         totals.sales += 1
-        totals.orders.add(order_key(sale))
+        totals.orders.add(order_key(sale.event_id, sale.order_id))
         self.touched.add(start)
 
     def flush(self, warehouse_id: str, sku: str, cutoff_ms: int) -> list[SalesWindow]:

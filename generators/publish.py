@@ -23,6 +23,7 @@ from rich.progress import (
 
 from generators.events import Message
 from inventory.kafka import CheckedProducer
+from inventory.stopping import STOP, StopRequest
 
 ProgressHook = Callable[[int], None]
 
@@ -70,13 +71,17 @@ def publish_to_kafka(
     rate: float | None = None,
     timeout: float = 60.0,
     on_progress: ProgressHook | None = None,
+    stop: StopRequest = STOP,
 ) -> int:
-    """Produce every message; return how many were acknowledged."""
+    """Produce every message, or those before a stop request (SIGTERM/SIGINT); return how
+    many were acknowledged. Whatever was produced is flushed either way."""
     producer = CheckedProducer(brokers, timeout, **{"linger.ms": 50, "batch.size": 1_000_000})
     pacer = Pacer(rate)
     step = pacing_step(rate)
     sent = 0
     for msg in messages:
+        if stop.requested:
+            break
         producer.produce(topic, msg.value, msg.key)
         sent += 1
         if sent % step == 0:

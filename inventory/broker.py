@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from inventory.recovery import reset_recovery
 from inventory.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -117,13 +116,13 @@ def running_local_broker(settings: Settings) -> str | None:
 def ensure_local_broker(settings: Settings) -> str:
     """Reuse or start the background local broker; return its bootstrap address.
 
-    A newly started broker has empty topics, so recovery snapshots that point into the
-    old broker's topics are reset.
+    A newly started broker has empty topics. The flow's recovery state is kept: its
+    per-key state stays valid, and the source sees the new topics' ids and reads them
+    from the start (:mod:`dataflows.kafka_source`).
     """
     address = running_local_broker(settings)
     if address:
         return address
-    reset_recovery(settings.recovery_path)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     proc = start_broker(port, detach=True, log_path=settings.data_dir / "broker.log")

@@ -19,10 +19,14 @@ from rich.table import Table
 
 from generators.commands import add_parser as add_generator_parser
 from generators.commands import cmd_generate
+from inventory.backfill import BackfillConflict
 from inventory.cli_args import parse_start
 from inventory.dashboards.commands import add_parser as add_dashboards_parser
 from inventory.dashboards.commands import cmd_dashboards
+from inventory.errors import describe
+from inventory.native import native_stderr_to_log
 from inventory.settings import Settings, SettingsError, load_settings
+from inventory.stopping import STOP, signal_name, stop_on_signals
 
 logger = logging.getLogger("inventory")
 
@@ -83,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="RFC 3339; messages with a Kafka timestamp < this",
     )
     backfill.add_argument("--workers", type=int, default=1)
+    backfill.add_argument(
+        "--force",
+        action="store_true",
+        help="also when some keys have stock from events the input lacks: fold the input "
+        "into their stock (stop the dataflow first)",
+    )
 
     schema = sub.add_parser("schema", help="ClickHouse schema")
     schema.add_argument("action", choices=["apply"])
@@ -150,7 +160,6 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     from dataflows.file_sources import progress_total
-    from dataflows.topic_range import TopicRangeSource
     from generators.publish import progress_bar
     from inventory.broker import brokers_for
     from inventory.clickhouse import connect, database_name
@@ -169,23 +178,24 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
 
     with progress_bar(enabled=sys.stderr.isatty()) as bar:
         if args.topic_range:
-            brokers = brokers_for(settings)
-            source = TopicRangeSource(
-                brokers,
-                settings.events_topic,
+            task = bar.add_task(f"backfill {settings.events_topic} (messages)", total=None)
+            run_topic_backfill(
+                settings,
+                brokers_for(settings),
                 args.start,
                 args.end,
-                batch_size=settings.source_batch_size,
+                workers=args.workers,
+                force=args.force,
                 on_progress=lambda n: bar.advance(task, n),
+                on_write=written.add,
             )
-            task = bar.add_task(f"backfill {settings.events_topic} (messages)", total=None)
-            run_topic_backfill(settings, source, workers=args.workers, on_write=written.add)
         else:
             task = bar.add_task(f"backfill {args.file.name}", total=progress_total(args.file))
             run_backfill(
                 settings,
                 args.file,
                 workers=args.workers,
+                force=args.force,
                 on_write=written.add,
                 on_progress=lambda n: bar.advance(task, n),
             )
@@ -269,17 +279,19 @@ COMMANDS = {
 }
 
 
-def describe(exc: BaseException) -> str:
-    """The root cause of an error (Bytewax wraps a step's exception in its own)."""
-    chain = [exc]
-    while chain[-1].__cause__ is not None and len(chain) < 10:
-        chain.append(chain[-1].__cause__)
-    root = chain[-1]
-    if root is exc:
-        return f"{type(root).__name__}: {root}"
-    if type(exc).__name__ == "BytewaxRuntimeError":
-        return f"{type(root).__name__}: {root} (in the dataflow: {exc})"
-    return f"{exc} ({type(root).__name__}: {root})"
+# Commands that stop cleanly on SIGTERM/SIGINT (inventory.stopping), and those that run a
+# dataflow, whose native stderr (Rust panics, librdkafka) goes to the log.
+GRACEFUL = frozenset({"run", "serve", "backfill", "demo", "generate"})
+DATAFLOW = frozenset({"run", "backfill", "demo"})
+STOPPED = {
+    "run": "the dataflow stopped at a batch boundary; `inventory run` resumes from the last "
+    "snapshot",
+    "demo": "the dataflow stopped at a batch boundary; `inventory run` resumes from the last "
+    "snapshot",
+    "backfill": "the backfill is partial; run it again to finish (a re-run is a replay)",
+    "generate": "the messages produced so far were flushed",
+    "serve": "the availability API shut down",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -294,15 +306,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        return COMMANDS[args.command](settings, args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        logger.debug("command failed", exc_info=True)
-        print(f"error: {describe(exc)}", file=sys.stderr)
-        return 1
+    with contextlib.ExitStack() as stack:
+        if args.command in GRACEFUL:
+            stack.enter_context(stop_on_signals(STOP))
+        if args.command in DATAFLOW:
+            stack.enter_context(native_stderr_to_log())
+        try:
+            code = COMMANDS[args.command](settings, args)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except BackfillConflict as exc:
+            print(f"error: backfill refused: {exc}", file=sys.stderr)
+            return 2
+        except Exception as exc:
+            logger.debug("command failed", exc_info=True)
+            print(f"error: {describe(exc)}", file=sys.stderr)
+            return 1
+    if STOP.requested:
+        print(f"stopped on {signal_name(STOP.signal)}: {STOPPED[args.command]}", file=sys.stderr)
+        return STOP.exit_code
+    return code
 
 
 if __name__ == "__main__":

@@ -159,6 +159,7 @@ def message_source(msg: RawMessage) -> Source:
         partition=-1 if msg.partition is None else msg.partition,
         offset=-1 if msg.offset is None else msg.offset,
         timestamp_ms=ts_ms,
+        topic_id=getattr(msg, "topic_id", ""),
     )
 
 

@@ -123,12 +123,15 @@ def format_ms(ms: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a Kafka message came from; ``timestamp_ms`` is the broker/producer time."""
+    """Where a Kafka message came from; ``timestamp_ms`` is the broker/producer time and
+    ``topic_id`` the Kafka topic id ("" where unknown), which tells a re-created topic of
+    the same name apart."""
 
     topic: str
     partition: int
     offset: int
     timestamp_ms: int
+    topic_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +166,19 @@ class DeadLetter:
     error: str
 
 
+VERSION_SHIFT = 64  # stock version = newest event ms << 64 | accepted events
+
+
+def stock_version(newest_ms: int, accepted: int) -> int:
+    """The ``stock_levels.version`` of a state: the newest event's time first, then the
+    number of accepted events, so the state that includes the newest event wins FINAL."""
+    return (max(newest_ms, 0) << VERSION_SHIFT) | accepted
+
+
 @dataclass(frozen=True, slots=True)
 class StockLevel:
-    """On-hand of one (warehouse, sku) after ``version`` accepted events."""
+    """On-hand of one (warehouse, sku); ``version`` is :func:`stock_version` of its state
+    and ``lineage`` says who computed it (``flow:<id>`` or ``backfill:<id>``)."""
 
     warehouse_id: str
     sku: str
@@ -173,6 +186,7 @@ class StockLevel:
     version: int
     updated_ms: int
     last_event_id: str
+    lineage: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,20 @@
-"""Bytewax recovery: where snapshots live and when they must be thrown away.
+"""Bytewax recovery: where snapshots live, and the lineage they belong to.
 
 With recovery, a restarted flow resumes from the last completed epoch: Kafka offsets
 and per-key state come from the snapshot, and the sinks may see up to one epoch again
 (at-least-once; the ClickHouse tables collapse the repeats).
+
+A recovery store is one *lineage* of the flow's state: ``flow:<id>``, the id kept in the
+store's ``lineage`` file. Stock rows carry the lineage that computed them, and a flow
+rebuilds from the tables the keys whose newest row another lineage wrote (a backfill, or
+this flow before the store was lost): see :mod:`dataflows.seeds`.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import uuid
 from pathlib import Path
 
 from bytewax.recovery import RecoveryConfig, init_db_dir
@@ -24,16 +30,36 @@ def recovery_config(settings: Settings) -> RecoveryConfig:
     directory.mkdir(parents=True, exist_ok=True)
     if not any(directory.glob("part-*.sqlite3")):
         init_db_dir(directory, settings.recovery_partitions)  # type: ignore[no-untyped-call]
+        (directory / LINEAGE_FILE).unlink(missing_ok=True)  # a new store is a new lineage
         logger.info(
             "initialised %d recovery partition(s) in %s", settings.recovery_partitions, directory
         )
     return RecoveryConfig(directory)  # type: ignore[no-untyped-call]
 
 
+LINEAGE_FILE = "lineage"
+
+
+def flow_lineage(settings: Settings, *, recovery: bool) -> str:
+    """The lineage of a flow run: its recovery store's (a new store gets a new one, see
+    :func:`recovery_config`), or a new one for a run without recovery, whose state lives
+    only as long as the run."""
+    if not recovery:
+        return f"run:{uuid.uuid4().hex}"
+    path = settings.recovery_path / LINEAGE_FILE
+    try:
+        return path.read_text("utf-8").strip()
+    except FileNotFoundError:
+        lineage = f"flow:{uuid.uuid4().hex}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(lineage + "\n", "utf-8")
+        return lineage
+
+
 def reset_recovery(directory: Path) -> bool:
-    """Delete the snapshots (the topic they point into is gone); True if any existed."""
+    """Delete the snapshots and the lineage; True if any existed."""
     if not directory.exists():
         return False
     shutil.rmtree(directory)
-    logger.warning("recovery state in %s reset: its broker's topics no longer exist", directory)
+    logger.warning("recovery state in %s deleted", directory)
     return True

@@ -45,10 +45,23 @@ EVENT_COLUMNS = (
     "order_id",
     "occurred_at",
     "ingested_at",
+    "source_topic",
+    "source_topic_id",
+    "source_partition",
+    "source_offset",
 )
-STOCK_COLUMNS = ("warehouse_id", "sku", "on_hand", "version", "updated_at", "last_event_id")
+STOCK_COLUMNS = (
+    "warehouse_id",
+    "sku",
+    "on_hand",
+    "version",
+    "updated_at",
+    "last_event_id",
+    "lineage",
+)
 DEAD_LETTER_COLUMNS = (
     "topic",
+    "topic_id",
     "partition",
     "offset",
     "key",
@@ -70,16 +83,29 @@ def event_row(e: Event) -> tuple[Any, ...]:
         e.order_id,
         e.occurred_ms,
         stored_ms(e.source.timestamp_ms),
+        e.source.topic,
+        e.source.topic_id,
+        e.source.partition,
+        e.source.offset,
     )
 
 
 def stock_row(s: StockLevel) -> tuple[Any, ...]:
-    return (s.warehouse_id, s.sku, s.on_hand, s.version, stored_ms(s.updated_ms), s.last_event_id)
+    return (
+        s.warehouse_id,
+        s.sku,
+        s.on_hand,
+        s.version,
+        stored_ms(s.updated_ms),
+        s.last_event_id,
+        s.lineage,
+    )
 
 
 def dead_letter_row(d: DeadLetter) -> tuple[Any, ...]:
     return (
         d.source.topic,
+        d.source.topic_id,
         d.source.partition,
         d.source.offset,
         d.key,
@@ -175,12 +201,20 @@ def rejected_letter(table: str, record: Row, reason: str) -> DeadLetter:
     if isinstance(record, DeadLetter):
         raise TypeError("a dead letter refused by dead_letters cannot be dead-lettered")
     _, columns, to_row = TABLES[type(record)]
-    values = dict(zip(columns, to_row(record), strict=True))
+    values = {c: _json_value(v) for c, v in zip(columns, to_row(record), strict=True)}
     payload = orjson.dumps(values, default=str)
-    identity = hashlib.blake2b(payload, digest_size=8).digest()
+    values.pop("lineage", None)  # who computed a row is not part of what it is
+    identity = hashlib.blake2b(orjson.dumps(values, default=str), digest_size=8).digest()
     offset = int.from_bytes(identity, "big") & (2**63 - 1)
     source = Source(f"clickhouse:{table}", 0, offset, _event_ms(record))
     return DeadLetter(source, None, payload, why)
+
+
+def _json_value(value: Any) -> Any:
+    """JSON numbers beyond 64 bits (a stock version) as strings."""
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return str(value)
+    return value
 
 
 def _event_ms(record: StockLevel | SalesWindow | Alert) -> int:

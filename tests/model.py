@@ -166,4 +166,6 @@ def stock_of(accepted: list[InventoryEvent]) -> tuple[int, int, int, str]:
         if e.event_type != "count" and to_ms(e.occurred_at) > after
     )
     newest = ordered[-1]
-    return on_hand, len(ordered), to_ms(newest.occurred_at), newest.event_id
+    newest_ms = to_ms(newest.occurred_at)
+    # version: the newest event's time first, then the number of accepted events
+    return on_hand, (newest_ms << 64) | len(ordered), newest_ms, newest.event_id

@@ -135,7 +135,8 @@ def test_alert_sequence_is_one_per_crossing(flow_output: tuple[Settings, Client]
 def test_stock_dedup_and_late_routing(flow_output: tuple[Settings, Client]) -> None:
     _, ch = flow_output
     assert ch.query(
-        "SELECT sku, on_hand, version FROM stock_levels FINAL ORDER BY sku"
+        "SELECT sku, on_hand, version % toUInt128('18446744073709551616') "  # accepted events
+        "FROM stock_levels FINAL ORDER BY sku"
     ).result_rows == [("SKU-A", 4, 10), ("SKU-B", 4, 4)]
     assert ch.query("SELECT count(), uniqExact(event_id) FROM events FINAL").result_rows == [
         (14, 14)

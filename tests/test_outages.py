@@ -18,8 +18,8 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
 from inventory.broker import free_port, start_broker
-from inventory.cli import describe
 from inventory.clickhouse import connect
+from inventory.errors import describe
 from inventory.kafka import CheckedProducer, DeliveryError, ensure_topics
 from inventory.runner import run_inventory
 from inventory.schema import apply_migrations

@@ -35,7 +35,7 @@ def test_batch_recomputation_equals_the_stream_and_flags_drift(settings: Any, ch
         "stock_levels",
         [
             ("WH-X", "GHOST", 5, 1, 1_795_000_000_000, "x"),
-            (rows[0][0], rows[0][1], rows[0][3] + 7, 10**9, 1_795_000_000_000, "x"),
+            (rows[0][0], rows[0][1], rows[0][3] + 7, 2**127, 1_795_000_000_000, "x"),
         ],
         column_names=["warehouse_id", "sku", "on_hand", "version", "updated_at", "last_event_id"],
     )

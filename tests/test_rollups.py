@@ -71,7 +71,7 @@ def test_upgrading_brings_existing_sales_into_the_rollups_once(
         shutil.copy(MIGRATIONS_DIR / name, folder / name)
     client = connect(settings)
     apply_migrations(client, db, folder)
-    columns = list(EVENT_COLUMNS)
+    columns = list(EVENT_COLUMNS[:10])  # the columns of migration 0001
     t = 1_795_000_000_000
     rows = [
         ("a", "sale", "S", "W", 2, -2, 19.99, "o1", t, t),

@@ -41,7 +41,92 @@ def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:
         "version",
         "updated_at",
         "last_event_id",
+        "lineage",
     }
+    assert columns["version"] == "UInt128"
+    client.close()
+
+
+def test_upgrade_keeps_revenue_and_puts_the_newest_stock_first(  # type: ignore[no-untyped-def]
+    make_settings, tmp_path: Path
+) -> None:
+    """Data written under migrations 0001-0008 survives 0009-0011: revenue widened in
+    place, and of a key's stock rows the newest by event time wins (before, the bigger
+    per-run counter did: a backfill of older history replaced current stock)."""
+    import shutil
+    from decimal import Decimal
+
+    from inventory.schema import MIGRATIONS_DIR
+
+    settings = make_settings()
+    db = settings.clickhouse_database
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql"))[:8]:
+        shutil.copy(path, folder / path.name)
+    client = connect(settings)
+    apply_migrations(client, db, folder)
+    t = 1_795_000_000_000
+    old = t - 330 * 86_400_000
+    columns = ["warehouse_id", "sku", "on_hand", "version", "updated_at", "last_event_id"]
+    client.insert(
+        "stock_levels",
+        [
+            ("W", "S", 40, 2, t, "stream-2"),  # the stream's current stock
+            ("W", "S", 12, 3, old, "old-3"),  # a backfill of older history won (3 > 2)
+            ("W", "T", 3, 2, t, "t-2"),  # no events: its newest row is kept
+        ],
+        column_names=columns,
+        database=db,
+    )
+    client.command(f"OPTIMIZE TABLE {db}.stock_levels FINAL")  # merged: old-3 is all left
+    client.insert(
+        "events",
+        [
+            ("old-1", "count", "S", "W", 20, 0, None, None, old - 2, old),
+            ("old-2", "sale", "S", "W", 4, -4, None, None, old - 1, old),
+            ("old-3", "sale", "S", "W", 4, -4, None, None, old, old),
+            ("stream-1", "restock", "S", "W", 30, 30, None, None, t - 1, t),
+            ("stream-2", "restock", "S", "W", 10, 10, None, None, t, t),
+        ],
+        column_names=[
+            "event_id",
+            "event_type",
+            "sku",
+            "warehouse_id",
+            "quantity",
+            "delta",
+            "unit_price",
+            "order_id",
+            "occurred_at",
+            "ingested_at",
+        ],
+        database=db,
+    )
+    client.insert(
+        "sales_rates",
+        [("W", "S", t, t + 60_000, 2, Decimal("12345678901234.5678"), 1, 1)],
+        column_names=[
+            "warehouse_id",
+            "sku",
+            "window_start",
+            "window_end",
+            "units_sold",
+            "revenue",
+            "orders",
+            "version",
+        ],
+        database=db,
+    )
+    assert len(apply_migrations(client, db)) == len(load_migrations()) - 8
+    stock = client.query(
+        f"SELECT sku, on_hand, version, last_event_id FROM {db}.stock_levels FINAL ORDER BY sku"
+    ).result_rows
+    # S from all five events: count 20, -4, -4, +30, +10
+    assert stock == [("S", 52, (t << 64) | 5, "stream-2"), ("T", 3, (t << 64) | 2, "t-2")]
+    assert client.query(f"SELECT revenue FROM {db}.sales_rates FINAL").result_rows == [
+        (Decimal("12345678901234.5678"),)
+    ]
     client.close()
 
 

@@ -66,7 +66,7 @@ def test_duplicates_are_applied_once() -> None:
     sale = ev("s", "sale", 3, 1)
     assert book.apply(sale) is sale
     assert book.apply(sale) is None
-    assert (book.state.on_hand, book.state.version) == (-3, 1)
+    assert (book.state.on_hand, book.state.accepted) == (-3, 1)
 
 
 def test_events_beyond_lateness_are_dead_lettered_and_change_nothing() -> None:
@@ -77,7 +77,7 @@ def test_events_beyond_lateness_are_dead_lettered_and_change_nothing() -> None:
     assert late.error.startswith("late:") and "W:S" in late.error
     on_time = book.apply(ev("ok", "sale", 1, 100 - 60))
     assert isinstance(on_time, Event)
-    assert (book.state.on_hand, book.state.version) == (9, 2)
+    assert (book.state.on_hand, book.state.accepted) == (9, 2)
 
 
 def test_state_is_bounded_by_the_horizon_and_picklable() -> None:
@@ -125,4 +125,4 @@ def test_on_hand_is_independent_of_arrival_order(events: list[Event], rnd) -> No
     for event in shuffled:
         book.apply(event)
     assert book.state.on_hand == reference(events)
-    assert book.state.version == len(events)
+    assert book.state.accepted == len(events)

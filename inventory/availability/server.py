@@ -16,6 +16,7 @@ from inventory.availability.api import create_app
 from inventory.availability.store import AvailabilityStore, ClickHouseStockReader
 from inventory.clickhouse import database_name
 from inventory.settings import Settings
+from inventory.stopping import STOP, StopRequest
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +102,17 @@ class AvailabilityService:
         self.store.stop()
 
 
-def serve_forever(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve in the foreground until interrupted (uvicorn handles SIGINT/SIGTERM).
+def serve_forever(
+    settings: Settings,
+    on_ready: Callable[[str], None] | None = None,
+    stop: StopRequest = STOP,
+) -> None:
+    """Serve in the foreground until a stop is asked (SIGTERM/SIGINT, see
+    :mod:`inventory.stopping`); then shut down.
 
     Reads stock once before listening, so an unreachable ClickHouse or a missing schema
     fails at start with ``RuntimeError`` instead of answering 503 forever. ``on_ready``
-    gets the URL once stock is read.
+    gets the URL once it listens.
     """
     store, app = build_service(settings)
     try:
@@ -117,10 +123,15 @@ def serve_forever(settings: Settings, on_ready: Callable[[str], None] | None = N
             f"cannot read stock from ClickHouse ({database}.stock_levels); "
             "is the schema applied (inventory schema apply)?"
         ) from exc
-    if on_ready is not None:
-        on_ready(f"http://{settings.api_host}:{settings.api_port}")
     store.start()
     try:
-        uvicorn.Server(_config(app, settings.api_host, settings.api_port)).run()
+        server = BackgroundServer(app, settings.api_host, settings.api_port).start()
+        try:
+            if on_ready is not None:
+                on_ready(server.url)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            server.stop()
     finally:
         store.stop()

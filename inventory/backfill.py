@@ -1,0 +1,106 @@
+"""What a backfill may do to keys that already have stock.
+
+A backfill computes each key's state from its input alone. For a key the tables already
+hold events of that the input lacks (the stream's, or another backfill's), that state is
+computed from less, so by default such a backfill is refused before anything is written
+(:class:`BackfillConflict`, naming the keys). With ``force`` it runs and then folds: the
+stock and the sales windows of those keys are recomputed from every accepted event in
+``events`` (the input's and the earlier ones: on-hand is a function of the set of events)
+and written with their versions, so they win over both partial states; a dataflow adopts
+them as it starts (``dataflows.seeds``). Keys the input covers completely (a re-run, or a
+superset of the history) and new keys are written as computed. See docs/semantics.md,
+"Backfill".
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from bytewax.inputs import FixedPartitionedSource
+from clickhouse_connect.driver.client import Client
+
+from inventory.decode import decode_batch
+from inventory.models import Event, SalesWindow, StockLevel, stock_version
+from inventory.queries import query
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+INSERT_ROWS = 50_000
+
+
+class BackfillConflict(Exception):  # noqa: N818 (a refusal, not a failure)
+    """The input lacks events the tables hold for some of its keys (see module doc)."""
+
+    def __init__(self, missing: list[tuple[str, str, int]]) -> None:
+        self.missing = missing
+        examples = ", ".join(f"{wh}:{sku} ({n} event(s))" for wh, sku, n in missing[:5])
+        super().__init__(
+            f"{len(missing)} key(s) already have stock computed from events this input "
+            f"does not contain, e.g. {examples}; a backfill would compute their stock from "
+            "less. Stop the dataflow and run again with --force to fold this history into "
+            "their current stock, or backfill into a fresh database"
+        )
+
+
+def input_events(source: FixedPartitionedSource[Any, Any], max_future_ms: int) -> Iterator[Event]:
+    """Every event of ``source`` that decoding accepts (lateness is the flow's business)."""
+    for part in source.list_parts():
+        partition = source.build_part("backfill-check", part, None)
+        try:
+            while True:
+                try:
+                    batch = partition.next_batch()
+                except StopIteration:
+                    break
+                for item in decode_batch(batch, max_future_ms):
+                    if isinstance(item, Event):
+                        yield item
+        finally:
+            partition.close()
+
+
+def keys_missing_events(client: Client, events: Iterator[Event]) -> list[tuple[str, str, int]]:
+    """(warehouse, sku, events the input lacks) per key of the input that the tables hold
+    more events of, most first. Uses a scratch table named per run (dropped after)."""
+    scratch = f"_backfill_input_{uuid.uuid4().hex}"
+    client.command(
+        f"CREATE TABLE {scratch} (warehouse_id String, sku String, event_id String) ENGINE = Memory"
+    )
+    try:
+        rows: list[tuple[str, str, str]] = []
+        for event in events:
+            rows.append((event.warehouse_id, event.sku, event.event_id))
+            if len(rows) >= INSERT_ROWS:
+                client.insert(scratch, rows, column_names=["warehouse_id", "sku", "event_id"])
+                rows = []
+        if rows:
+            client.insert(scratch, rows, column_names=["warehouse_id", "sku", "event_id"])
+        result = client.query(query("backfill_missing_events"), parameters={"input": scratch})
+        return [(wh, sku, int(n)) for wh, sku, n in result.result_rows]
+    finally:
+        client.command(f"DROP TABLE IF EXISTS {scratch}")
+
+
+def union_rows(
+    client: Client, keys: list[Key], window_ms: int, lineage: str
+) -> list[StockLevel | SalesWindow]:
+    """Stock levels and sales windows of ``keys`` recomputed from all their events."""
+    out: list[StockLevel | SalesWindow] = []
+    for start in range(0, len(keys), 2000):
+        chunk = keys[start : start + 2000]
+        for wh, sku, accepted, newest_ms, newest_id, _, _, on_hand in client.query(
+            query("seed_summary"), parameters={"keys": chunk}
+        ).result_rows:
+            version = stock_version(newest_ms, accepted)
+            out.append(StockLevel(wh, sku, on_hand, version, newest_ms, newest_id, lineage))
+        for wh, sku, begin, units, revenue_e4, orders, sales in client.query(
+            query("union_windows"), parameters={"keys": chunk, "window_ms": window_ms}
+        ).result_rows:
+            out.append(
+                SalesWindow(wh, sku, begin, begin + window_ms, units, revenue_e4, orders, sales)
+            )
+    return out
