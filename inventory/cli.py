@@ -1,5 +1,5 @@
 """``inventory`` command line: demo, generate, run, backfill, schema, sql, broker,
-dashboards, serve.
+dashboards, serve, reset.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.
 """
@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", help="run SQL on the configured ClickHouse")
     sql.add_argument("query", help="SQL text, or @path/to/file.sql")
     sql.add_argument("--format", choices=["table", "tsv"], default="table")
+
+    reset = sub.add_parser(
+        "reset",
+        help="delete the local data: embedded ClickHouse database, recovery state, local "
+        "broker topics (asks first)",
+    )
+    reset.add_argument("--yes", action="store_true", help="do not ask")
 
     broker = sub.add_parser("broker", help="the local embedded broker")
     broker.add_argument("action", choices=["start", "stop", "status"])
@@ -235,6 +242,27 @@ def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reset(settings: Settings, args: argparse.Namespace) -> int:
+    from inventory.reset import apply_reset, plan_reset
+
+    plan = plan_reset(settings)
+    print("inventory reset will:" if not plan.empty else "inventory reset: nothing to delete")
+    for line in plan.lines(settings):
+        print(f"  {line}")
+    if plan.empty:
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("error: reset asks first: run it in a terminal, or pass --yes", file=sys.stderr)
+            return 2
+        if input("Delete? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    apply_reset(settings, plan)
+    print("reset done: the next command starts from empty local data")
+    return 0
+
+
 def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
     from inventory.broker import ensure_local_broker, running_local_broker, stop_local_broker
 
@@ -274,6 +302,7 @@ COMMANDS = {
     "schema": cmd_schema,
     "sql": cmd_sql,
     "broker": cmd_broker,
+    "reset": cmd_reset,
     "dashboards": cmd_dashboards,
     "serve": cmd_serve,
 }

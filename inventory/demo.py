@@ -21,15 +21,15 @@ from rich.table import Table
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import progress_bar, publish_to_kafka
 from inventory.availability.server import AvailabilityService
-from inventory.broker import brokers_for, running_local_broker
+from inventory.broker import brokers_for
 from inventory.catalog import write_catalog
 from inventory.clickhouse import connect, database_name
 from inventory.kafka import ensure_topics
+from inventory.reset import apply_reset, plan_reset
 from inventory.runner import run_inventory
 from inventory.schema import apply_migrations
 from inventory.settings import Settings, redact_url
 
-STREAM_TABLES = ("events", "stock_levels", "sales_rates", "alerts", "dead_letters")
 EVENT_RATE = 20.0  # events per second of event time: 5,000 events span about 4 minutes
 QUERY_HELP = """Query it yourself (embedded ClickHouse, same SQL as the server):
   .venv/bin/inventory sql "SELECT * FROM stock_levels FINAL ORDER BY on_hand LIMIT 9"
@@ -53,7 +53,15 @@ def run_demo(
     console = Console()
     seed = seed if seed is not None else int(time.time()) % 1_000_000
     console.rule("[bold]inventory demo")
-    fresh = settings.use_local_broker and running_local_broker(settings) is None
+    if settings.use_local_broker and settings.is_embedded_clickhouse:
+        # the demo shows its own run: local data starts over (what `inventory reset` does)
+        apply_reset(settings, plan_reset(settings))
+        console.print("local data reset: this run starts from empty tables and topics")
+    else:
+        console.print(
+            "[yellow]configured ClickHouse server or Kafka brokers: the demo adds to what "
+            "they hold (tables accumulate across runs)[/]"
+        )
     brokers = brokers_for(settings)
     where = "local embedded broker" if settings.use_local_broker else "configured brokers"
     console.print(f"Kafka: {brokers} ({where})")
@@ -63,11 +71,6 @@ def run_demo(
     database = database_name(settings)
     applied = apply_migrations(client, database)
     console.print(f"schema: {len(applied)} migration(s) applied, database {database}")
-    if fresh and settings.is_embedded_clickhouse:
-        # a new local broker starts with empty topics: start the local tables over too
-        for table in STREAM_TABLES:
-            client.command(f"TRUNCATE TABLE IF EXISTS {database}.{table}")
-        console.print("new local broker: local tables and recovery state start empty")
 
     start_ms = int(time.time() * 1000) - int(events / EVENT_RATE * 1000)
     config = GeneratorConfig(

@@ -83,3 +83,52 @@ def test_bytewax_run_entry_crash_then_resume(settings: Settings, tmp_path: Path)
     assert events == [[str(len(expected.accepted))] * 2]
     dead = query(env, tmp_path, "SELECT count() FROM dead_letters FINAL")
     assert dead == [[str(len(expected.dead))]]
+
+
+def test_bytewax_run_entry_stops_cleanly_on_sigterm(settings: Settings, tmp_path: Path) -> None:
+    """``docker stop``: SIGTERM ends the container's flow at a batch boundary with exit 0
+    and one line; ``inventory run`` resumes from its snapshot and the tables are exact."""
+    brokers = settings.kafka_brokers or ""
+    ensure_topics(settings, brokers)
+    publish_to_kafka(EventGenerator(CONFIG).messages(EVENTS), brokers, settings.events_topic)
+    env = env_for(settings, tmp_path)
+    recovery = tmp_path / "data" / "recovery"
+    env["INVENTORY_RECOVERY_DIR"] = str(recovery)
+    env["INVENTORY_EPOCH_SECONDS"] = "1"
+    assert cli(env, tmp_path, "schema", "apply").wait(120) == 0
+    entry = subprocess.Popen(
+        [*ENTRY, "-r", str(recovery), "-s", "1", "-b", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not keyed_epochs(recovery / "part-0.sqlite3") and entry.poll() is None:
+        assert time.monotonic() < deadline, "bytewax.run made no progress within 120 s"
+        time.sleep(0.05)
+    entry.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    _, err = entry.communicate(timeout=60)
+    assert entry.returncode == 0 and time.monotonic() - started < 10, err
+    assert err.strip().splitlines()[-1].startswith("stopped on SIGTERM"), err
+    assert "panicked" not in err and "Traceback" not in err, err
+
+    resumed = cli(env, tmp_path, "run", "--exit-at-end")
+    _, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    msgs = [
+        Msg(m.key(), m.value(), m.partition(), m.offset(), m.timestamp()[1])
+        for m in read_topic(brokers, settings.events_topic)
+    ]
+    expected = expected_tables(
+        msgs, settings.lateness_seconds * 1000, settings.max_future_seconds * 1000
+    )
+    stock = {
+        (r[0], r[1]): (int(r[2]), int(r[3]))
+        for r in query(
+            env, tmp_path, "SELECT warehouse_id, sku, on_hand, version FROM stock_levels FINAL"
+        )
+    }
+    assert stock == {key: value[:2] for key, value in expected.stock.items()}

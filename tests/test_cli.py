@@ -167,6 +167,7 @@ def test_demo_serve_keeps_stock_live_in_the_storefront_api(workdir: Path) -> Non
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # Ctrl-C reaches the whole process group, as in a terminal
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -185,6 +186,37 @@ def test_demo_serve_keeps_stock_live_in_the_storefront_api(workdir: Path) -> Non
             assert time.monotonic() < deadline, "no live stock change within 60 s"
             time.sleep(0.5)
     finally:
-        demo.send_signal(signal.SIGINT)
-        out, _ = demo.communicate(timeout=60)
+        os.killpg(demo.pid, signal.SIGINT)
+        started = time.monotonic()
+        out, err = demo.communicate(timeout=60)
     assert f"storefront:     {url}/" in out
+    assert demo.returncode == 130 and time.monotonic() - started < 10, err
+    assert err.strip().splitlines()[-1].startswith("stopped on SIGINT"), err
+    assert "panicked" not in err and "Traceback" not in err, err
+
+
+def test_reset_asks_then_deletes_the_local_data_and_demo_shows_its_own_run(
+    workdir: Path,
+) -> None:
+    first = cli(workdir, "demo", "--events", "300", timeout=300)
+    assert first.returncode == 0, first.stderr
+    counted = cli(workdir, "sql", "SELECT count() FROM events FINAL", "--format", "tsv")
+    accepted = int(counted.stdout.splitlines()[1])
+    second = cli(workdir, "demo", "--events", "300", timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert "local data reset: this run starts from empty tables and topics" in second.stdout
+    counted = cli(workdir, "sql", "SELECT count() FROM events FINAL", "--format", "tsv")
+    assert abs(int(counted.stdout.splitlines()[1]) - accepted) < 30  # its own run, not 2x
+
+    refused = cli(workdir, "reset")  # no terminal to ask on
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert "delete ClickHouse database inventory" in refused.stdout
+    assert "delete the dataflow's recovery state" in refused.stdout
+    assert "delete topics inventory.events" in refused.stdout
+    done = cli(workdir, "reset", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert not (workdir / "data" / "recovery").exists()
+    again = cli(workdir, "reset", "--yes")
+    assert again.returncode == 0 and "nothing to delete" in again.stdout
+    server = cli(workdir, "reset", "--yes", INVENTORY_CLICKHOUSE_URL="http://ch:8123/db")
+    assert "leave alone: the ClickHouse server http://ch:8123/db" in server.stdout
