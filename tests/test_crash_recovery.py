@@ -20,7 +20,7 @@ from generators.publish import publish_to_kafka
 from inventory.kafka import ensure_topics
 from inventory.settings import Settings
 from tests.kafka_helpers import read_topic
-from tests.model import Msg, expected_tables
+from tests.model import Expected, Msg, expected_tables
 
 pytestmark = pytest.mark.integration
 
@@ -86,6 +86,23 @@ def query(env: dict[str, str], workdir: Path, sql: str) -> list[list[str]]:
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     return [line.split("\t") for line in out.splitlines()[1:]]
+
+
+def topic_model(settings: Settings) -> Expected:
+    """The model of every message now in the events topic."""
+    msgs = [
+        Msg(m.key(), m.value(), m.partition(), m.offset(), m.timestamp()[1])
+        for m in read_topic(settings.kafka_brokers or "", settings.events_topic)
+    ]
+    return expected_tables(
+        msgs, settings.lateness_seconds * 1000, settings.max_future_seconds * 1000
+    )
+
+
+def cli_stock(env: dict[str, str], workdir: Path) -> dict[tuple[str, str], tuple[int, int]]:
+    """(on_hand, version) per key of ``stock_levels FINAL``, read with ``inventory sql``."""
+    rows = query(env, workdir, "SELECT warehouse_id, sku, on_hand, version FROM stock_levels FINAL")
+    return {(r[0], r[1]): (int(r[2]), int(r[3])) for r in rows}
 
 
 def test_sigkill_at_random_points_then_resume_gives_exact_tables(

@@ -21,9 +21,8 @@ from generators.publish import publish_to_kafka, write_jsonl
 from inventory.kafka import ensure_topics
 from inventory.settings import Settings
 from tests.http_helpers import free_port, wait_healthy
-from tests.kafka_helpers import read_topic
 from tests.model import Msg, expected_tables
-from tests.test_crash_recovery import env_for, keyed_epochs, query
+from tests.test_crash_recovery import cli_stock, env_for, keyed_epochs, query, topic_model
 
 pytestmark = pytest.mark.integration
 
@@ -103,20 +102,8 @@ def test_run_stops_on_sigterm_and_sigint_and_resumes_exactly(
     assert code == 130 and took < STOP_WITHIN, err
     assert_clean(err, "stopped on SIGINT")
 
-    msgs = [
-        Msg(m.key(), m.value(), m.partition(), m.offset(), m.timestamp()[1])
-        for m in read_topic(brokers, settings.events_topic)
-    ]
-    expected = expected_tables(
-        msgs, settings.lateness_seconds * 1000, settings.max_future_seconds * 1000
-    )
-    stock = {
-        (r[0], r[1]): (int(r[2]), int(r[3]))
-        for r in query(
-            env, tmp_path, "SELECT warehouse_id, sku, on_hand, version FROM stock_levels FINAL"
-        )
-    }
-    assert stock == {key: value[:2] for key, value in expected.stock.items()}
+    expected = topic_model(settings)
+    assert cli_stock(env, tmp_path) == {key: value[:2] for key, value in expected.stock.items()}
     events = query(env, tmp_path, "SELECT count() FROM events FINAL")
     assert events == [[str(len(expected.accepted))]]
 
