@@ -11,7 +11,7 @@ Raises :class:`~inventory.settings.SettingsError` naming the variable on bad con
 
 SIGTERM (``docker stop``) and SIGINT stop the flow at its next batch: it snapshots,
 flushes its producers and exits 0 (130 after SIGINT) with one line; a restart resumes
-exactly. Native stderr (Rust panics) goes to the log (``INVENTORY_LOG_LEVEL=debug``
+exactly. Native stderr (Rust panics) goes to the log (``INVENTORY_LOG_LEVEL=DEBUG``
 shows it); an error prints one line.
 """
 
@@ -36,6 +36,7 @@ def flow() -> Dataflow:
     """The tailing inventory flow from the environment's settings."""
     prepare_entry_process("the dataflow stopped at a batch boundary; a restart resumes")
     settings = load_settings()
+    logging.getLogger().setLevel(settings.log_level)
     if settings.kafka_brokers is None:
         raise SettingsError(
             "INVENTORY_KAFKA_BROKERS must be set for bytewax.run (e.g. redpanda:9092)"

@@ -25,9 +25,9 @@ def prepare_entry_process(stopped_message: str) -> None:
     at exit print ``stopped on SIGTERM: <stopped_message>`` and exit 0 (130 after SIGINT);
     native stderr goes to the log; an uncaught error prints one line (the full traceback
     at DEBUG) and exits 1. Call from the main thread, before the flow runs."""
-    if not logging.getLogger().handlers:
+    if not logging.getLogger().handlers:  # INVENTORY_LOG_LEVEL applies once settings load
         logging.basicConfig(
-            level=os.environ.get("INVENTORY_LOG_LEVEL", "WARNING").upper(),
+            level=logging.WARNING,
             stream=sys.stderr,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )

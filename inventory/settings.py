@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         gt=0,
         le=7 * 24 * 3600,
         description="How often it re-reads all of stock_levels FINAL and the catalog names.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING",
+        description="Log level of the container's dataflow entry (bytewax.run); the "
+        "inventory command takes --log-level.",
     )
 
     @field_validator("events_topic", "alerts_topic", "dlq_topic")
