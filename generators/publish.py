@@ -103,13 +103,19 @@ def pacing_step(rate: float | None) -> int:
 
 
 def write_jsonl(
-    messages: Iterable[Message], out: TextIO = sys.stdout, *, rate: float | None = None
+    messages: Iterable[Message],
+    out: TextIO = sys.stdout,
+    *,
+    rate: float | None = None,
+    stop: StopRequest = STOP,
 ) -> int:
-    """Write each message value as one line; return the count."""
+    """Write each message value as one line, until a stop request; return the count."""
     pacer = Pacer(rate)
     step = pacing_step(rate)
     count = 0
     for msg in messages:
+        if stop.requested:
+            break
         out.write(msg.value.decode("utf-8", "replace"))
         out.write("\n")
         count += 1

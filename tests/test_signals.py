@@ -168,3 +168,17 @@ def test_a_failing_clickhouse_write_prints_one_line(settings: Settings, tmp_path
     _, err = debug.communicate(timeout=300)
     assert debug.returncode == 1
     assert "DEBUG inventory.native: thread" in err and "panicked" in err  # the full trace
+
+
+def test_generate_stops_on_sigterm_to_kafka_and_to_stdout(
+    settings: Settings, tmp_path: Path
+) -> None:
+    env = env_for(settings, tmp_path)
+    for target in ([], ["--stdout"]):
+        generate = spawn(
+            env, tmp_path, "generate", "--count", "100000000", "--rate", "2000", *target
+        )
+        time.sleep(3)
+        code, err, took = stop(generate, signal.SIGTERM)
+        assert code == 0 and took < STOP_WITHIN, err
+        assert_clean(err, "stopped on SIGTERM")
