@@ -124,8 +124,8 @@ def build_flow(
     :arg rows_sink: replaces the ClickHouse sink; ``dlq_sink``, ``alerts_sink`` the
         Kafka topic sinks.
     :arg lineage: written with every stock level (``flow:<id>``, ``backfill:<id>``).
-    :arg seeder: rebuilds the state of keys whose stock another lineage computed (the
-        ``seed`` step); ``None`` starts every key without recovery state at zero.
+    :arg seeder: rebuilds the state of keys whose stock another lineage computed (seeds
+        join the decoded batch); ``None`` starts every key without recovery state at zero.
     """
     lateness_ms = settings.lateness_seconds * 1000
     window_ms = settings.window_seconds * 1000
@@ -141,10 +141,13 @@ def build_flow(
 
     flow = Dataflow(FLOW_ID)
     raw = op.input("read", flow, source or kafka_source(settings, brokers, tail=tail))
+
     # Per item, only the per-key logic runs Python: everything else works on batches.
-    keyed = op.flat_map_batch("decode", raw, lambda msgs: decode_keyed(msgs, max_future_ms))
-    if seeder is not None:
-        keyed = op.flat_map_batch("seed", keyed, seeder.attach)
+    def decode(msgs: list[Any]) -> list[tuple[str, Any]]:
+        keyed = decode_keyed(msgs, max_future_ms)
+        return keyed if seeder is None else seeder.attach(keyed)  # seeds ride with the batch
+
+    keyed = op.flat_map_batch("decode", raw, decode)
     per_key = op.stateful_batch("per-key", keyed, build_key)
     rows = op.flat_map_batch("unkey", per_key, lambda batch: [item for _, item in batch])
     dead = op.flat_map_batch(

@@ -157,7 +157,7 @@ class SeedReader:
 
 
 class Seeder:
-    """The ``seed`` step: puts a :class:`Seed` ahead of the first item of each foreign key
+    """Run by the ``decode`` step: puts a :class:`Seed` ahead of the first item of each foreign key
     a worker meets (each worker once per key, so the seed reaches the key's owner before
     that worker's events), and re-reads the foreign keys every ``REFRESH_SECONDS``.
 
