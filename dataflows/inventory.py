@@ -25,6 +25,7 @@ from dataflows.keyed import KeyBook, KeyInput, KeyOutput, KeyState, decode_state
 from dataflows.seeds import Seeder
 from inventory.catalog import PolicyBook
 from inventory.decode import decode_batch
+from inventory.kafka_config import kafka_connection
 from inventory.models import Alert, DeadLetter, Event, ProductPolicy
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, Row
@@ -84,7 +85,11 @@ class KeyConfig:
 def kafka_source(settings: Settings, brokers: str, *, tail: bool) -> EventsSource:
     """Every partition of the events topic from the beginning (or the resume offsets)."""
     return EventsSource(
-        brokers, settings.events_topic, tail=tail, batch_size=settings.source_batch_size
+        kafka_connection(settings, brokers),
+        settings.events_topic,
+        tail=tail,
+        batch_size=settings.source_batch_size,
+        group=settings.consumer_group,
     )
 
 

@@ -36,6 +36,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient
 
+from inventory.kafka_config import Target, admin_config, consumer_config
 from inventory.stopping import STOP, StopRequest
 
 logger = logging.getLogger(__name__)
@@ -72,10 +73,10 @@ class RawKafkaMessage:
 PartitionState = tuple[str, int] | int | None  # (topic id, next offset); int: before ids
 
 
-def topic_id(brokers: str, topic: str, timeout: float = 30.0) -> str:
+def topic_id(target: Target, topic: str, timeout: float = 30.0) -> str:
     """The Kafka topic id of ``topic`` ("" if the broker gives none: Kafka before 2.8,
     or a broker without topic ids)."""
-    admin = AdminClient({"bootstrap.servers": brokers})
+    admin = AdminClient(admin_config(target))
     try:
         described = admin.describe_topics(TopicCollection([topic]), request_timeout=timeout)
         value = described[topic].result(timeout)
@@ -87,17 +88,20 @@ def topic_id(brokers: str, topic: str, timeout: float = 30.0) -> str:
     return "" if text in ("", "AAAAAAAAAAAAAAAAAAAAAA") else text  # the zero UUID: none
 
 
-def consumer_config(brokers: str, *, tail: bool) -> dict[str, object]:
-    return {
-        "bootstrap.servers": brokers,
-        "group.id": "inventory",  # required by librdkafka; partitions are assigned, not joined
-        "enable.auto.commit": False,
-        "enable.partition.eof": not tail,
-        "auto.offset.reset": "earliest",  # a resume offset past retention: the oldest kept
-        "queued.max.messages.kbytes": PREFETCH_KIB,
-        "queued.min.messages": PREFETCH_MESSAGES,
-        "fetch.wait.max.ms": FETCH_WAIT_MS,
-    }
+def source_config(target: Target, *, tail: bool, group: str) -> dict[str, object]:
+    """The partitions' consumers: assigned, never subscribed; ``group`` receives the
+    committed offsets for monitoring (lag in Redpanda Console, ``rpk group describe``)."""
+    return consumer_config(
+        target,
+        group=group,
+        **{
+            "enable.partition.eof": not tail,
+            "auto.offset.reset": "earliest",  # a resume offset past retention: the oldest kept
+            "queued.max.messages.kbytes": PREFETCH_KIB,
+            "queued.min.messages": PREFETCH_MESSAGES,
+            "fetch.wait.max.ms": FETCH_WAIT_MS,
+        },
+    )
 
 
 class _Partition(StatefulSourcePartition[RawKafkaMessage, PartitionState]):
@@ -112,11 +116,13 @@ class _Partition(StatefulSourcePartition[RawKafkaMessage, PartitionState]):
         stop: StopRequest,
     ) -> None:
         self._stop = stop
-        self._consumer = Consumer(config)
+        self._consumer = Consumer({**config, "on_commit": _log_failed_commits})
         self._consumer.assign([TopicPartition(topic, index, offset)])
         self._topic = topic
+        self._index = index
         self._topic_id = topic_id
         self._offset = offset
+        self._snapshotted: int | None = None  # the offset of the previous snapshot
         self._batch_size = batch_size
         self._eof = False
 
@@ -149,24 +155,51 @@ class _Partition(StatefulSourcePartition[RawKafkaMessage, PartitionState]):
         return batch
 
     def snapshot(self) -> PartitionState:
+        # The previous snapshot is complete once the next one is taken: commit its offset
+        # to the consumer group, for monitoring only (recovery resumes from the snapshot).
+        if self._snapshotted is not None:
+            self._commit(self._snapshotted, asynchronous=True)
+        self._snapshotted = self._offset
         # OFFSET_BEGINNING (negative) until the first message: nothing read yet
         return (self._topic_id, self._offset)
 
+    def _commit(self, offset: int, *, asynchronous: bool) -> None:
+        if offset < 0:
+            return
+        where = [TopicPartition(self._topic, self._index, offset)]
+        try:
+            if asynchronous:
+                self._consumer.commit(offsets=where, asynchronous=True)
+            else:
+                self._consumer.commit(offsets=where, asynchronous=False)
+        except KafkaException as exc:  # monitoring only: never fail the flow for it
+            logger.warning("cannot commit offset %d of %s: %s", offset, self._topic, exc)
+
     def close(self) -> None:
+        self._commit(self._offset, asynchronous=False)  # the end of a drained or stopped run
         self._consumer.close()
 
 
 class EventsSource(FixedPartitionedSource[RawKafkaMessage, PartitionState]):
-    """Every partition of ``topic`` from the beginning (or the resume offsets).
+    """Every partition of ``topic`` from the beginning (or the resume offsets). The
+    offsets of completed snapshots are committed to ``group`` (monitoring only).
 
     ``tail=False`` stops once every partition is drained (its end when read).
     """
 
     def __init__(
-        self, brokers: str, topic: str, *, tail: bool, batch_size: int, stop: StopRequest = STOP
+        self,
+        target: Target,
+        topic: str,
+        *,
+        tail: bool,
+        batch_size: int,
+        group: str = "inventory-dataflow",
+        stop: StopRequest = STOP,
     ) -> None:
         self._stop = stop
-        self._brokers = brokers
+        self._group = group
+        self._brokers = target
         self._topic = topic
         self._tail = tail
         self._batch_size = batch_size
@@ -189,7 +222,7 @@ class EventsSource(FixedPartitionedSource[RawKafkaMessage, PartitionState]):
         self._topic_id = None
 
     def list_parts(self) -> list[str]:
-        consumer = Consumer(consumer_config(self._brokers, tail=self._tail))
+        consumer = Consumer(source_config(self._brokers, tail=self._tail, group=self._group))
         try:
             metadata = consumer.list_topics(self._topic, timeout=30).topics[self._topic]
         finally:
@@ -205,7 +238,7 @@ class EventsSource(FixedPartitionedSource[RawKafkaMessage, PartitionState]):
         current = self.topic_id()
         offset = resume_offset(resume_state, current, for_part)
         return _Partition(
-            consumer_config(self._brokers, tail=self._tail),
+            source_config(self._brokers, tail=self._tail, group=self._group),
             topic,
             current,
             int(index),
@@ -213,6 +246,11 @@ class EventsSource(FixedPartitionedSource[RawKafkaMessage, PartitionState]):
             self._batch_size,
             self._stop,
         )
+
+
+def _log_failed_commits(err: KafkaError | None, partitions: list[TopicPartition]) -> None:
+    if err is not None:
+        logger.warning("offset commit failed (monitoring only): %s", err)
 
 
 def resume_offset(state: PartitionState, current_id: str, part: str) -> int:

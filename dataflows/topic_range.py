@@ -16,25 +16,23 @@ from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from dataflows.kafka_source import RawKafkaMessage, topic_id
+from inventory.kafka_config import Target, consumer_config
 from inventory.stopping import STOP, StopRequest
 
 Message = RawKafkaMessage
 ProgressHook = Callable[[int], None]
 
 
-def _consumer(brokers: str) -> Consumer:
-    return Consumer(
-        {
-            "bootstrap.servers": brokers,
-            "group.id": "inventory-backfill",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "auto.offset.reset": "earliest",
-        }
+def _consumer(target: Target) -> Consumer:
+    config = consumer_config(
+        target,
+        group="inventory-backfill",
+        **{"enable.partition.eof": True, "auto.offset.reset": "earliest"},
     )
+    return Consumer(config)
 
 
-def partitions(brokers: str, topic: str, timeout: float = 30.0) -> list[int]:
+def partitions(brokers: Target, topic: str, timeout: float = 30.0) -> list[int]:
     consumer = _consumer(brokers)
     try:
         return sorted(consumer.list_topics(topic, timeout=timeout).topics[topic].partitions)
@@ -46,7 +44,7 @@ class _RangePartition(StatefulSourcePartition[Message, int]):
     def __init__(
         self,
         *,
-        brokers: str,
+        brokers: Target,
         topic: str,
         topic_id: str,
         pid: int,
@@ -113,7 +111,7 @@ class TopicRangeSource(FixedPartitionedSource[Message, int]):
 
     def __init__(
         self,
-        brokers: str,
+        brokers: Target,
         topic: str,
         start_ms: int | None,
         end_ms: int | None,

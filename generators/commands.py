@@ -51,6 +51,7 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
     from generators.publish import progress_bar, publish_to_kafka, write_jsonl
     from inventory.broker import brokers_for
     from inventory.kafka import ensure_topics
+    from inventory.kafka_config import kafka_connection
 
     config = GeneratorConfig(
         seed=args.seed,
@@ -75,7 +76,7 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
         task = bar.add_task(f"producing to {settings.events_topic}", total=args.count)
         sent = publish_to_kafka(
             messages,
-            brokers,
+            kafka_connection(settings, brokers),
             settings.events_topic,
             rate=args.rate,
             timeout=settings.kafka_timeout_seconds,

@@ -23,6 +23,7 @@ from rich.progress import (
 
 from generators.events import Message
 from inventory.kafka import CheckedProducer
+from inventory.kafka_config import Target
 from inventory.stopping import STOP, StopRequest
 
 ProgressHook = Callable[[int], None]
@@ -65,7 +66,7 @@ class Pacer:
 
 def publish_to_kafka(
     messages: Iterable[Message],
-    brokers: str,
+    brokers: Target,
     topic: str,
     *,
     rate: float | None = None,

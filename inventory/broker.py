@@ -53,11 +53,14 @@ def start_broker(
     log_path: Path | None = None,
     storage: str = "memory://tansu/",
     env: dict[str, str] | None = None,
+    advertised: str | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start tansu on 127.0.0.1:``port`` and wait until it accepts connections.
 
     ``storage`` is tansu's storage engine: ``memory://`` (default; topics die with the
     process) or ``s3://bucket/`` with the ``AWS_*`` variables in ``env`` (durable).
+    ``advertised`` (``host:port``) is the address clients are told to use, when they
+    reach the broker through something else (the tests' TLS proxy).
     """
     address = f"tcp://127.0.0.1:{port}"
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -68,7 +71,7 @@ def start_broker(
             "--listener-url",
             address,
             "--advertised-listener-url",
-            address,
+            f"tcp://{advertised}" if advertised else address,
             "--storage-engine",
             storage,
         ],

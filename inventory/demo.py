@@ -25,6 +25,7 @@ from inventory.broker import brokers_for
 from inventory.catalog import write_catalog
 from inventory.clickhouse import connect, database_name
 from inventory.kafka import ensure_topics
+from inventory.kafka_config import kafka_connection
 from inventory.reset import apply_reset, plan_reset
 from inventory.runner import run_inventory
 from inventory.schema import apply_migrations
@@ -89,7 +90,7 @@ def run_demo(
         task = bar.add_task(f"generating {events:,} events (seed {seed})", total=events)
         publish_to_kafka(
             generator.messages(events),
-            brokers,
+            kafka_connection(settings, brokers),
             settings.events_topic,
             timeout=settings.kafka_timeout_seconds,
             on_progress=lambda n: bar.advance(task, n),
@@ -140,7 +141,11 @@ def serve_live(
         )
         feeder = threading.Thread(
             target=publish_to_kafka,
-            args=(generator.messages(10**9), brokers, settings.events_topic),
+            args=(
+                generator.messages(10**9),
+                kafka_connection(settings, brokers),
+                settings.events_topic,
+            ),
             kwargs={"rate": EVENT_RATE, "timeout": settings.kafka_timeout_seconds},
             name="live-events",
             daemon=True,

@@ -1,4 +1,5 @@
-"""Kafka helpers: producer config, topic creation and a producer that fails loudly.
+"""Kafka helpers: topic creation and a producer that fails loudly (configurations come
+from :mod:`inventory.kafka_config`).
 
 Every produce is confirmed: :meth:`CheckedProducer.flush_or_raise` raises
 :class:`DeliveryError` if any message was not acknowledged by the broker.
@@ -17,6 +18,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from inventory.kafka_config import Target, admin_config, kafka_connection, producer_config
 from inventory.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -26,24 +28,11 @@ class DeliveryError(RuntimeError):
     """A message was not acknowledged by the broker."""
 
 
-def producer_config(brokers: str, **extra: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "bootstrap.servers": brokers,
-        "enable.idempotence": True,
-        "acks": "all",
-        "linger.ms": 20,
-        "compression.type": "lz4",
-        "message.timeout.ms": 60_000,
-    }
-    config.update(extra)
-    return config
-
-
 class CheckedProducer:
     """A confluent-kafka producer that records delivery failures and raises on flush."""
 
-    def __init__(self, brokers: str, timeout: float, **extra: Any) -> None:
-        self._producer = Producer(producer_config(brokers, **extra))
+    def __init__(self, target: Target, timeout: float, **extra: Any) -> None:
+        self._producer = Producer(producer_config(target, **extra))
         self._timeout = timeout
         self._failures: list[str] = []
         self.delivered = 0
@@ -88,7 +77,7 @@ class CheckedProducer:
 
 def ensure_topics(settings: Settings, brokers: str, timeout: float = 30.0) -> None:
     """Create the contract topics if missing (idempotent)."""
-    admin = AdminClient({"bootstrap.servers": brokers})
+    admin = AdminClient(admin_config(kafka_connection(settings, brokers)))
     existing = admin.list_topics(timeout=timeout).topics
     wanted = [
         NewTopic(topic, num_partitions=settings.topic_partitions, replication_factor=1)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from inventory.broker import running_local_broker
 from inventory.clickhouse import connect, database_name
+from inventory.kafka_config import admin_config
 from inventory.settings import Settings, redact_url
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def plan_reset(settings: Settings) -> ResetPlan:
         if plan.broker is not None:
             from confluent_kafka.admin import AdminClient
 
-            existing = AdminClient({"bootstrap.servers": plan.broker}).list_topics(timeout=30)
+            existing = AdminClient(admin_config(plan.broker)).list_topics(timeout=30)
             ours = [settings.events_topic, settings.alerts_topic, settings.dlq_topic]
             plan.topics = [topic for topic in ours if topic in existing.topics]
     else:
@@ -92,7 +93,7 @@ def apply_reset(settings: Settings, plan: ResetPlan, timeout: float = 30.0) -> N
     if plan.topics and plan.broker is not None:
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient({"bootstrap.servers": plan.broker})
+        admin = AdminClient(admin_config(plan.broker))
         doomed = plan.topics
         if doomed:
             for future in admin.delete_topics(doomed, operation_timeout=timeout).values():

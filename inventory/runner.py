@@ -18,6 +18,7 @@ from dataflows.topic_range import TopicRangeSource
 from inventory.backfill import BackfillConflict, input_events, keys_missing_events, union_rows
 from inventory.catalog import PolicyBook, load_policies
 from inventory.clickhouse import connect, database_name
+from inventory.kafka_config import kafka_connection
 from inventory.recovery import flow_lineage, recovery_config
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, WriteHook
@@ -167,12 +168,13 @@ def run_topic_backfill(
     as :func:`run_backfill`. Its state starts empty, so a range that begins mid-history
     sees no earlier counts or dedup ids for its keys."""
     topic, batch = settings.events_topic, settings.source_batch_size
+    connection = kafka_connection(settings, brokers)
     _run_history(
         settings,
         TopicRangeSource(
-            brokers, topic, start_ms, end_ms, batch_size=batch, on_progress=on_progress
+            connection, topic, start_ms, end_ms, batch_size=batch, on_progress=on_progress
         ),
-        TopicRangeSource(brokers, topic, start_ms, end_ms, batch_size=batch),
+        TopicRangeSource(connection, topic, start_ms, end_ms, batch_size=batch),
         f"topic:{topic}",
         workers=workers,
         force=force,

@@ -33,6 +33,34 @@ class Settings(BaseSettings):
     kafka_brokers: str | None = Field(
         default=None, description="Bootstrap servers; unset starts the local embedded broker."
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="librdkafka security.protocol."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        default=None, description="SASL mechanism (with SASL_PLAINTEXT or SASL_SSL)."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL username.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_ssl_ca_location: Path | None = Field(
+        default=None, description="CA certificate (PEM) that signed the brokers' certificates."
+    )
+    kafka_ssl_certificate_location: Path | None = Field(
+        default=None, description="Client certificate (PEM) for mutual TLS."
+    )
+    kafka_ssl_key_location: Path | None = Field(
+        default=None, description="Client private key (PEM) for mutual TLS."
+    )
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, description="Password of the client private key."
+    )
+    kafka_config: SecretStr = Field(
+        default=SecretStr("{}"),
+        description="JSON object of any other librdkafka properties, for every Kafka client.",
+    )
+    consumer_group: str = Field(
+        default="inventory-dataflow",
+        description="Consumer group the dataflow commits its offsets to (for lag monitoring).",
+    )
     clickhouse_url: SecretStr = Field(
         default=SecretStr("chdb://./data/clickhouse"),
         description="chdb:///path for embedded ClickHouse, or http(s)://user:pass@host:8123/db.",
@@ -197,6 +225,48 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("expected http(s)://[user:pass@]host:3000 (value hidden)")
         return value
+
+    @field_validator(
+        "kafka_ssl_ca_location", "kafka_ssl_certificate_location", "kafka_ssl_key_location"
+    )
+    @classmethod
+    def _existing_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("consumer_group")
+    @classmethod
+    def _group(cls, value: str) -> str:
+        if not _TOPIC_RE.match(value):
+            raise ValueError("must be 1-249 characters of [A-Za-z0-9._-]")
+        return value
+
+    @model_validator(mode="after")
+    def _kafka_security(self) -> Settings:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl:
+            missing = [
+                f"INVENTORY_KAFKA_SASL_{name.upper()}"
+                for name in ("mechanism", "username", "password")
+                if getattr(self, f"kafka_sasl_{name}") is None
+            ]
+            if missing:
+                raise ValueError(
+                    f"INVENTORY_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                    + ", ".join(missing)
+                )
+        elif self.kafka_sasl_mechanism is not None:
+            raise ValueError(
+                "INVENTORY_KAFKA_SASL_MECHANISM needs INVENTORY_KAFKA_SECURITY_PROTOCOL "
+                "SASL_PLAINTEXT or SASL_SSL"
+            )
+        if (self.kafka_ssl_certificate_location is None) != (self.kafka_ssl_key_location is None):
+            raise ValueError(
+                "INVENTORY_KAFKA_SSL_CERTIFICATE_LOCATION and INVENTORY_KAFKA_SSL_KEY_LOCATION "
+                "go together (mutual TLS)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _distinct_topics(self) -> Settings:

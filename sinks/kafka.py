@@ -15,6 +15,7 @@ import orjson
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from inventory.kafka import CheckedProducer
+from inventory.kafka_config import kafka_connection
 from inventory.models import Alert, DeadLetter
 from inventory.settings import Settings
 
@@ -71,7 +72,8 @@ class TopicSink(DynamicSink[X], Generic[X]):
         self._encode = encode
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _TopicPartition[X]:
-        producer = CheckedProducer(self._brokers, self._settings.kafka_timeout_seconds)
+        connection = kafka_connection(self._settings, self._brokers)
+        producer = CheckedProducer(connection, self._settings.kafka_timeout_seconds)
         return _TopicPartition(producer, self._topic, self._encode)
 
 
