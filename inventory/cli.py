@@ -348,6 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BackfillConflict as exc:
             print(f"error: backfill refused: {exc}", file=sys.stderr)
             return 2
+        except SettingsError as exc:  # found once a command builds a client (Kafka options)
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         except Exception as exc:
             logger.debug("command failed", exc_info=True)
             print(f"error: {describe(exc)}", file=sys.stderr)

@@ -55,6 +55,16 @@ def test_bad_config_fails_fast_naming_the_setting(workdir: Path) -> None:
     assert "INVENTORY_LATENESS_SECONDS" in result.stderr
     result = cli(workdir, "generate", "--count", "1", INVENTORY_KAFKA_BROKERS="nohostport")
     assert result.returncode == 2 and "INVENTORY_KAFKA_BROKERS" in result.stderr
+    result = cli(
+        workdir,
+        "generate",
+        "--count",
+        "1",
+        INVENTORY_KAFKA_BROKERS="127.0.0.1:1",
+        INVENTORY_KAFKA_CONFIG='{"no.such.property": "s3cr3t"}',
+    )
+    assert result.returncode == 2 and "INVENTORY_KAFKA_CONFIG" in result.stderr, result.stderr
+    assert "s3cr3t" not in result.stderr
 
 
 def test_generate_stdout_is_seeded_json_lines(workdir: Path) -> None:
