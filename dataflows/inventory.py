@@ -26,6 +26,7 @@ from dataflows.seeds import Seeder
 from inventory.catalog import PolicyBook
 from inventory.decode import decode_batch
 from inventory.kafka_config import kafka_connection
+from inventory.metrics import ALERTS, EVENTS_ACCEPTED, KEYS_IN_STATE, count_dead_letters
 from inventory.models import Alert, DeadLetter, Event, ProductPolicy
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, Row
@@ -54,6 +55,8 @@ class _KeyLogic(StatefulBatchLogic[KeyInput | DeadLetter, KeyOutput, bytes]):
         book = self.book
         config = self.config
         if book is None:
+            if self.blob is None:
+                KEYS_IN_STATE.inc()  # a key met for the first time (resumed ones: build_key)
             book = self.book = KeyBook(
                 lateness_ms=config.lateness_ms,
                 window_ms=config.window_ms,
@@ -109,6 +112,31 @@ def decode_keyed(msgs: list[Any], max_future_ms: int) -> list[tuple[str, Any]]:
     return keyed
 
 
+def unkey(batch: list[tuple[str, KeyOutput]]) -> list[KeyOutput]:
+    """The per-key outputs without their keys; counts the accepted events."""
+    items = [item for _, item in batch]
+    accepted = sum(1 for item in items if type(item) is Event)
+    if accepted:
+        EVENTS_ACCEPTED.inc(accepted)
+    return items
+
+
+def dead_letters_of(batch: list[KeyOutput]) -> list[DeadLetter]:
+    """The batch's dead letters (decoding's and late ones), counted by reason."""
+    letters = [x for x in batch if type(x) is DeadLetter]
+    if letters:
+        count_dead_letters([letter.error for letter in letters])
+    return letters
+
+
+def alerts_of(batch: list[KeyOutput]) -> list[Alert]:
+    """The batch's alerts, counted by kind."""
+    alerts = [x for x in batch if type(x) is Alert]
+    for alert in alerts:
+        ALERTS.labels(alert.kind).inc()
+    return alerts
+
+
 def build_flow(
     settings: Settings,
     brokers: str,
@@ -140,6 +168,8 @@ def build_flow(
     config = KeyConfig(lateness_ms, window_ms, book.for_sku, lineage, seeder is not None)
 
     def build_key(resume: bytes | None) -> _KeyLogic:
+        if resume is not None:
+            KEYS_IN_STATE.inc()
         if isinstance(resume, KeyState):  # a snapshot taken before states were blobs
             return _KeyLogic(config, encode_state(resume))
         return _KeyLogic(config, resume)
@@ -154,11 +184,9 @@ def build_flow(
 
     keyed = op.flat_map_batch("decode", raw, decode)
     per_key = op.stateful_batch("per-key", keyed, build_key)
-    rows = op.flat_map_batch("unkey", per_key, lambda batch: [item for _, item in batch])
-    dead = op.flat_map_batch(
-        "dead-letters", rows, lambda batch: [x for x in batch if type(x) is DeadLetter]
-    )
-    alerts = op.flat_map_batch("alerts", rows, lambda batch: [x for x in batch if type(x) is Alert])
+    rows = op.flat_map_batch("unkey", per_key, unkey)
+    dead = op.flat_map_batch("dead-letters", rows, dead_letters_of)
+    alerts = op.flat_map_batch("alerts", rows, alerts_of)
     dlq = dlq_sink or dead_letter_sink(settings, brokers)
     rows_sink = rows_sink or ClickHouseSink(
         settings, rejects=dlq if isinstance(dlq, DynamicSink) else None

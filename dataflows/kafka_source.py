@@ -37,6 +37,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 
 from inventory.kafka_config import Target, admin_config, consumer_config
+from inventory.metrics import CONSUMER_LAG, LAST_SNAPSHOT, MESSAGES_READ
 from inventory.stopping import STOP, StopRequest
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class _Partition(StatefulSourcePartition[RawKafkaMessage, PartitionState]):
         self._topic_id = topic_id
         self._offset = offset
         self._snapshotted: int | None = None  # the offset of the previous snapshot
+        self._lag = CONSUMER_LAG.labels(topic, str(index))
         self._batch_size = batch_size
         self._eof = False
 
@@ -152,7 +154,17 @@ class _Partition(StatefulSourcePartition[RawKafkaMessage, PartitionState]):
             )
         if last is not None:
             self._offset = last + 1
+            MESSAGES_READ.labels(self._topic).inc(len(batch))
+        self._report_lag()
         return batch
+
+    def _report_lag(self) -> None:
+        """Messages from the position to the partition's end, from the consumer's cached
+        watermarks (no request to the broker)."""
+        where = TopicPartition(self._topic, self._index)
+        _, high = self._consumer.get_watermark_offsets(where, cached=True)
+        if high >= 0 and self._offset >= 0:
+            self._lag.set(max(high - self._offset, 0))
 
     def snapshot(self) -> PartitionState:
         # The previous snapshot is complete once the next one is taken: commit its offset
@@ -160,6 +172,7 @@ class _Partition(StatefulSourcePartition[RawKafkaMessage, PartitionState]):
         if self._snapshotted is not None:
             self._commit(self._snapshotted, asynchronous=True)
         self._snapshotted = self._offset
+        LAST_SNAPSHOT.set_to_current_time()
         # OFFSET_BEGINNING (negative) until the first message: nothing read yet
         return (self._topic_id, self._offset)
 

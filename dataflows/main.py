@@ -23,6 +23,7 @@ from bytewax.dataflow import Dataflow
 
 from dataflows.inventory import build_flow
 from inventory.entry import prepare_entry_process
+from inventory.metrics import serve_metrics
 from inventory.recovery import flow_lineage, recovery_config
 from inventory.runner import load_policy_book, stock_seeder
 from inventory.settings import SettingsError, load_settings
@@ -45,6 +46,7 @@ def flow() -> Dataflow:
     if recovery:
         recovery_config(settings)  # creates the partitions on first start
     lineage = flow_lineage(settings, recovery=recovery)
+    serve_metrics(settings)
     logger.info("inventory flow for %s, lineage %s", settings.kafka_brokers, lineage)
     return build_flow(
         settings,

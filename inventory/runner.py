@@ -19,6 +19,7 @@ from inventory.backfill import BackfillConflict, input_events, keys_missing_even
 from inventory.catalog import PolicyBook, load_policies
 from inventory.clickhouse import connect, database_name
 from inventory.kafka_config import kafka_connection
+from inventory.metrics import serve_metrics
 from inventory.recovery import flow_lineage, recovery_config
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, WriteHook
@@ -85,6 +86,7 @@ def run_inventory(
     Errors from the sinks propagate.
     """
     policies = load_policy_book(settings)
+    serve_metrics(settings)
     if recovery:
         recovery_config(settings)  # a new store gets a new lineage
     lineage = flow_lineage(settings, recovery=recovery)

@@ -157,6 +157,20 @@ class Settings(BaseSettings):
         le=7 * 24 * 3600,
         description="How often it re-reads all of stock_levels FINAL and the catalog names.",
     )
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the dataflow process's Prometheus /metrics (0: off).",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address the dataflow's /metrics listens on."
+    )
+    grafana_alert_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Webhook the Grafana contact point posts alerts to "
+        "(inventory dashboards publish).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING",
         description="Log level of the container's dataflow entry (bytewax.run); the "

@@ -33,6 +33,12 @@ from inventory.clickhouse import (
     is_data_error,
     is_transient,
 )
+from inventory.metrics import (
+    CLICKHOUSE_RETRIES,
+    ROWS_WRITTEN,
+    SINK_BATCH_SECONDS,
+    count_dead_letters,
+)
 from inventory.models import DeadLetter
 from inventory.settings import Settings
 from sinks.rows import EVENT_COLUMNS, TABLES, Row, group_records, rejected_letter
@@ -77,6 +83,7 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
     def _write(self, table: str, records: Sequence[Row], rejected: list[DeadLetter]) -> None:
         """Insert ``records``; on a data error bisect to the refused ones (O(k log n)
         inserts for k refused rows) and append their dead letters to ``rejected``."""
+        started = time.perf_counter()
         try:
             self._insert(table, records)
         except Exception as exc:
@@ -97,7 +104,10 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
                 letter.error,
             )
             rejected.append(letter)
+            count_dead_letters([letter.error])
             return
+        SINK_BATCH_SECONDS.labels(table).observe(time.perf_counter() - started)
+        ROWS_WRITTEN.labels(table).inc(len(records))
         if self._on_write is not None:
             self._on_write(table, len(records))
 
@@ -124,6 +134,7 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
                     raise
                 delay = min(self._backoff * 2**attempt, MAX_BACKOFF_SECONDS)
                 attempt += 1
+                CLICKHOUSE_RETRIES.labels(table).inc()
                 logger.warning(
                     "transient error inserting into %s (attempt %d/%d), retrying in %.1fs: %s",
                     table,

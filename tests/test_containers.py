@@ -47,6 +47,7 @@ def test_compose_has_the_stack_and_no_version_key() -> None:
         "grafana",
         "dataflow",
         "availability",
+        "prometheus",
         "generator",
     }
     assert SERVICES["generator"]["profiles"] == ["generator"]

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from inventory.cli import main
 from inventory.dashboards.publish import PublishError, publish
@@ -29,6 +30,8 @@ class FakeGrafana:
         self.folders: dict[str, Any] = {}
         self.dashboards: dict[str, Any] = {}
         self.rule_groups: dict[str, Any] = {}
+        self.contact_points: dict[str, Any] = {}
+        self.policies: Any = None
         self.health_status = 200
         self.datasource_health = {"status": "OK", "message": "Data source is working"}
 
@@ -61,6 +64,17 @@ class FakeGrafana:
         if path.startswith("/api/v1/provisioning/folder/") and method == "PUT":
             self.rule_groups[path] = body
             return 200, body
+        if path == "/api/v1/provisioning/contact-points" and method == "GET":
+            return 200, list(self.contact_points.values())
+        if path == "/api/v1/provisioning/contact-points" and method == "POST":
+            self.contact_points[body["uid"]] = body
+            return 202, body
+        if path.startswith("/api/v1/provisioning/contact-points/") and method == "PUT":
+            self.contact_points[path.rsplit("/", 1)[1]] = body
+            return 202, {"message": "contactpoint updated"}
+        if path == "/api/v1/provisioning/policies" and method == "PUT":
+            self.policies = body
+            return 202, {"message": "policies updated"}
         return 404, {"message": f"no route {method} {path}"}
 
 
@@ -145,6 +159,9 @@ def test_publish_creates_then_updates(grafana: Any, grafana_settings: Settings) 
         assert "FROM shop." in rule["data"][0]["model"]["rawSql"]
         assert rule["folderUID"] == "inventory"
 
+    assert first.contact_point.startswith("skipped")  # no webhook URL configured
+    assert state.contact_points == {}
+
     state.calls.clear()
     second = publish(grafana_settings)
     assert second.datasource == "updated"
@@ -200,3 +217,24 @@ def test_cli_publish_never_prints_secrets(
     monkeypatch.setenv("INVENTORY_GRAFANA_DATASOURCE_URL", "postgres://nope")
     assert main(["dashboards", "publish"]) == 2
     assert "INVENTORY_GRAFANA_DATASOURCE_URL" in capsys.readouterr().err
+
+
+def test_publish_sends_the_contact_point_and_the_policy(
+    grafana: Any, grafana_settings: Settings
+) -> None:
+    state, _ = grafana
+    hook = "https://hooks.example/T000/B000/s3cret-hook"
+    settings = grafana_settings.model_copy(update={"grafana_alert_webhook_url": SecretStr(hook)})
+    assert publish(settings).contact_point == "created"
+    point = state.contact_points["inventory-webhook"]
+    assert (point["name"], point["type"], point["settings"]["url"]) == (
+        "inventory-oncall",
+        "webhook",
+        hook,
+    )
+    assert state.policies["receiver"] == "inventory-oncall"
+    assert state.policies["routes"][0]["object_matchers"] == [["severity", "=", "critical"]]
+    assert publish(settings).contact_point == "updated"
+    assert ("PUT", "/api/v1/provisioning/contact-points/inventory-webhook") in [
+        (m, p) for m, p, *_ in state.calls
+    ]

@@ -8,6 +8,7 @@ expanded, and checks the columns each panel reads.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import yaml
 
 from inventory.cli import main
 from inventory.dashboards import render
+from inventory.dashboards.datasource import PROMETHEUS_UID
 from inventory.dashboards.macros import ALL, QueryContext
 from inventory.dashboards.query import DATASOURCE_UID, PLUGIN_ID, QuerySpec
 from inventory.dashboards.verify import run_query
@@ -51,8 +53,11 @@ def test_every_query_in_the_files_is_a_checked_query() -> None:
         for panel in board["panels"]:
             if panel["type"] == "row":
                 continue
-            assert panel["datasource"] == {"type": PLUGIN_ID, "uid": DATASOURCE_UID}
             assert panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24
+            if panel["datasource"]["type"] == "prometheus":  # checked by the next test
+                assert panel["datasource"]["uid"] == PROMETHEUS_UID
+                continue
+            assert panel["datasource"] == {"type": PLUGIN_ID, "uid": DATASOURCE_UID}
             for target in panel["targets"]:
                 assert target["datasource"]["uid"] == DATASOURCE_UID
                 assert target["editorType"] == "sql"
@@ -63,6 +68,41 @@ def test_every_query_in_the_files_is_a_checked_query() -> None:
         assert query["datasourceUid"] == DATASOURCE_UID
         seen.add(query["model"]["rawSql"])
     assert seen == checked
+
+
+def test_prometheus_panels_query_only_metrics_the_dataflow_exports() -> None:
+    """Every PromQL expression names metrics of inventory.metrics (a typo would draw an
+    empty panel); the panels the issue asks for are there."""
+    from prometheus_client import REGISTRY
+
+    import inventory.metrics  # noqa: F401 (registers the metrics)
+
+    suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
+    exported = {
+        metric.name + suffix
+        for metric in REGISTRY.collect()
+        if metric.name.startswith("inventory_")
+        for suffix in suffixes[metric.type]
+    }
+    health = dashboards()["inventory-pipeline"]
+    exprs = [
+        target["expr"]
+        for panel in health["panels"]
+        if panel.get("datasource", {}).get("type") == "prometheus"
+        for target in panel["targets"]
+    ]
+    assert exprs == render.BOARDS["inventory-pipeline"]().promql_log
+    used = {name for expr in exprs for name in re.findall(r"inventory_[a-z_]+", expr)}
+    assert used and used <= exported, used - exported
+    titles = {
+        p["title"] for p in health["panels"] if p.get("datasource", {}).get("type") == "prometheus"
+    }
+    assert titles == {
+        "Consumer lag",
+        "Throughput",
+        "Dead-letter rate by reason",
+        "ClickHouse insert latency",
+    }
 
 
 def test_live_stock_refreshes_every_5_seconds_and_panels_cover_the_issue() -> None:
@@ -179,3 +219,30 @@ def test_cli_verify_runs_every_query(
     assert main(["dashboards", "verify"]) == 1
     out = capsys.readouterr().out
     assert "Sales rate" in out and f"{total - 1} of {total} queries ok" in out
+
+
+def test_alerting_reaches_the_contact_point_in_the_dashboards_folder() -> None:
+    """One "Inventory" folder: rules and dashboards both name it by title (file
+    provisioning of rule groups has no folder uid; see render.provider_document). Every
+    alert is routed to the webhook contact point whose URL comes from Grafana's
+    environment; the critical route matches a label the rules carry."""
+    provisioning = GRAFANA / "provisioning"
+    provider = yaml.safe_load((provisioning / "dashboards" / "inventory.yaml").read_text())
+    (source,) = provider["providers"]
+    assert source["folder"] == "Inventory" and "folderUid" not in source
+    rules = yaml.safe_load((GRAFANA / render.ALERTS_FILE).read_text())
+    assert {group["folder"] for group in rules["groups"]} == {"Inventory"}
+    points = yaml.safe_load((GRAFANA / render.CONTACT_POINTS_FILE).read_text())
+    (point,) = points["contactPoints"]
+    (receiver,) = point["receivers"]
+    assert receiver["type"] == "webhook"
+    assert receiver["settings"]["url"] == "$GRAFANA_ALERT_WEBHOOK_URL"
+    policies = yaml.safe_load((GRAFANA / render.POLICIES_FILE).read_text())
+    (tree,) = policies["policies"]
+    assert tree["receiver"] == point["name"]
+    assert all(route["receiver"] == point["name"] for route in tree["routes"])
+    severities = {rule["labels"]["severity"] for rule in rules["groups"][0]["rules"]}
+    matched = {m[2] for route in tree["routes"] for m in route["object_matchers"]}
+    assert matched <= severities and "critical" in severities
+    compose = yaml.safe_load((GRAFANA.parent / "compose.yaml").read_text())
+    assert "GRAFANA_ALERT_WEBHOOK_URL" in compose["services"]["grafana"]["environment"]

@@ -5,7 +5,8 @@
 - ``GET /v1/availability?sku=A&sku=B[&warehouse=W]``: up to 100 SKUs; unknown ones are
   listed in ``not_found``.
 - ``GET /v1/products?limit=N``: SKUs with names, for the storefront grid.
-- ``GET /healthz``; ``GET /`` the storefront; ``GET /openapi.json`` the schema.
+- ``GET /healthz``; ``GET /`` the storefront; ``GET /openapi.json`` the schema;
+  ``GET /metrics`` Prometheus metrics (:mod:`inventory.availability.observability`).
 
 Malformed requests get 422 with FastAPI's validation body; before the first stock read
 503 with ``Retry-After``; any other failure 500 ``{"detail": "internal error"}`` (the
@@ -28,6 +29,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, StringConstraints
 
+from inventory.availability.observability import instrument
 from inventory.availability.rules import Status, available, display_message, status_for
 from inventory.availability.store import AvailabilityStore, StockSnapshot
 from inventory.models import CODE_RE, format_ms
@@ -224,4 +226,5 @@ def create_app(
         return FileResponse(STATIC_DIR / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    instrument(app, store, now)
     return app

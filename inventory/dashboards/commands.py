@@ -80,6 +80,7 @@ def _publish(settings: Settings) -> int:
         return 2
     print(
         f"published to Grafana {report.grafana_version}: datasource {report.datasource}, "
-        f"dashboards {', '.join(report.dashboards)}, {report.alert_rules} alert rules"
+        f"dashboards {', '.join(report.dashboards)}, {report.alert_rules} alert rules, "
+        f"contact point {report.contact_point}"
     )
     return 0

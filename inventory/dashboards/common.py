@@ -8,13 +8,17 @@ another database by changing one value.
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import prometheus
 from grafana_foundation_sdk.builders.common import StackingConfig
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models.common import TimeZoneUtc
 
+from inventory.dashboards.datasource import PROMETHEUS_UID
 from inventory.dashboards.query import DATASOURCE, QueryLog
+
+PROMETHEUS = common.DataSourceRef(type_val="prometheus", uid=PROMETHEUS_UID)
 
 DATABASE = "inventory"
 TAGS = ["inventory", "generated"]
@@ -25,6 +29,7 @@ class Board:
 
     def __init__(self, uid: str, title: str, description: str) -> None:
         self.log = QueryLog()
+        self.promql_log: list[str] = []
         self._next_id = 1
         self.builder = (
             dash.Dashboard(title)
@@ -40,11 +45,27 @@ class Board:
     def row(self, title: str) -> None:
         self.builder.with_row(dash.Row(title).id(self._take_id()))
 
-    def add(self, panel: cogbuilder.Builder[model.Panel]) -> None:
+    def add(
+        self,
+        panel: cogbuilder.Builder[model.Panel],
+        datasource: common.DataSourceRef = DATASOURCE,
+    ) -> None:
         built = panel.build()
         built.id_val = self._take_id()
-        built.datasource = DATASOURCE
+        built.datasource = datasource
         self.builder.with_panel(_Built(built))
+
+    def promql(self, expr: str, legend: str, ref_id: str = "A") -> prometheus.Dataquery:
+        """A Prometheus target; the expression is recorded in :attr:`promql_log`."""
+        self.promql_log.append(expr)
+        return (
+            prometheus.Dataquery()
+            .ref_id(ref_id)
+            .datasource(PROMETHEUS)
+            .expr(expr)
+            .legend_format(legend)
+            .range()
+        )
 
     def _take_id(self) -> int:
         taken = self._next_id

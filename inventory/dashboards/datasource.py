@@ -71,3 +71,22 @@ def datasource_config(
         },
         "secureJsonData": {"password": password},
     }
+
+
+PROMETHEUS_UID = "inventory-prometheus"
+PROMETHEUS_URL = "http://prometheus:9090"  # compose's prometheus service
+
+
+def prometheus_datasource() -> dict[str, Any]:
+    """The Prometheus datasource (compose's ``prometheus``, scraping the dataflow's and the
+    availability API's ``/metrics``): lag, throughput, dead letters, sink latency."""
+    return {
+        "uid": PROMETHEUS_UID,
+        "name": "Inventory Prometheus",
+        "type": "prometheus",
+        "access": "proxy",
+        "url": PROMETHEUS_URL,
+        "isDefault": False,
+        "editable": False,
+        "jsonData": {"httpMethod": "POST", "timeInterval": "15s"},
+    }

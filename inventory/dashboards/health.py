@@ -11,7 +11,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import stat, table, timeseries
 from grafana_foundation_sdk.models import common
 
-from inventory.dashboards.common import Board, config, stacked, thresholds
+from inventory.dashboards.common import PROMETHEUS, Board, config, stacked, thresholds
 
 UID = "inventory-pipeline"
 
@@ -167,6 +167,7 @@ def build() -> Board:
         .stacking(stacked())
         .fill_opacity(70)
     )
+    add_metric_panels(board)
     board.add(
         table.Panel()
         .title("Recent dead letters")
@@ -190,3 +191,73 @@ def build() -> Board:
         .override_by_name("error", [config("custom.width", 360)])
     )
     return board
+
+
+def add_metric_panels(board: Board) -> None:
+    """What the dataflow's own metrics say (the Prometheus datasource; inventory.metrics)."""
+    board.row("Dataflow metrics (Prometheus)")
+    board.add(
+        timeseries.Panel()
+        .title("Consumer lag")
+        .description("Messages between the dataflow's position and each partition's end")
+        .span(12)
+        .height(8)
+        .with_target(
+            board.promql(
+                "sum by (topic, partition) (inventory_consumer_lag_messages)",
+                "{{topic}} p{{partition}}",
+            )
+        )
+        .unit("short"),
+        PROMETHEUS,
+    )
+    board.add(
+        timeseries.Panel()
+        .title("Throughput")
+        .description("Messages read and events accepted per second")
+        .span(12)
+        .height(8)
+        .with_target(board.promql("sum(rate(inventory_messages_read_total[1m]))", "read"))
+        .with_target(
+            board.promql("sum(rate(inventory_events_accepted_total[1m]))", "accepted", "B")
+        )
+        .unit("reqps"),
+        PROMETHEUS,
+    )
+    board.add(
+        timeseries.Panel()
+        .title("Dead-letter rate by reason")
+        .description("Dead letters per second by reason code (docs/contracts.md)")
+        .span(12)
+        .height(8)
+        .with_target(
+            board.promql("sum by (reason) (rate(inventory_dead_letters_total[5m]))", "{{reason}}")
+        )
+        .stacking(stacked())
+        .unit("reqps"),
+        PROMETHEUS,
+    )
+    board.add(
+        timeseries.Panel()
+        .title("ClickHouse insert latency")
+        .description("p50 and p99 of one insert per table, retries included")
+        .span(12)
+        .height(8)
+        .with_target(
+            board.promql(
+                "histogram_quantile(0.99, sum by (le, table) "
+                "(rate(inventory_sink_batch_seconds_bucket[5m])))",
+                "p99 {{table}}",
+            )
+        )
+        .with_target(
+            board.promql(
+                "histogram_quantile(0.5, sum by (le, table) "
+                "(rate(inventory_sink_batch_seconds_bucket[5m])))",
+                "p50 {{table}}",
+                "B",
+            )
+        )
+        .unit("s"),
+        PROMETHEUS,
+    )

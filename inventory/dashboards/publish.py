@@ -5,8 +5,10 @@ objects, pushed with ``grafana-client``. Idempotent: re-running updates in place
 
 Order: Grafana health (``/api/health``, database ok) -> ClickHouse datasource (create or
 update by uid) -> datasource health (Grafana connects to ClickHouse) -> folder -> the three
-dashboards (overwrite) -> the alert rule group. Raises :class:`PublishError` naming the
-step that failed; the password and token are never logged.
+dashboards (overwrite) -> the alert rule group -> with ``INVENTORY_GRAFANA_ALERT_WEBHOOK_URL``,
+the "inventory-oncall" webhook contact point and the notification policy tree routing to
+it. Raises :class:`PublishError` naming the step that failed; the password, token and
+webhook URL are never logged.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from inventory.dashboards import render
 from inventory.dashboards.alert_rules import FOLDER_TITLE, FOLDER_UID, GROUP, build_rules
 from inventory.dashboards.alert_rules import rule_group as rule_group_body
 from inventory.dashboards.datasource import datasource_body
+from inventory.dashboards.notifications import (
+    CONTACT_POINT,
+    RECEIVER_UID,
+    contact_point_body,
+    policy_tree,
+)
 from inventory.dashboards.query import DATASOURCE_UID
 from inventory.settings import Settings, SettingsError
 
@@ -48,6 +56,7 @@ class PublishReport:
     datasource: str = ""
     dashboards: list[str] = field(default_factory=list)
     alert_rules: int = 0
+    contact_point: str = "skipped (INVENTORY_GRAFANA_ALERT_WEBHOOK_URL not set)"
 
 
 def connect(settings: Settings) -> GrafanaApi:
@@ -121,8 +130,36 @@ def publish(settings: Settings, api: GrafanaApi | None = None) -> PublishReport:
         ),
     )
     report.alert_rules = len(rules)
+    if settings.grafana_alert_webhook_url is not None:
+        report.contact_point = publish_notifications(
+            api, settings.grafana_alert_webhook_url.get_secret_value()
+        )
     logger.info("published to Grafana %s: %s", report.grafana_version, report)
     return report
+
+
+def publish_notifications(api: GrafanaApi, webhook_url: str) -> str:
+    """The webhook contact point (created or updated) and the policy tree routing to it."""
+    body = contact_point_body(webhook_url)
+    provisioning = api.alertingprovisioning
+    found = _step("contact points", lambda: provisioning.get_contactpoints(name=CONTACT_POINT))
+    if any(point.get("uid") == RECEIVER_UID for point in found or []):
+        _step(
+            "update contact point",
+            lambda: provisioning.update_contactpoint(RECEIVER_UID, body, disable_provenance=True),
+        )
+        state = "updated"
+    else:
+        _step(
+            "create contact point",
+            lambda: provisioning.create_contactpoint(body, disable_provenance=True),
+        )
+        state = "created"
+    _step(
+        "notification policy",
+        lambda: provisioning.set_notification_policy_tree(policy_tree(), disable_provenance=True),
+    )
+    return state
 
 
 def _step(name: str, call: Any) -> Any:

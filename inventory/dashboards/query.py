@@ -19,14 +19,17 @@ from grafana_foundation_sdk.cog import variants as cogvariants
 from grafana_foundation_sdk.models.common import DataSourceRef
 
 PLUGIN_ID = "grafana-clickhouse-datasource"
-PLUGIN_VERSION = "4.21.2"
+# The plugin's newest release (tag v4.20.0 and package.json of grafana/clickhouse-datasource;
+# its CHANGELOG lists nothing newer but "Unreleased").
+PLUGIN_VERSION = "4.20.0"
 DATASOURCE_UID = "inventory-clickhouse"
 DATASOURCE = DataSourceRef(type_val=PLUGIN_ID, uid=DATASOURCE_UID)
 
 Format = typing.Literal["table", "timeseries"]
-# The plugin's wire values: its QueryType enum, and sqlutil.FormatOptionTimeSeries = 0,
-# FormatOptionTable = 1 for the backend's frame conversion.
-_QUERY_TYPES: dict[str, str] = {"timeseries": "timeSeries", "table": "table"}
+# The plugin's wire values: its QueryType enum (src/types/queryBuilder.ts: Table = 'table',
+# TimeSeries = 'timeseries'), and sqlds' FormatOptionTimeSeries = 0, FormatOptionTable = 1
+# for the backend's frame conversion.
+_QUERY_TYPES: dict[str, str] = {"timeseries": "timeseries", "table": "table"}
 _FORMAT_CODES: dict[str, int] = {"timeseries": 0, "table": 1}
 
 # Shorthand expanded when a query is logged: ``{warehouses}`` = the warehouses picked in the

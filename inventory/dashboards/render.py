@@ -15,14 +15,10 @@ import yaml
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from inventory.dashboards import health, live, trends
-from inventory.dashboards.alert_rules import (
-    FOLDER_TITLE,
-    FOLDER_UID,
-    build_rules,
-    provisioning_document,
-)
+from inventory.dashboards.alert_rules import FOLDER_TITLE, build_rules, provisioning_document
 from inventory.dashboards.common import DATABASE, Board
-from inventory.dashboards.datasource import datasource_config
+from inventory.dashboards.datasource import datasource_config, prometheus_datasource
+from inventory.dashboards.notifications import contact_points_document, policies_document
 from inventory.dashboards.query import QuerySpec
 
 BOARDS: dict[str, Callable[[], Board]] = {
@@ -31,6 +27,8 @@ BOARDS: dict[str, Callable[[], Board]] = {
     health.UID: health.build,
 }
 ALERTS_FILE = Path("provisioning") / "alerting" / "inventory.yaml"
+CONTACT_POINTS_FILE = Path("provisioning") / "alerting" / "contact-points.yaml"
+POLICIES_FILE = Path("provisioning") / "alerting" / "policies.yaml"
 DATASOURCE_FILE = Path("provisioning") / "datasources" / "inventory.yaml"
 PROVIDER_FILE = Path("provisioning") / "dashboards" / "inventory.yaml"
 # Where compose mounts grafana/dashboards inside the Grafana container.
@@ -57,6 +55,8 @@ def rendered() -> dict[Path, str]:
     }
     rules, _ = build_rules()
     files[ALERTS_FILE] = _yaml(provisioning_document(rules))
+    files[CONTACT_POINTS_FILE] = _yaml(contact_points_document())
+    files[POLICIES_FILE] = _yaml(policies_document())
     files[DATASOURCE_FILE] = _yaml(datasource_document())
     files[PROVIDER_FILE] = _yaml(provider_document())
     return files
@@ -76,11 +76,20 @@ def datasource_document() -> dict[str, object]:
         database=DATABASE,
     )
     datasource["editable"] = False
-    return {"apiVersion": 1, "datasources": [datasource]}
+    return {"apiVersion": 1, "datasources": [datasource, prometheus_datasource()]}
 
 
 def provider_document() -> dict[str, object]:
-    """The dashboard provider: the generated JSON files, in the "Inventory" folder."""
+    """The dashboard provider: the generated JSON files, in the "Inventory" folder.
+
+    The folder is named by title only, like the alert rules' (file provisioning of rule
+    groups has no folder uid: ``folder`` is a title path, resolved or created by title,
+    pkg/services/provisioning/alerting/rules_provisioner.go). Grafana provisions alerting
+    before dashboards (``RunInitProvisioners``, then ``ProvisionDashboards``), so a
+    ``folderUid`` here would not find the folder alerting created and would make a second
+    "Inventory"; by title, the dashboards join it (``getOrCreateFolder`` looks a folder up
+    by title when no uid is given, pkg/services/provisioning/dashboards/file_reader.go).
+    """
     return {
         "apiVersion": 1,
         "providers": [
@@ -88,7 +97,6 @@ def provider_document() -> dict[str, object]:
                 "name": "inventory",
                 "orgId": 1,
                 "folder": FOLDER_TITLE,
-                "folderUid": FOLDER_UID,
                 "type": "file",
                 "disableDeletion": True,
                 "allowUiUpdates": False,
