@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo storefront test lint typecheck pytest browser clean setup
+.PHONY: demo storefront test lint typecheck pytest tools clean setup
 
 setup: $(STAMP)
 
@@ -30,10 +30,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-browser:
-	scripts/ensure-browser
+tools:
+	scripts/ensure-tools
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) tools
 	$(BIN)/pytest
 
 test: lint typecheck pytest
