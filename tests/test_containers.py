@@ -10,8 +10,8 @@ import os
 import platform
 import re
 import shutil
-import typing
 import subprocess
+import typing
 from pathlib import Path
 from typing import Any
 
