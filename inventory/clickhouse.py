@@ -12,7 +12,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
-from inventory.settings import Settings
+from inventory.settings import Settings, SettingsError
 
 # Server error codes worth retrying: timeouts, overload, network and insert-status doubt.
 TRANSIENT_CODES = frozenset({3, 159, 164, 202, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1002})
@@ -33,6 +33,14 @@ def connect(settings: Settings, **kwargs: Any) -> Client:
     """Open a client for the configured URL. The database may not exist yet."""
     url = settings.clickhouse_url.get_secret_value()
     if settings.is_embedded_clickhouse:
+        try:
+            import chdb  # noqa: F401 (the `local` extra)
+        except ImportError:
+            raise SettingsError(
+                "INVENTORY_CLICKHOUSE_URL is a chdb:// URL (embedded ClickHouse), but chDB "
+                "is not installed: pip install 'inventory-stream[local]', or set it to a "
+                "ClickHouse server (http(s)://user@host:8123/db)"
+            ) from None
         path = settings.chdb_path()
         path.mkdir(parents=True, exist_ok=True)
         return clickhouse_connect.get_client(dsn=f"chdb://{path}", **kwargs)

@@ -1,4 +1,4 @@
-"""Named SQL queries of the flow and the commands, kept as ``sql/queries/<name>.sql``.
+"""Named SQL queries of the flow and the commands: ``inventory/sql/queries/<name>.sql``.
 
 Queries take ClickHouse server-side parameters (``{name:Type}``) and name tables without
 a database: run them on a client opened on the configured database.
@@ -9,10 +9,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
+QUERIES_DIR = Path(__file__).resolve().parent / "sql" / "queries"
 
 
 @cache
 def query(name: str) -> str:
-    """The text of ``sql/queries/<name>.sql``; raises ``FileNotFoundError`` if missing."""
+    """The text of ``inventory/sql/queries/<name>.sql``; raises ``FileNotFoundError`` if missing."""
     return (QUERIES_DIR / f"{name}.sql").read_text("utf-8")

@@ -1,4 +1,5 @@
-"""Versioned, idempotent schema migrations from ``sql/migrations/NNNN_name.sql``.
+"""Versioned, idempotent schema migrations from ``inventory/sql/migrations/NNNN_name.sql``
+(package data: a wheel install carries them).
 
 Each file is applied once, in version order, and recorded with its checksum in
 ``schema_migrations``; re-running applies nothing. A recorded migration whose file
@@ -18,7 +19,7 @@ from clickhouse_connect.driver.client import Client
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "sql" / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "sql" / "migrations"
 _NAME_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")  # statements end with ';' at a line end
@@ -52,6 +53,11 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         if not match:
             raise MigrationError(f"migration file name must be NNNN_name.sql: {path.name}")
         found.append(Migration(int(match.group(1)), match.group(2), path.read_text("utf-8")))
+    if not found:
+        raise MigrationError(
+            f"no migrations found in {directory}: a broken install (the package data "
+            "inventory/sql/migrations is missing)"
+        )
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise MigrationError(f"duplicate migration versions in {directory}")

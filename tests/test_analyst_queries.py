@@ -1,4 +1,4 @@
-"""Every example query in sql/analyst/ runs on generated data and returns sensible rows."""
+"""Every example query in inventory/sql/analyst/ runs on generated data with sensible rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from inventory.runner import run_inventory
 from tests.test_pipeline_integration import produce_and_expect
 
 pytestmark = pytest.mark.integration
-ANALYST_DIR = Path(__file__).resolve().parent.parent / "sql" / "analyst"
+ANALYST_DIR = Path(__file__).resolve().parent.parent / "inventory" / "sql" / "analyst"
 
 
 @pytest.fixture
