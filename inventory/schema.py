@@ -17,6 +17,8 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
+from inventory.schema_lock import migration_lock
+
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "sql" / "migrations"
@@ -67,10 +69,18 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 def apply_migrations(
     client: Client, database: str, directory: Path = MIGRATIONS_DIR
 ) -> list[Migration]:
-    """Apply pending migrations; return those applied now (empty when up to date)."""
+    """Apply pending migrations; return those applied now (empty when up to date).
+
+    One process at a time per database (:func:`~inventory.schema_lock.migration_lock`):
+    several started together apply each migration once."""
     if not _IDENT_RE.match(database):
         raise MigrationError(f"invalid database name {database!r}")
     client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
+    with migration_lock(client, database):
+        return _apply(client, database, directory)
+
+
+def _apply(client: Client, database: str, directory: Path) -> list[Migration]:
     client.command(
         f"CREATE TABLE IF NOT EXISTS {database}.schema_migrations "
         "(version UInt32, name String, checksum String, "

@@ -150,3 +150,65 @@ def test_changed_migration_is_refused(make_settings, tmp_path: Path) -> None:  #
     with pytest.raises(MigrationError, match="invalid database"):
         apply_migrations(client, "x; DROP DATABASE y", folder)
     client.close()
+
+
+def _counting_migrations(folder: Path) -> None:
+    """0001 a table; 0002 not idempotent (an INSERT, like 0003's INSERT ... SELECT), slow."""
+    (folder / "0001_counter.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS {database}.counter (x UInt8) ENGINE = MergeTree ORDER BY x;\n"
+    )
+    (folder / "0002_count_once.sql").write_text(
+        "SELECT sleep(0.5);\nINSERT INTO {database}.counter VALUES (1);\n"
+    )
+
+
+def test_concurrent_applies_run_each_migration_once(make_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Four appliers at once, each with its own client. chDB allows one process per data
+    path, so they are threads of this process: this proves the lock (an atomic CREATE
+    TABLE in ClickHouse) excludes concurrent appliers and that a waiter finds the work
+    done, not that it works across hosts (that is the same DDL on a server)."""
+    import threading
+
+    settings = make_settings()
+    db = settings.clickhouse_database
+    _counting_migrations(tmp_path)
+    results: list[object] = []
+
+    def apply() -> None:
+        client = connect(settings)
+        try:
+            results.append(len(apply_migrations(client, db, tmp_path)))
+        except Exception as exc:  # reported below
+            results.append(exc)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=apply) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results, key=str) == [0, 0, 0, 2], results  # type: ignore[arg-type]
+    client = connect(settings)
+    assert client.query(f"SELECT count() FROM {db}.counter").result_rows == [(1,)]
+    tables = {r[0] for r in client.query(f"SHOW TABLES FROM {db}").result_rows}
+    assert "schema_migrations_lock" not in tables  # released
+    client.close()
+
+
+def test_a_stale_lock_is_broken_and_a_held_one_times_out(make_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from inventory.schema_lock import MigrationLockError, migration_lock
+
+    settings = make_settings()
+    db = settings.clickhouse_database
+    client = connect(settings)
+    client.command(f"CREATE DATABASE IF NOT EXISTS {db}")
+    client.command(f"CREATE TABLE {db}.schema_migrations_lock (held UInt8) ENGINE = Memory")
+    with pytest.raises(MigrationLockError, match="schema_migrations_lock"):
+        with migration_lock(client, db, wait_seconds=0.5, sleep=lambda _: None):
+            pass
+    with migration_lock(client, db, stale_seconds=-1):  # a dead holder's lock
+        pass
+    _counting_migrations(tmp_path)
+    assert len(apply_migrations(client, db, tmp_path)) == 2
+    client.close()
