@@ -50,7 +50,11 @@ def connect(settings: Settings, **kwargs: Any) -> Client:
         host=parts.hostname,
         port=parts.port or (8443 if secure else 8123),
         username=unquote(parts.username or "default"),
-        password=unquote(parts.password or ""),
+        password=(
+            settings.clickhouse_password.get_secret_value()
+            if settings.clickhouse_password is not None
+            else unquote(parts.password or "")
+        ),
         secure=secure,
         **kwargs,
     )

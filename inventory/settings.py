@@ -65,6 +65,10 @@ class Settings(BaseSettings):
         default=SecretStr("chdb://./data/clickhouse"),
         description="chdb:///path for embedded ClickHouse, or http(s)://user:pass@host:8123/db.",
     )
+    clickhouse_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the ClickHouse server user; wins over one in the URL.",
+    )
     clickhouse_database: str = Field(default="inventory", description="Database of all tables.")
     data_dir: Path = Field(default=Path("./data"), description="Local state: broker, recovery.")
 
@@ -210,12 +214,19 @@ class Settings(BaseSettings):
             if not raw[len("chdb://") :]:
                 raise ValueError("chdb:// needs a directory, e.g. chdb:///var/lib/inventory")
             return value
+        hidden = (
+            "(value hidden: it may hold a password; percent-encode any # / @ : % ? in the "
+            "password, or give it in INVENTORY_CLICKHOUSE_PASSWORD)"
+        )
         parts = urlsplit(raw)
+        try:
+            parts.port  # noqa: B018 (raises for a port that is not a number)
+        except ValueError:
+            raise ValueError(f"not a valid http(s) URL {hidden}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                "expected chdb:///path or http(s)://user:pass@host:8123/database "
-                "(value hidden: it may hold a password)"
-            )
+            raise ValueError(f"expected chdb:///path or http(s)://user:pass@host:8123/db {hidden}")
+        if parts.fragment or parts.query:
+            raise ValueError(f"the URL has a '#' or '?' part {hidden}")
         return value
 
     @field_validator("api_cors_origins")

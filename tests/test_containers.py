@@ -121,7 +121,10 @@ def test_availability_serves_on_its_published_port() -> None:
     ]
     assert f":{env['INVENTORY_API_PORT']}/healthz" in " ".join(service["healthcheck"]["test"])
     # it reads as the read-only user the ClickHouse service is given
-    assert env["INVENTORY_CLICKHOUSE_URL"].startswith("http://availability:")
+    assert env["INVENTORY_CLICKHOUSE_URL"].startswith("http://availability@")
+    assert SERVICES["availability"]["environment"]["INVENTORY_CLICKHOUSE_PASSWORD"] == (
+        "${AVAILABILITY_CLICKHOUSE_PASSWORD:-availability}"
+    )
     users = (ROOT / "clickhouse/users.d/availability-reader.xml").read_text()
     assert "<readonly>1</readonly>" in users
     assert "<query>GRANT SELECT ON inventory.*</query>" in users
