@@ -23,6 +23,7 @@ from bytewax.inputs import FixedPartitionedSource
 from clickhouse_connect.driver.client import Client
 
 from inventory.decode import decode_batch
+from inventory.errors import ConfigurationError
 from inventory.models import Event, SalesWindow, StockLevel, stock_version
 from inventory.queries import query
 
@@ -32,7 +33,7 @@ Key = tuple[str, str]
 INSERT_ROWS = 50_000
 
 
-class BackfillConflict(Exception):  # noqa: N818 (a refusal, not a failure)
+class BackfillConflict(ConfigurationError):  # noqa: N818 (a refusal, not a failure)
     """The input lacks events the tables hold for some of its keys (see module doc)."""
 
     def __init__(self, missing: list[tuple[str, str, int]]) -> None:

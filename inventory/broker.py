@@ -19,12 +19,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from inventory.errors import InventoryError
 from inventory.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-class BrokerError(RuntimeError):
+class BrokerError(InventoryError):
     """The local broker could not be started or reached."""
 
 

@@ -23,7 +23,7 @@ from inventory.backfill import BackfillConflict
 from inventory.cli_args import parse_start
 from inventory.dashboards.commands import add_parser as add_dashboards_parser
 from inventory.dashboards.commands import cmd_dashboards
-from inventory.errors import describe
+from inventory.errors import InventoryError, describe
 from inventory.native import native_stderr_to_log
 from inventory.settings import Settings, SettingsError, load_settings
 from inventory.stopping import STOP, signal_name, stop_on_signals
@@ -347,10 +347,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
         except BackfillConflict as exc:
             print(f"error: backfill refused: {exc}", file=sys.stderr)
-            return 2
-        except SettingsError as exc:  # found once a command builds a client (Kafka options)
+            return exc.exit_code
+        except InventoryError as exc:  # the project's own errors carry their exit code
+            logger.debug("command failed", exc_info=True)
             print(f"error: {exc}", file=sys.stderr)
-            return 2
+            return exc.exit_code
         except Exception as exc:
             logger.debug("command failed", exc_info=True)
             print(f"error: {describe(exc)}", file=sys.stderr)

@@ -1,7 +1,8 @@
 """Per-batch decoding of raw Kafka messages into :class:`Event` or :class:`DeadLetter`.
 
 Never raises on input: every message becomes exactly one accepted event or one
-dead letter whose ``error`` says which contract rule it broke.
+dead letter whose ``error`` says which contract rule it broke. Anything else that goes
+wrong while decoding is a bug and propagates (the flow stops loudly, nothing is lost).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from inventory.errors import InventoryError
 from inventory.models import (
     CODE_RE,
     EVENT_TYPES,
@@ -46,7 +48,7 @@ class RawMessage(Protocol):
     timestamp: tuple[int, int] | None
 
 
-class ContractError(ValueError):
+class ContractError(InventoryError, ValueError):
     """A contract rule is broken; the message is the dead-letter reason."""
 
 
@@ -179,7 +181,7 @@ def _strict_json_fallback(payload: bytes) -> Any:
 
 
 def decode_one(msg: RawMessage, max_future_ms: int) -> Event | DeadLetter:
-    """Decode one message; never raises."""
+    """Decode one message; raises only on a bug (never because of the input)."""
     source = message_source(msg)
     payload = msg.value
     if payload is None:
@@ -194,10 +196,8 @@ def decode_one(msg: RawMessage, max_future_ms: int) -> Event | DeadLetter:
             return DeadLetter(source, msg.key, payload, f"invalid JSON: {exc}")
     try:
         return validate(obj, source, msg.key, payload, max_future_ms)
-    except ContractError as exc:
+    except ContractError as exc:  # only input problems are dead letters: a bug fails loudly
         return DeadLetter(source, msg.key, payload, str(exc))
-    except Exception as exc:  # defensive: input must never crash the flow
-        return DeadLetter(source, msg.key, payload, f"undecodable event: {exc!r}")
 
 
 def decode_batch(msgs: Iterable[RawMessage], max_future_ms: int) -> list[Event | DeadLetter]:

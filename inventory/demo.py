@@ -205,10 +205,9 @@ def show_summary(settings: Settings, console: Console) -> None:
         "GROUP BY warehouse_id, sku ORDER BY units DESC, warehouse_id, sku LIMIT 5"
     ):
         sellers.add_row(str(wh), str(sku), str(units), f"{revenue:.2f}", str(orders))
-    dead = Table("reason", "messages", title="dead letters (by kind of reason)")
+    dead = Table("reason", "messages", title="dead letters by reason code")
     for reason, count in query(
-        "SELECT splitByString(': ', error)[1] AS reason, count() FROM dead_letters FINAL "
-        "GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 8"
+        "SELECT reason, count() FROM dead_letters FINAL GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 8"
     ):
         dead.add_row(str(reason)[:80], str(count))
     client.close()

@@ -1,6 +1,24 @@
-"""Errors as the commands report them: one line, the root cause."""
+"""The project's error root, and errors as the commands report them: one line, the cause.
+
+Every error the project raises on purpose is an :class:`InventoryError`; its
+``exit_code`` is what the command line exits with (1: a runtime failure, 2: bad
+configuration or usage). Anything else that escapes is a bug or a library's failure and
+exits 1 with its root cause.
+"""
 
 from __future__ import annotations
+
+
+class InventoryError(Exception):
+    """Root of the project's errors; ``exit_code`` is the CLI's exit status for it."""
+
+    exit_code = 1
+
+
+class ConfigurationError(InventoryError):
+    """Bad configuration or usage; the message names the setting or option (exit 2)."""
+
+    exit_code = 2
 
 
 def describe(exc: BaseException) -> str:

@@ -18,13 +18,14 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from inventory.errors import InventoryError
 from inventory.kafka_config import Target, admin_config, kafka_connection, producer_config
 from inventory.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-class DeliveryError(RuntimeError):
+class DeliveryError(InventoryError):
     """A message was not acknowledged by the broker."""
 
 

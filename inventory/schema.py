@@ -17,6 +17,7 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
+from inventory.errors import InventoryError
 from inventory.schema_lock import migration_lock
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")  # statements end with ';' at a line end
 
 
-class MigrationError(RuntimeError):
+class MigrationError(InventoryError):
     """The migrations on disk disagree with what the database recorded."""
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from clickhouse_connect.driver.client import Client
 
 from inventory.clickhouse import error_code
+from inventory.errors import InventoryError
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ LOCK_TABLE = "schema_migrations_lock"
 TABLE_ALREADY_EXISTS = 57
 
 
-class MigrationLockError(RuntimeError):
+class MigrationLockError(InventoryError):
     """Another process held the migration lock for longer than the wait allowed."""
 
 

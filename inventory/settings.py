@@ -14,12 +14,14 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from inventory.errors import ConfigurationError
+
 ENV_PREFIX = "INVENTORY_"
 _TOPIC_RE = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _DB_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
-class SettingsError(ValueError):
+class SettingsError(ConfigurationError, ValueError):
     """Raised when a setting is invalid; the message names the ``INVENTORY_*`` variable."""
 
 

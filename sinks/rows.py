@@ -23,6 +23,7 @@ from inventory.models import (
     Source,
     StockLevel,
 )
+from inventory.reasons import reason_code
 
 MAX_STORED_MS = 10_413_791_999_999  # 2299-12-31T23:59:59.999Z, the end of DateTime64(3)
 
@@ -67,6 +68,7 @@ DEAD_LETTER_COLUMNS = (
     "key",
     "payload",
     "error",
+    "reason",
     "received_at",
 )
 
@@ -111,6 +113,7 @@ def dead_letter_row(d: DeadLetter) -> tuple[Any, ...]:
         d.key,
         d.payload or b"",
         d.error,
+        reason_code(d.error),
         stored_ms(d.source.timestamp_ms),
     )
 

@@ -229,3 +229,14 @@ def test_fast_decoder_agrees_with_pydantic_model(obj: dict[str, Any]) -> None:
         assert fast.unit_price == model.unit_price or (
             fast.unit_price is not None and math.isclose(fast.unit_price, model.unit_price or 0)
         )
+
+
+def test_a_bug_in_the_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only input problems become dead letters; a programming error propagates."""
+
+    def broken(event_type: str, quantity: int) -> int:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr("inventory.decode.stock_delta", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        decode(GOOD)

@@ -204,11 +204,43 @@ def test_a_stale_lock_is_broken_and_a_held_one_times_out(make_settings, tmp_path
     client = connect(settings)
     client.command(f"CREATE DATABASE IF NOT EXISTS {db}")
     client.command(f"CREATE TABLE {db}.schema_migrations_lock (held UInt8) ENGINE = Memory")
-    with pytest.raises(MigrationLockError, match="schema_migrations_lock"):
-        with migration_lock(client, db, wait_seconds=0.5, sleep=lambda _: None):
-            pass
+    with (
+        pytest.raises(MigrationLockError, match="schema_migrations_lock"),
+        migration_lock(client, db, wait_seconds=0.5, sleep=lambda _: None),
+    ):
+        pass
     with migration_lock(client, db, stale_seconds=-1):  # a dead holder's lock
         pass
     _counting_migrations(tmp_path)
     assert len(apply_migrations(client, db, tmp_path)) == 2
+    client.close()
+
+
+def test_the_reason_code_default_agrees_with_the_writer(make_settings) -> None:  # type: ignore[no-untyped-def]
+    """Rows from before migration 0012 get their reason code from the column's DEFAULT,
+    new rows from inventory.reasons: the two give the same code for every reason."""
+    from inventory.reasons import _PREFIXES, reason_code
+
+    settings = make_settings()
+    db = settings.clickhouse_database
+    client = connect(settings)
+    apply_migrations(client, db)
+    errors = [prefix + " something" for prefix, _ in _PREFIXES] + ["no known prefix"]
+    client.insert(
+        "dead_letters",
+        [("t", "", 0, n, None, b"", error, 0) for n, error in enumerate(errors)],
+        column_names=[
+            "topic",
+            "topic_id",
+            "partition",
+            "offset",
+            "key",
+            "payload",
+            "error",
+            "received_at",
+        ],
+        database=db,
+    )
+    rows = client.query(f"SELECT error, reason FROM {db}.dead_letters ORDER BY offset")
+    assert [(e, r) for e, r in rows.result_rows] == [(e, reason_code(e)) for e in errors]
     client.close()

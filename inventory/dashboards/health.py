@@ -78,7 +78,7 @@ def build() -> Board:
                 "Rejected in range",
                 """
                 SELECT count() AS dead_letters,
-                       countIf(startsWith(error, 'late')) AS late_events
+                       countIf(reason = 'late') AS late_events
                 FROM ${database}.dead_letters FINAL
                 WHERE $__timeFilter(received_at)
                 """,
@@ -144,7 +144,7 @@ def build() -> Board:
     board.add(
         timeseries.Panel()
         .title("Dead letters by reason")
-        .description("late = beyond the lateness horizon of its key; invalid = broke a rule")
+        .description("By reason code (docs/contracts.md): late = beyond its key's lateness horizon")
         .span(12)
         .height(8)
         .with_target(
@@ -152,7 +152,7 @@ def build() -> Board:
                 "Dead letters by reason",
                 """
                 SELECT $__timeInterval(received_at) AS time,
-                       if(startsWith(error, 'late'), 'late', 'invalid') AS reason,
+                       reason,
                        count() AS dead_letters
                 FROM ${database}.dead_letters FINAL
                 WHERE $__timeFilter(received_at)

@@ -79,7 +79,7 @@ def build() -> Board:
                 "Dead letters",
                 """
                 SELECT count() AS dead_letters,
-                       countIf(startsWith(error, 'late')) AS late_events
+                       countIf(reason = 'late') AS late_events
                 FROM ${database}.dead_letters FINAL
                 WHERE $__timeFilter(received_at)
                 """,

@@ -21,13 +21,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from inventory.errors import InventoryError
+
 ALL = "$__all"
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::(\w+))?\}|\$(?!__)(\w+)")
 _MACRO = re.compile(r"\$__(\w+)")
 
 
-class MacroError(ValueError):
+class MacroError(InventoryError, ValueError):
     """The SQL uses a macro or variable that cannot be expanded."""
 
 

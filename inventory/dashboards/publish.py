@@ -32,6 +32,7 @@ from inventory.dashboards.notifications import (
     policy_tree,
 )
 from inventory.dashboards.query import DATASOURCE_UID
+from inventory.errors import InventoryError
 from inventory.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ _DEFAULT_PORTS = {
 }
 
 
-class PublishError(RuntimeError):
+class PublishError(InventoryError):
     """Publishing stopped; the message names the step and Grafana's answer."""
 
 
