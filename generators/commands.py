@@ -8,29 +8,33 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from inventory.cli_args import parse_start, share
+from inventory.cli_args import non_negative, parse_start, positive, positive_float, share
 from inventory.settings import Settings
 
 if TYPE_CHECKING:
     from inventory.catalog import CatalogEntry
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     """Add ``generate`` to the CLI's subcommands."""
-    gen = sub.add_parser("generate", help="generate inventory events")
-    gen.add_argument("--count", type=int, default=10_000)
+    summary = "generate inventory events (to Kafka, or JSON lines on stdout)"
+    gen = sub.add_parser("generate", help=summary, description=summary, formatter_class=formatter)
+    gen.add_argument("--count", type=non_negative, default=10_000, help="events to generate")
     gen.add_argument(
         "--rate",
-        type=float,
+        type=positive_float,
         default=None,
         help="events per second to publish (default: as fast as possible)",
     )
     gen.add_argument(
-        "--event-rate", type=float, default=1000.0, help="events per second of event time"
+        "--event-rate",
+        type=positive_float,
+        default=1000.0,
+        help="events per second of event time (how far occurred_at advances)",
     )
-    gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--skus", type=int, default=100)
-    gen.add_argument("--warehouses", type=int, default=3)
+    gen.add_argument("--seed", type=int, default=42, help="the same seed gives the same events")
+    gen.add_argument("--skus", type=positive, default=100, help="distinct SKUs")
+    gen.add_argument("--warehouses", type=positive, default=3, help="distinct warehouses")
     gen.add_argument(
         "--start",
         type=parse_start,

@@ -135,7 +135,13 @@ def ensure_local_broker(settings: Settings) -> str:
     if address:
         return address
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = settings.local_broker_port or free_port()
+    if _accepts(port):
+        raise BrokerError(
+            f"INVENTORY_LOCAL_BROKER_PORT: port {port} is taken by another program (a local "
+            "broker of another data directory?); stop it, or choose another port (0: any "
+            "free one)"
+        )
     proc = start_broker(port, detach=True, log_path=settings.data_dir / "broker.log")
     _state_file(settings).write_text(json.dumps({"pid": proc.pid, "port": port}))
     logger.info("started local broker pid %d on 127.0.0.1:%d", proc.pid, port)
@@ -153,6 +159,11 @@ def stop_local_broker(settings: Settings) -> bool:
     if not _alive(pid):
         return False
     os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10  # gone (and its port free) before returning
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
     return True
 
 

@@ -1,7 +1,8 @@
 """``inventory`` command line: demo, generate, run, backfill, schema, sql, broker,
-dashboards, serve, reset.
+dashboards, serve, reset (the arguments: :mod:`inventory.cli_parser`).
 
-Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.
+Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage (or a refused
+backfill), 130 after SIGINT, 141 when the reader of the output went away.
 """
 
 from __future__ import annotations
@@ -9,19 +10,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
-from generators.commands import add_parser as add_generator_parser
 from generators.commands import cmd_generate
 from inventory.backfill import BackfillConflict
-from inventory.cli_args import parse_start
-from inventory.dashboards.commands import add_parser as add_dashboards_parser
+from inventory.cli_parser import build_parser
 from inventory.dashboards.commands import cmd_dashboards
 from inventory.errors import InventoryError, describe
 from inventory.native import native_stderr_to_log
@@ -29,95 +26,6 @@ from inventory.settings import Settings, SettingsError, load_settings
 from inventory.stopping import STOP, signal_name, stop_on_signals
 
 logger = logging.getLogger("inventory")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="inventory", description=__doc__)
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING, ERROR")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    demo = sub.add_parser("demo", help="local broker + embedded ClickHouse, end to end")
-    demo.add_argument("--events", type=int, default=5000)
-    demo.add_argument("--seed", type=int, default=None, help="default: from the clock")
-    demo.add_argument("--workers", type=int, default=1)
-    demo.add_argument(
-        "--serve",
-        action="store_true",
-        help="then keep going: live events, availability API and storefront (Ctrl-C stops)",
-    )
-
-    add_generator_parser(sub)
-
-    run = sub.add_parser("run", help="run the dataflow")
-    run.add_argument("--exit-at-end", action="store_true", help="stop when the topic is drained")
-    run.add_argument("--workers", type=int, default=1)
-    run.add_argument(
-        "--no-recovery",
-        action="store_true",
-        help="no snapshots: re-read the topic from the start (a full replay)",
-    )
-    run.add_argument(
-        "--serve",
-        action="store_true",
-        help="also serve the availability API and storefront in this process "
-        "(INVENTORY_API_HOST/PORT; needed with embedded ClickHouse)",
-    )
-
-    backfill = sub.add_parser(
-        "backfill", help="process a file of historical events (JSON lines or .parquet)"
-    )
-    backfill.add_argument("file", type=Path, nargs="?", help="JSON lines or .parquet")
-    backfill.add_argument(
-        "--topic-range",
-        action="store_true",
-        help="instead of a file: the events topic between --from and --to",
-    )
-    backfill.add_argument(
-        "--from",
-        dest="start",
-        type=parse_start,
-        default=None,
-        help="RFC 3339; messages with a Kafka timestamp >= this",
-    )
-    backfill.add_argument(
-        "--to",
-        dest="end",
-        type=parse_start,
-        default=None,
-        help="RFC 3339; messages with a Kafka timestamp < this",
-    )
-    backfill.add_argument("--workers", type=int, default=1)
-    backfill.add_argument(
-        "--force",
-        action="store_true",
-        help="also when some keys have stock from events the input lacks: fold the input "
-        "into their stock (stop the dataflow first)",
-    )
-
-    schema = sub.add_parser("schema", help="ClickHouse schema")
-    schema.add_argument("action", choices=["apply"])
-
-    sub.add_parser(
-        "serve",
-        help="availability API and storefront over the configured ClickHouse "
-        "(a server, or a chdb:// path no other process uses)",
-    )
-    sql = sub.add_parser("sql", help="run SQL on the configured ClickHouse")
-    sql.add_argument("query", help="SQL text, or @path/to/file.sql")
-    sql.add_argument("--format", choices=["table", "tsv"], default="table")
-
-    reset = sub.add_parser(
-        "reset",
-        help="delete the local data: embedded ClickHouse database, recovery state, local "
-        "broker topics (asks first)",
-    )
-    reset.add_argument("--yes", action="store_true", help="do not ask")
-
-    broker = sub.add_parser("broker", help="the local embedded broker")
-    broker.add_argument("action", choices=["start", "stop", "status"])
-
-    add_dashboards_parser(sub)
-    return parser
 
 
 class RowCounter(Counter[str]):
@@ -135,6 +43,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from inventory.broker import brokers_for
     from inventory.clickhouse import connect, database_name
     from inventory.kafka import ensure_topics
+    from inventory.progress import ProgressReporter
     from inventory.runner import run_inventory
     from inventory.schema import apply_migrations
 
@@ -146,6 +55,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     written = RowCounter()
 
     with contextlib.ExitStack() as stack:
+        stack.enter_context(
+            ProgressReporter(written, lambda line: print(line, file=sys.stderr, flush=True))
+        )
         if args.serve:
             from inventory.availability.server import AvailabilityService
 
@@ -224,21 +136,24 @@ def cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
     from inventory.clickhouse import connect, database_name
+    from inventory.sql_output import split_statements, write_result
 
     query = args.query
     if query.startswith("@"):
         query = Path(query[1:]).read_text("utf-8")
+    statements = split_statements(query)
+    if not statements:
+        print("error: no SQL statement given", file=sys.stderr)
+        return 2
     client = connect(settings, database=database_name(settings))
-    result = client.query(query)
-    if args.format == "tsv":
-        print("\t".join(result.column_names))
-        for row in result.result_rows:
-            print("\t".join(str(v) for v in row))
-    else:
-        table = Table(*result.column_names)
-        for row in result.result_rows:
-            table.add_row(*(str(v) for v in row))
-        Console().print(table)
+    try:
+        for n, statement in enumerate(statements):
+            result = client.query(statement)
+            if n and args.format != "json":
+                print()
+            write_result(result.column_names, result.result_rows, args.format, sys.stdout)
+    finally:
+        client.close()
     return 0
 
 
@@ -273,6 +188,7 @@ def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
     else:
         address = running_local_broker(settings)
         print(f"local broker at {address}" if address else "no local broker running")
+        return 0 if address else 1
     return 0
 
 
@@ -323,13 +239,19 @@ STOPPED = {
 }
 
 
+NOISY_LOGGERS = ("urllib3", "clickhouse_connect")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=args.log_level.upper(),
+        level=args.log_level,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.log_level != "DEBUG":  # libraries' retry chatter: the error line says it all
+        for noisy in NOISY_LOGGERS:
+            logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -345,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # `inventory generate --stdout | head`: the reader is done
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
         except BackfillConflict as exc:
             print(f"error: backfill refused: {exc}", file=sys.stderr)
             return exc.exit_code

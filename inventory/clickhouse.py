@@ -5,6 +5,7 @@ classification of errors by their ClickHouse error code: transient (retry), data
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -12,6 +13,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
+from inventory.errors import InventoryError
 from inventory.settings import Settings, SettingsError
 
 # Server error codes worth retrying: timeouts, overload, network and insert-status doubt.
@@ -43,7 +45,17 @@ def connect(settings: Settings, **kwargs: Any) -> Client:
             ) from None
         path = settings.chdb_path()
         path.mkdir(parents=True, exist_ok=True)
-        return clickhouse_connect.get_client(dsn=f"chdb://{path}", **kwargs)
+        try:
+            return clickhouse_connect.get_client(dsn=f"chdb://{path}", **kwargs)
+        except Exception as exc:
+            if _held_by_another_process(path):
+                raise EmbeddedClickHouseInUse(
+                    f"the embedded ClickHouse at {path} is open in another process (a chdb:// "
+                    "path allows one process): stop it (`inventory run`, `serve`, `demo "
+                    "--serve`; or use `run --serve` to serve the API from the flow's "
+                    "process), or use a ClickHouse server (INVENTORY_CLICKHOUSE_URL=http://...)"
+                ) from exc
+            raise
     parts = urlsplit(url)
     secure = parts.scheme == "https"
     return clickhouse_connect.get_client(
@@ -58,6 +70,26 @@ def connect(settings: Settings, **kwargs: Any) -> Client:
         secure=secure,
         **kwargs,
     )
+
+
+class EmbeddedClickHouseInUse(InventoryError):  # noqa: N818 (a state, not a failure)
+    """Another process holds the chdb:// data path."""
+
+
+def _held_by_another_process(path: Path) -> bool:
+    """True when the embedded server's lock file (``status``) is locked."""
+    import fcntl
+
+    status = path / "status"
+    if not status.exists():
+        return False
+    with status.open("rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 def database_name(settings: Settings) -> str:

@@ -29,6 +29,9 @@ def describe(exc: BaseException) -> str:
     root = chain[-1]
     if root is exc:
         return f"{type(root).__name__}: {first_line(root)}"
+    outer, inner = first_line(exc), first_line(root)
+    if inner in outer or outer in inner:  # a wrapper repeating its cause: say it once
+        return max(outer, inner, key=len)
     if type(exc).__name__ == "BytewaxRuntimeError":
         return f"{type(root).__name__}: {first_line(root)} (in the dataflow: {first_line(exc)})"
     return f"{first_line(exc)} ({type(root).__name__}: {first_line(root)})"

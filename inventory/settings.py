@@ -6,7 +6,11 @@ Secrets (ClickHouse password in the URL) are kept as :class:`SecretStr`.
 
 from __future__ import annotations
 
+import difflib
+import logging
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -15,6 +19,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inventory.errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
 
 ENV_PREFIX = "INVENTORY_"
 _TOPIC_RE = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
@@ -34,6 +40,12 @@ class Settings(BaseSettings):
 
     kafka_brokers: str | None = Field(
         default=None, description="Bootstrap servers; unset starts the local embedded broker."
+    )
+    local_broker_port: int = Field(
+        default=39092,
+        ge=0,
+        le=65535,
+        description="Port of the local embedded broker (127.0.0.1); 0: any free port.",
     )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT", description="librdkafka security.protocol."
@@ -140,6 +152,9 @@ class Settings(BaseSettings):
         default="127.0.0.1", description="Address the availability API listens on."
     )
     api_port: int = Field(default=8000, ge=1, le=65535, description="Its port.")
+    api_access_log: bool = Field(
+        default=False, description="Log every availability API request (uvicorn's access log)."
+    )
     api_cors_origins: str = Field(
         default="",
         description="Comma-separated origins (https://shop.example) whose pages may call "
@@ -342,7 +357,11 @@ def redact_url(url: str) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings from the environment (and overrides); raise :class:`SettingsError`."""
+    """Build settings from the environment (and overrides); raise :class:`SettingsError`.
+
+    A variable with the prefix that is no setting (a typo) is ignored with a warning
+    naming the closest setting."""
+    warn_unknown_variables(os.environ)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -352,3 +371,14 @@ def load_settings(**overrides: Any) -> Settings:
             name = (ENV_PREFIX + loc[0].upper()) if loc else "settings"
             problems.append(f"{name}: {err['msg']}")
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def warn_unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Log a warning for each ``INVENTORY_*`` variable that is not a setting; return them."""
+    known = sorted(ENV_PREFIX + name.upper() for name in Settings.model_fields)
+    unknown = sorted(name for name in environ if name.startswith(ENV_PREFIX) and name not in known)
+    for name in unknown:
+        closest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {closest[0]}?" if closest else ""
+        logger.warning("%s is not a setting and is ignored%s", name, hint)
+    return unknown

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import write_jsonl
 from inventory.catalog import write_catalog
 from inventory.runner import run_backfill
+from tests.envs import base_env
 from tests.model import Msg, expected_for, expected_tables
 from tests.test_pipeline_integration import alerts_table, sales_table, stock_table
 
@@ -79,7 +79,7 @@ def test_backfill_missing_file_is_a_clear_error(settings: Any, tmp_path: Path) -
 
 @pytest.mark.integration
 def test_backfill_command(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+    env = base_env()
     gen = subprocess.run(
         [
             sys.executable,
@@ -238,7 +238,7 @@ def test_topic_range_backfill_processes_exactly_the_range(
 
 @pytest.mark.integration
 def test_topic_range_backfill_command(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+    env = base_env()
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.envs import base_env
 from tests.http_helpers import free_port, get_json, wait_healthy
 
 pytestmark = pytest.mark.integration
@@ -31,7 +32,7 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+    env = base_env()
     env.update(extra)
     return env
 

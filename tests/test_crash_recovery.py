@@ -4,7 +4,6 @@ model (which an uninterrupted run is tested to equal) and nothing is lost."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
@@ -19,6 +18,7 @@ from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
 from inventory.kafka import ensure_topics
 from inventory.settings import Settings
+from tests.envs import base_env
 from tests.kafka_helpers import read_topic
 from tests.model import Expected, Msg, expected_tables
 
@@ -38,7 +38,7 @@ EVENTS = 80_000
 
 
 def env_for(settings: Settings, workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+    env = base_env()
     env.update(
         {
             "INVENTORY_KAFKA_BROKERS": settings.kafka_brokers or "",

@@ -56,3 +56,10 @@ def test_every_dead_letter_reason_is_documented_word_for_word() -> None:
         reason = decode_one(FakeMsg(raw), max_future_ms=300_000).error  # type: ignore[union-attr]
         documented = reason.split(": ")[0] + ": …" if ": " in reason else reason
         assert f"`{documented}" in docs, reason
+
+
+def test_every_reason_code_is_in_the_contract() -> None:
+    from inventory.reasons import REASON_CODES
+
+    contract = (ROOT / "docs" / "contracts.md").read_text()
+    assert [code for code in REASON_CODES if f"`{code}`" not in contract] == []

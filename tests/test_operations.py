@@ -24,6 +24,7 @@ from generators.publish import publish_to_kafka, write_jsonl
 from inventory.kafka import ensure_topics
 from inventory.models import InventoryEvent
 from inventory.settings import Settings
+from tests.envs import base_env
 from tests.http_helpers import free_port, get_json, wait_healthy
 from tests.kafka_helpers import read_topic
 from tests.model import Msg, alerts_of, expected_tables, stock_of, windows_of
@@ -49,7 +50,7 @@ class Operator:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+        self.env = base_env()
         self.env["INVENTORY_EPOCH_SECONDS"] = "0.5"
 
     def spawn(self, *args: str, **env: str) -> subprocess.Popen[str]:

@@ -17,6 +17,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from inventory.schema import MigrationError, load_migrations
+from tests.envs import base_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -81,7 +82,7 @@ def test_a_wheel_install_finds_its_sql_and_applies_every_migration(tmp_path: Pat
     # Only the wheel and the dependencies: no site processing (so not the editable
     # checkout the development venv points at), run from elsewhere.
     site_packages = sysconfig.get_paths()["purelib"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+    env = base_env()
     env["PYTHONPATH"] = os.pathsep.join([str(target), site_packages])
     env["INVENTORY_CLICKHOUSE_URL"] = f"chdb://{tmp_path / 'clickhouse'}"
     work = tmp_path / "elsewhere"

@@ -4,7 +4,6 @@ server that does not answer, through every command."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from inventory.broker import free_port
+from tests.envs import base_env
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ COMMANDS = [
 
 def run_all(tmp_path: Path, env: dict[str, str]) -> list[tuple[list[str], int, str]]:
     (tmp_path / "history.jsonl").write_text("{}\n")
-    base = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+    base = base_env()
     procs = [
         (
             args,

@@ -29,6 +29,7 @@ import pytest
 from generators.events import Message
 from generators.publish import publish_to_kafka
 from inventory.models import format_ms
+from tests.envs import base_env
 from tests.http_helpers import free_port, wait_healthy
 
 pytestmark = pytest.mark.integration
@@ -52,7 +53,7 @@ def _browser_missing() -> str | None:
 @pytest.fixture
 def service(broker: str, tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
+    env = base_env()
     env.update(
         INVENTORY_KAFKA_BROKERS=broker,
         INVENTORY_CLICKHOUSE_URL=f"chdb://{tmp_path / 'ch'}",

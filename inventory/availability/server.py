@@ -34,9 +34,11 @@ def build_service(settings: Settings) -> tuple[AvailabilityStore, FastAPI]:
     return store, app
 
 
-def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
-    # access logs off: at hundreds of requests per second they cost more than the answers
-    return uvicorn.Config(app, host=host, port=port, access_log=False, log_level="warning")
+def _config(app: FastAPI, host: str, port: int, access_log: bool) -> uvicorn.Config:
+    # access logs off by default: at hundreds of requests per second they cost more than
+    # the answers; INVENTORY_API_ACCESS_LOG turns them on (uvicorn's "uvicorn.access", info)
+    level = "info" if access_log else "warning"
+    return uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level=level)
 
 
 class BackgroundServer:
@@ -44,8 +46,8 @@ class BackgroundServer:
     a free port, see :attr:`port`); ``stop()`` shuts it down. Raises ``RuntimeError`` if
     it cannot listen."""
 
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
-        self._server = uvicorn.Server(_config(app, host, port))
+    def __init__(self, app: FastAPI, host: str, port: int, *, access_log: bool = False) -> None:
+        self._server = uvicorn.Server(_config(app, host, port, access_log))
         self._host = host
         self._thread = threading.Thread(target=self._run, name="availability-api", daemon=True)
         self.port = port
@@ -85,7 +87,9 @@ class AvailabilityService:
     def __init__(self, settings: Settings, *, port: int | None = None) -> None:
         self.store, app = build_service(settings)
         port = settings.api_port if port is None else port
-        self.server = BackgroundServer(app, settings.api_host, port)
+        self.server = BackgroundServer(
+            app, settings.api_host, port, access_log=settings.api_access_log
+        )
 
     def __enter__(self) -> AvailabilityService:
         self.store.start()
@@ -125,7 +129,9 @@ def serve_forever(
         ) from exc
     store.start()
     try:
-        server = BackgroundServer(app, settings.api_host, settings.api_port).start()
+        server = BackgroundServer(
+            app, settings.api_host, settings.api_port, access_log=settings.api_access_log
+        ).start()
         try:
             if on_ready is not None:
                 on_ready(server.url)

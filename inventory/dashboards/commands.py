@@ -11,9 +11,20 @@ from rich.table import Table
 from inventory.settings import Settings, SettingsError
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("dashboards", help="Grafana dashboards and alert rules")
-    parser.add_argument("action", choices=["generate", "verify", "publish"])
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    formatter: type[argparse.HelpFormatter],
+) -> None:
+    summary = "Grafana dashboards and alert rules"
+    parser = sub.add_parser(
+        "dashboards", help=summary, description=summary, formatter_class=formatter
+    )
+    parser.add_argument(
+        "action",
+        choices=["generate", "verify", "publish"],
+        help="generate the files under grafana/; verify every query against ClickHouse; "
+        "publish to a running Grafana",
+    )
     parser.add_argument(
         "--check", action="store_true", help="generate: fail if the files are out of date"
     )
