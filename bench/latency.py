@@ -30,12 +30,13 @@ from bytewax.errors import BytewaxRuntimeError
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from bench.plain_loop import run_plain_loop
+from dataflows.assembly import load_policy_book
 from dataflows.inventory import build_flow
 from inventory.broker import temporary_broker
 from inventory.clickhouse import connect
 from inventory.kafka import ensure_topics
 from inventory.models import Event
-from inventory.runner import execute, load_policy_book
+from inventory.runner import execute
 from inventory.schema import apply_migrations
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, Row

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from bytewax.outputs import StatelessSinkPartition
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from dataflows.decode import decode_batch
 from dataflows.keyed import KeyBook
 from inventory.catalog import PolicyBook
-from inventory.decode import decode_batch
 from inventory.kafka import CheckedProducer
 from inventory.models import Alert, DeadLetter, Event
 from inventory.settings import Settings

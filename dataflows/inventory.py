@@ -18,18 +18,18 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source as BytewaxSource
 from bytewax.operators import StatefulBatchLogic
-from bytewax.outputs import DynamicSink, Sink
+from bytewax.outputs import DynamicSink, FixedPartitionedSink, Sink
 
+from dataflows.decode import decode_batch
 from dataflows.kafka_source import EventsSource
 from dataflows.keyed import KeyBook, KeyInput, KeyOutput, KeyState, decode_state, encode_state
 from dataflows.seeds import Seeder
 from inventory.catalog import PolicyBook
-from inventory.decode import decode_batch
 from inventory.kafka_config import kafka_connection
 from inventory.metrics import ALERTS, EVENTS_ACCEPTED, KEYS_IN_STATE, count_dead_letters
 from inventory.models import Alert, DeadLetter, Event, ProductPolicy
 from inventory.settings import Settings
-from sinks.clickhouse import ClickHouseSink, Row
+from sinks.clickhouse import ClickHouseSink
 from sinks.kafka import alert_sink, dead_letter_sink
 
 FLOW_ID = "inventory"
@@ -144,7 +144,7 @@ def build_flow(
     policies: PolicyBook | None = None,
     tail: bool = True,
     source: BytewaxSource[Any] | None = None,
-    rows_sink: Sink[Row] | None = None,
+    rows_sink: Sink[Any] | None = None,  # Row, or (key, Row) for a FixedPartitionedSink
     dlq_sink: Sink[DeadLetter] | None = None,
     alerts_sink: Sink[Alert] | None = None,
     lineage: str = "",
@@ -191,7 +191,11 @@ def build_flow(
     rows_sink = rows_sink or ClickHouseSink(
         settings, rejects=dlq if isinstance(dlq, DynamicSink) else None
     )
-    op.output("clickhouse", rows, rows_sink)
+    if isinstance(rows_sink, FixedPartitionedSink):  # one writer process (embedded, cluster)
+        routed = op.flat_map_batch("route-rows", rows, lambda batch: [("", x) for x in batch])
+        op.output("write-rows", routed, rows_sink)
+    else:
+        op.output("clickhouse", rows, rows_sink)
     op.output("dlq-topic", dead, dlq)
     op.output("alerts-topic", alerts, alerts_sink or alert_sink(settings, brokers))
     return flow

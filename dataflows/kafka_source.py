@@ -48,7 +48,7 @@ FETCH_WAIT_MS = 100
 
 
 class RawKafkaMessage:
-    """What decoding reads of a message (``inventory.decode.RawMessage``)."""
+    """What decoding reads of a message (``dataflows.decode.RawMessage``)."""
 
     __slots__ = ("key", "offset", "partition", "timestamp", "topic", "topic_id", "value")
 

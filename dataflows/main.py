@@ -9,6 +9,11 @@ Recovery: pass bytewax.run ``-r $INVENTORY_RECOVERY_DIR -s $INVENTORY_EPOCH_SECO
 on first start, the layout ``inventory run`` uses, so either resumes the other's snapshots.
 Raises :class:`~inventory.settings.SettingsError` naming the variable on bad config.
 
+A cluster: run one such process per host (or container) with bytewax.run's ``-i`` (this
+process's index), ``-a`` (every process's ``host:port``, ``;``-separated, the same list
+everywhere) and ``-w`` (workers per process), over a ClickHouse server, with the recovery
+directory shared or holding the partitions this process owns (docs/scaling.md).
+
 SIGTERM (``docker stop``) and SIGINT stop the flow at its next batch: it snapshots,
 flushes its producers and exits 0 (130 after SIGINT) with one line; a restart resumes
 exactly. Native stderr (Rust panics) goes to the log (``INVENTORY_LOG_LEVEL=DEBUG``
@@ -21,20 +26,19 @@ import logging
 
 from bytewax.dataflow import Dataflow
 
-from dataflows.inventory import build_flow
+from dataflows.assembly import stream_flow
+from dataflows.placement import Placement
 from inventory.entry import prepare_entry_process
 from inventory.metrics import serve_metrics
 from inventory.recovery import flow_lineage, recovery_config
-from inventory.runner import load_policy_book, stock_seeder
 from inventory.settings import SettingsError, load_settings
-from sinks.clickhouse import ClickHouseSink
-from sinks.kafka import dead_letter_sink
 
 logger = logging.getLogger(__name__)
 
 
 def flow() -> Dataflow:
-    """The tailing inventory flow from the environment's settings."""
+    """The tailing inventory flow of this process, from the environment's settings and
+    bytewax.run's ``-i``/``-a``/``-w`` (or ``BYTEWAX_*``) cluster options."""
     prepare_entry_process("the dataflow stopped at a batch boundary; a restart resumes")
     settings = load_settings()
     logging.getLogger().setLevel(settings.log_level)
@@ -42,20 +46,18 @@ def flow() -> Dataflow:
         raise SettingsError(
             "INVENTORY_KAFKA_BROKERS must be set for bytewax.run (e.g. redpanda:9092)"
         )
+    placement = Placement.from_bytewax_run()
+    if placement.processes > 1 and settings.is_embedded_clickhouse:
+        raise SettingsError(
+            "INVENTORY_CLICKHOUSE_URL: a bytewax.run cluster needs a ClickHouse server "
+            "(every process writes); embedded ClickHouse in a cluster: inventory run "
+            "--processes N, on one host"
+        )
     recovery = settings.recovery_dir is not None
     if recovery:
-        recovery_config(settings)  # creates the partitions on first start
+        recovery_config(settings, minimum=placement.workers)  # partitions on first start
     lineage = flow_lineage(settings, recovery=recovery)
     serve_metrics(settings)
-    logger.info("inventory flow for %s, lineage %s", settings.kafka_brokers, lineage)
-    return build_flow(
-        settings,
-        settings.kafka_brokers,
-        policies=load_policy_book(settings),
-        tail=True,
-        rows_sink=ClickHouseSink(
-            settings, rejects=dead_letter_sink(settings, settings.kafka_brokers)
-        ),
-        lineage=lineage,
-        seeder=stock_seeder(settings, lineage),
+    return stream_flow(
+        settings, settings.kafka_brokers, tail=True, lineage=lineage, placement=placement
     )

@@ -22,7 +22,7 @@ from typing import Any
 from bytewax.inputs import FixedPartitionedSource
 from clickhouse_connect.driver.client import Client
 
-from inventory.decode import decode_batch
+from dataflows.decode import decode_batch
 from inventory.errors import ConfigurationError
 from inventory.models import Event, SalesWindow, StockLevel, stock_version
 from inventory.queries import query

@@ -48,10 +48,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _accepts(port: int) -> bool:
+def _accepts(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((host, port)) == 0
 
 
 def start_broker(
@@ -62,15 +62,16 @@ def start_broker(
     storage: str = "memory://tansu/",
     env: dict[str, str] | None = None,
     advertised: str | None = None,
+    host: str = "127.0.0.1",
 ) -> subprocess.Popen[bytes]:
-    """Start tansu on 127.0.0.1:``port`` and wait until it accepts connections.
+    """Start tansu on ``host``:``port`` and wait until it accepts connections.
 
     ``storage`` is tansu's storage engine: ``memory://`` (default; topics die with the
     process) or ``s3://bucket/`` with the ``AWS_*`` variables in ``env`` (durable).
     ``advertised`` (``host:port``) is the address clients are told to use, when they
     reach the broker through something else (the tests' TLS proxy).
     """
-    address = f"tcp://127.0.0.1:{port}"
+    address = f"tcp://{host}:{port}"
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
         [
@@ -90,7 +91,7 @@ def start_broker(
         env={**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + 15
-    while not _accepts(port):
+    while not _accepts(port, host):
         if proc.poll() is not None:
             raise BrokerError(f"local broker exited with code {proc.returncode}")
         if time.monotonic() > deadline:
@@ -173,12 +174,12 @@ def brokers_for(settings: Settings) -> str:
 
 
 @contextlib.contextmanager
-def temporary_broker() -> Iterator[str]:
-    """A broker for the duration of the block (tests, benchmarks)."""
+def temporary_broker(host: str = "127.0.0.1") -> Iterator[str]:
+    """A broker on ``host`` for the duration of the block (tests, benchmarks)."""
     port = free_port()
-    proc = start_broker(port, detach=False)
+    proc = start_broker(port, detach=False, host=host)
     try:
-        yield f"127.0.0.1:{port}"
+        yield f"{host}:{port}"
     finally:
         proc.terminate()
         try:

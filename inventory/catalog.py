@@ -71,3 +71,8 @@ class PolicyBook:
 
     def __len__(self) -> int:
         return len(self._policies)
+
+    @property
+    def policies(self) -> dict[str, ProductPolicy]:
+        """The catalog's own policies (without the defaults)."""
+        return dict(self._policies)

@@ -64,14 +64,27 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             service = stack.enter_context(AvailabilityService(settings))
             print(f"availability API and storefront: {service.server.url}/", file=sys.stderr)
         try:
-            run_inventory(
-                settings,
-                brokers,
-                exit_at_end=args.exit_at_end,
-                workers=args.workers,
-                recovery=not args.no_recovery,
-                on_write=written.add,
-            )
+            if args.processes > 1:
+                from inventory.cluster import run_local_cluster
+
+                run_local_cluster(
+                    settings,
+                    brokers,
+                    processes=args.processes,
+                    workers=args.workers,
+                    exit_at_end=args.exit_at_end,
+                    recovery=not args.no_recovery,
+                    on_write=written.add,
+                )
+            else:
+                run_inventory(
+                    settings,
+                    brokers,
+                    exit_at_end=args.exit_at_end,
+                    workers=args.workers,
+                    recovery=not args.no_recovery,
+                    on_write=written.add,
+                )
         finally:
             written.report()
     return 0

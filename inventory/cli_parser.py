@@ -63,7 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = command("run", "run the dataflow (tails the topic until stopped)")
     run.add_argument("--exit-at-end", action="store_true", help="stop when the topic is drained")
-    run.add_argument("--workers", type=positive, default=1, help="worker threads")
+    run.add_argument("--workers", type=positive, default=1, help="worker threads per process")
+    run.add_argument(
+        "--processes",
+        type=positive,
+        default=1,
+        help="processes of a local Bytewax cluster on this host (see docs/scaling.md)",
+    )
     run.add_argument(
         "--no-recovery",
         action="store_true",

@@ -21,6 +21,11 @@ class ConfigurationError(InventoryError):
     exit_code = 2
 
 
+class ClusterError(InventoryError):
+    """A process of the cluster failed or became unreachable; the cluster stopped and a
+    restart resumes from the snapshots (exit 1)."""
+
+
 def describe(exc: BaseException) -> str:
     """The root cause of an error (Bytewax wraps a step's exception in its own)."""
     chain = [exc]

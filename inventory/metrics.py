@@ -80,24 +80,22 @@ _server_lock = threading.Lock()
 _server: Any = None
 
 
-def serve_metrics(settings: Settings) -> int | None:
-    """Serve ``/metrics`` on ``INVENTORY_METRICS_HOST``:``INVENTORY_METRICS_PORT`` (once per
-    process); the port, or None when off. Raises :class:`SettingsError` if it is taken."""
+def serve_metrics(settings: Settings, offset: int = 0) -> int | None:
+    """Serve ``/metrics`` on ``INVENTORY_METRICS_HOST``:``INVENTORY_METRICS_PORT`` +
+    ``offset`` (process k of a local cluster: port + k), once per process; the port, or
+    None when off. Raises :class:`SettingsError` if it is taken."""
     global _server
     if settings.metrics_port == 0:
         return None
+    port = settings.metrics_port + offset
     with _server_lock:
         if _server is None:
             try:
-                _server, _ = start_http_server(
-                    settings.metrics_port, addr=settings.metrics_host, registry=REGISTRY
-                )
+                _server, _ = start_http_server(port, addr=settings.metrics_host, registry=REGISTRY)
             except OSError as exc:
                 raise SettingsError(
                     f"INVENTORY_METRICS_PORT: cannot serve metrics on "
-                    f"{settings.metrics_host}:{settings.metrics_port} ({exc.strerror})"
+                    f"{settings.metrics_host}:{port} ({exc.strerror})"
                 ) from None
-            logger.info(
-                "metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port
-            )
+            logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, port)
         return int(_server.server_port)

@@ -1,7 +1,7 @@
 """Event schema (contracts.md section 1) and the records the dataflow emits.
 
 ``InventoryEvent`` is the documented pydantic model (JSON schema, generator side).
-The dataflow's hot path uses :mod:`inventory.decode`, which implements the same
+The dataflow's hot path uses :mod:`dataflows.decode`, which implements the same
 rules per batch without building pydantic objects; a test keeps the two in step.
 """
 

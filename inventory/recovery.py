@@ -12,6 +12,7 @@ this flow before the store was lost): see :mod:`dataflows.seeds`.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import shutil
 import uuid
@@ -24,16 +25,23 @@ from inventory.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def recovery_config(settings: Settings) -> RecoveryConfig:
-    """The recovery config, creating and initialising the partitions on first use."""
+def recovery_config(settings: Settings, minimum: int = 1) -> RecoveryConfig:
+    """The recovery config, creating and initialising the partitions on first use:
+    ``INVENTORY_RECOVERY_PARTITIONS``, or ``minimum`` (the cluster's workers) if more.
+
+    Processes of one cluster share the directory (one host, or a shared volume); a file
+    lock makes the first of them that starts the one that initialises it.
+    """
     directory = settings.recovery_path
     directory.mkdir(parents=True, exist_ok=True)
-    if not any(directory.glob("part-*.sqlite3")):
-        init_db_dir(directory, settings.recovery_partitions)  # type: ignore[no-untyped-call]
-        (directory / LINEAGE_FILE).unlink(missing_ok=True)  # a new store is a new lineage
-        logger.info(
-            "initialised %d recovery partition(s) in %s", settings.recovery_partitions, directory
-        )
+    with (directory / ".init.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not any(directory.glob("part-*.sqlite3")):
+            count = max(settings.recovery_partitions, minimum)
+            init_db_dir(directory, count)  # type: ignore[no-untyped-call]
+            (directory / LINEAGE_FILE).unlink(missing_ok=True)  # a new store: a new lineage
+            flow_lineage(settings, recovery=True)
+            logger.info("initialised %d recovery partition(s) in %s", count, directory)
     return RecoveryConfig(directory)  # type: ignore[no-untyped-call]
 
 

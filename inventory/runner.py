@@ -1,64 +1,96 @@
-"""Run the inventory dataflow in this process (1..N worker threads)."""
+"""Run the inventory dataflow: the stream (one process, or one process of a cluster) and
+the backfills, all through Bytewax's entry point ``cli_main``."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bytewax.dataflow import Dataflow
 from bytewax.inputs import FixedPartitionedSource
-from bytewax.testing import cluster_main, run_main
+from bytewax.run import cli_main
 
+from dataflows.assembly import ClusterContext, load_policy_book, stream_flow
 from dataflows.file_sources import FileSource, ProgressHook
 from dataflows.inventory import build_flow
-from dataflows.seeds import Seeder, SeedReader
+from dataflows.placement import Placement
 from dataflows.topic_range import TopicRangeSource
 from inventory.backfill import BackfillConflict, input_events, keys_missing_events, union_rows
-from inventory.catalog import PolicyBook, load_policies
 from inventory.clickhouse import connect, database_name
+from inventory.errors import ClusterError, first_line
 from inventory.kafka_config import kafka_connection
 from inventory.metrics import serve_metrics
+from inventory.peers import watching_peers
 from inventory.recovery import flow_lineage, recovery_config
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, WriteHook
 from sinks.discard import DiscardSink
-from sinks.kafka import dead_letter_sink
 
 logger = logging.getLogger(__name__)
 
 
-def execute(flow: Dataflow, settings: Settings, workers: int = 1, *, recovery: bool = True) -> None:
-    """Execute ``flow`` until its input ends (never, when tailing).
+def execute(
+    flow: Dataflow,
+    settings: Settings,
+    workers: int = 1,
+    *,
+    recovery: bool = True,
+    placement: Placement | None = None,
+) -> None:
+    """Execute ``flow`` until its input ends (never, when tailing), through Bytewax's
+    entry point ``cli_main`` (what ``python -m bytewax.run`` calls), as this process of
+    ``placement``'s cluster with ``workers`` threads.
 
-    With ``recovery`` (and ``settings.recovery_dir`` set) it resumes from the last
-    snapshot and snapshots every ``settings.epoch_seconds``.
+    With ``recovery`` it resumes from the last snapshot and snapshots every
+    ``settings.epoch_seconds``.
+
+    Raises :class:`~inventory.errors.ClusterError` when another process of the cluster
+    dies or its connection breaks (Bytewax's runtime panics on a lost peer); exits the
+    process with 1 when one goes silent (:mod:`inventory.peers`).
     """
+    placement = placement or Placement(workers_per_process=workers)
     epoch = timedelta(seconds=settings.epoch_seconds)
-    config = recovery_config(settings) if recovery else None
-    if workers <= 1:
-        run_main(flow, epoch_interval=epoch, recovery_config=config)  # type: ignore[no-untyped-call]
-    else:
-        cluster_main(  # type: ignore[no-untyped-call]
-            flow,
-            [],
-            0,
-            epoch_interval=epoch,
-            recovery_config=config,
-            worker_count_per_proc=workers,
-        )
+    config = recovery_config(settings, minimum=placement.workers) if recovery else None
+    with contextlib.ExitStack() as stack:
+        if placement.processes > 1:
+            stack.enter_context(
+                watching_peers(
+                    placement.process_id,
+                    placement.addresses,
+                    settings.cluster_peer_timeout_seconds,
+                    _stop_process,
+                )
+            )
+        try:
+            cli_main(  # type: ignore[no-untyped-call]
+                flow,
+                workers_per_process=workers,
+                process_id=placement.process_id if placement.addresses else None,
+                addresses=list(placement.addresses) or None,
+                epoch_interval=epoch,
+                recovery_config=config,
+            )
+        except BaseException as exc:  # pyo3's PanicException derives from BaseException
+            if placement.processes > 1 and type(exc).__name__ == "PanicException":
+                raise ClusterError(
+                    f"process {placement.process_id} lost its connection to another process "
+                    f"of the cluster ({', '.join(placement.addresses)}): {first_line(exc)}; "
+                    "the cluster stopped, a restart resumes from the snapshots"
+                ) from exc
+            raise
 
 
-def load_policy_book(settings: Settings) -> PolicyBook:
-    """The product catalog's per-SKU policies, read once from ClickHouse."""
-    client = connect(settings)
-    try:
-        policies = PolicyBook(settings, load_policies(client, database_name(settings)))
-    finally:
-        client.close()
-    logger.info("catalog: %d SKU policies loaded", len(policies))
-    return policies
+def _stop_process(message: str) -> None:
+    """A lost peer: the flow cannot finish an epoch, nor stop cleanly; say why and exit 1
+    (the last completed snapshot stays; a restart resumes from it)."""
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    os._exit(1)
 
 
 def run_inventory(
@@ -70,55 +102,41 @@ def run_inventory(
     recovery: bool = True,
     on_write: WriteHook | None = None,
     seed: bool = True,
+    placement: Placement | None = None,
+    context: ClusterContext | None = None,
 ) -> None:
     """Consume ``settings.events_topic`` and maintain the ClickHouse tables.
 
     :arg exit_at_end: stop once every partition is drained; otherwise tail the topic
         until interrupted.
-    :arg workers: worker threads.
+    :arg workers: worker threads (of this process).
     :arg recovery: resume where the last run stopped (Bytewax snapshots); without, every
         partition is read from its start.
     :arg on_write: called with (table, rows) after each insert.
     :arg seed: rebuild from the tables the keys whose stock another lineage computed (a
         backfill, a lost recovery store), skipping messages they already hold; without,
         such keys start from zero (tests use it for a pure replay).
+    :arg placement: this process in a cluster (:mod:`inventory.cluster`); default alone.
+    :arg context: process 0's catalog and seeds, for a process without ClickHouse.
 
     Errors from the sinks propagate.
     """
-    policies = load_policy_book(settings)
-    serve_metrics(settings)
+    placement = placement or Placement(workers_per_process=workers)
+    serve_metrics(settings, offset=placement.process_id)
     if recovery:
-        recovery_config(settings)  # a new store gets a new lineage
-    lineage = flow_lineage(settings, recovery=recovery)
-    seeder = stock_seeder(settings, lineage) if seed else None
-    flow = build_flow(
+        recovery_config(settings, minimum=placement.workers)  # a new store: a new lineage
+    lineage = context.lineage if context is not None else flow_lineage(settings, recovery=recovery)
+    flow = stream_flow(
         settings,
         brokers,
-        policies=policies,
         tail=not exit_at_end,
-        rows_sink=ClickHouseSink(
-            settings, on_write=on_write, rejects=dead_letter_sink(settings, brokers)
-        ),
         lineage=lineage,
-        seeder=seeder,
+        placement=placement,
+        context=context,
+        seed=seed,
+        on_write=on_write,
     )
-    logger.info(
-        "running inventory flow: brokers=%s workers=%d lineage=%s", brokers, workers, lineage
-    )
-    execute(flow, settings, workers, recovery=recovery)
-
-
-def stock_seeder(settings: Settings, lineage: str) -> Seeder:
-    """The flow's seeder for ``lineage``, with the foreign keys read now."""
-    reader = SeedReader(
-        lambda: connect(settings, database=database_name(settings)),
-        lineage,
-        settings.lateness_seconds * 1000,
-        settings.window_seconds * 1000,
-    )
-    seeder = Seeder(reader)
-    seeder.start()
-    return seeder
+    execute(flow, settings, workers, recovery=recovery, placement=placement)
 
 
 def run_backfill(

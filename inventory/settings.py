@@ -122,7 +122,20 @@ class Settings(BaseSettings):
     recovery_dir: Path | None = Field(
         default=None, description="Bytewax recovery database; default <data_dir>/recovery."
     )
-    recovery_partitions: int = Field(default=1, ge=1, le=1024)
+    recovery_partitions: int = Field(
+        default=1,
+        ge=1,
+        le=1024,
+        description="Recovery partitions created on first use (at least the cluster's "
+        "workers); fixed afterwards: set it to the most workers the flow will ever run.",
+    )
+    cluster_peer_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="A process of a multi-process cluster that hears nothing from another "
+        "for this long (UDP heartbeats on the cluster ports) fails the cluster.",
+    )
     source_batch_size: int = Field(default=2000, ge=1, le=1_000_000)
     epoch_seconds: float = Field(
         default=2.0,

@@ -19,7 +19,7 @@ from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
 from inventory.kafka import ensure_topics
 from inventory.settings import Settings
-from tests.test_crash_recovery import cli, cli_stock, env_for, keyed_epochs, query, topic_model
+from tests.flow_processes import cli, cli_stock, env_for, keyed_epochs, query, topic_model
 
 pytestmark = pytest.mark.integration
 

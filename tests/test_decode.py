@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from inventory.decode import MAX_EVENT_BYTES, decode_batch, decode_one
+from dataflows.decode import MAX_EVENT_BYTES, decode_batch, decode_one
 from inventory.models import DeadLetter, Event, InventoryEvent
 
 TS = 1_795_000_000_000  # Kafka timestamp of the test messages
@@ -237,6 +237,6 @@ def test_a_bug_in_the_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> N
     def broken(event_type: str, quantity: int) -> int:
         raise KeyError("a bug")
 
-    monkeypatch.setattr("inventory.decode.stock_delta", broken)
+    monkeypatch.setattr("dataflows.decode.stock_delta", broken)
     with pytest.raises(KeyError, match="a bug"):
         decode(GOOD)

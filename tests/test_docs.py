@@ -25,7 +25,7 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_one() -> None:
 def test_every_dead_letter_reason_is_documented_word_for_word() -> None:
     import json
 
-    from inventory.decode import decode_one
+    from dataflows.decode import decode_one
     from tests.test_decode import GOOD, FakeMsg
 
     docs = (ROOT / "docs" / "semantics.md").read_text().replace("\\|", "|")

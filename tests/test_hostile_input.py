@@ -11,8 +11,8 @@ from bytewax.testing import TestingSink, TestingSource, run_main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dataflows.decode import decode_one
 from dataflows.inventory import build_flow
-from inventory.decode import decode_one
 from inventory.models import DeadLetter, Event, InventoryEvent
 from inventory.settings import Settings
 from tests.test_decode import FakeMsg, events

@@ -81,7 +81,7 @@ def test_clickhouse_failure_stops_the_flow_loudly_and_resume_loses_nothing(
     expected = produce(settings, 20_000)
     brokers = settings.kafka_brokers or ""
     monkeypatch.setattr(
-        "inventory.runner.ClickHouseSink",
+        "dataflows.assembly.ClickHouseSink",
         lambda s, **kw: ClickHouseSink(
             s, client_factory=lambda s2: FailingAfter(connect(s2), ok=12), **kw
         ),

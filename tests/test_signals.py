@@ -20,9 +20,9 @@ from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka, write_jsonl
 from inventory.kafka import ensure_topics
 from inventory.settings import Settings
+from tests.flow_processes import cli_stock, env_for, keyed_epochs, query, topic_model
 from tests.http_helpers import free_port, wait_healthy
 from tests.model import Msg, expected_tables
-from tests.test_crash_recovery import cli_stock, env_for, keyed_epochs, query, topic_model
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,168 @@
+"""The streaming dataflow as it runs, assembled from the settings and this process's place
+in the cluster: catalog, lineage, seeds, sinks. Used by ``inventory run`` (one process, or
+each process of ``--processes N``) and by the container's ``bytewax.run`` entry.
+
+Reads the catalog and the foreign keys from ClickHouse when the flow is built (nothing
+connects at import). A process that cannot reach ClickHouse (not process 0, with embedded
+ClickHouse) takes them from a :class:`ClusterContext` that process 0 wrote for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bytewax.dataflow import Dataflow
+
+from dataflows.inventory import build_flow
+from dataflows.placement import Placement
+from dataflows.seeds import Key, Seed, Seeder, SeedReader
+from inventory.catalog import PolicyBook, load_policies
+from inventory.clickhouse import connect, database_name
+from inventory.models import ProductPolicy
+from inventory.settings import Settings
+from sinks.clickhouse import ClickHouseSink, WriteHook
+from sinks.kafka import dead_letter_sink
+from sinks.single_writer import SingleWriterClickHouseSink
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ClusterContext:
+    """What process 0 hands to processes that cannot open embedded ClickHouse."""
+
+    lineage: str
+    policies: dict[str, ProductPolicy] = field(default_factory=dict)
+    seeds: dict[Key, Seed] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a reader sees the whole context or none."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(pickle.dumps(self, protocol=5))
+        partial.replace(path)
+
+    @staticmethod
+    def load(path: Path, wait_seconds: float = 0.0) -> ClusterContext:
+        """Read the context process 0 saved at ``path``, waiting for it up to
+        ``wait_seconds``; raises FileNotFoundError if it does not appear."""
+        deadline = time.monotonic() + wait_seconds
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        context = pickle.loads(path.read_bytes())  # noqa: S301 (written by process 0)
+        assert isinstance(context, ClusterContext)
+        return context
+
+
+class PreparedSeeds:
+    """A seed reader over seeds read beforehand (no ClickHouse; no refreshes)."""
+
+    def __init__(self, seeds: dict[Key, Seed]) -> None:
+        self._seeds = seeds
+
+    def now_ms(self) -> int:
+        return 0
+
+    def foreign_keys(self, since_ms: int | None = None) -> set[Key]:
+        return set(self._seeds) if since_ms is None else set()
+
+    def seeds(self, keys: Iterable[Key]) -> dict[Key, Seed]:
+        return {key: self._seeds[key] for key in keys if key in self._seeds}
+
+
+def load_policy_book(settings: Settings) -> PolicyBook:
+    """The product catalog's per-SKU policies, read once from ClickHouse."""
+    client = connect(settings)
+    try:
+        policies = PolicyBook(settings, load_policies(client, database_name(settings)))
+    finally:
+        client.close()
+    logger.info("catalog: %d SKU policies loaded", len(policies))
+    return policies
+
+
+def seed_reader(settings: Settings, lineage: str) -> SeedReader:
+    return SeedReader(
+        lambda: connect(settings, database=database_name(settings)),
+        lineage,
+        settings.lateness_seconds * 1000,
+        settings.window_seconds * 1000,
+    )
+
+
+def stock_seeder(settings: Settings, lineage: str) -> Seeder:
+    """The flow's seeder for ``lineage``, with the foreign keys read now."""
+    seeder = Seeder(seed_reader(settings, lineage))
+    seeder.start()
+    return seeder
+
+
+def cluster_context(settings: Settings, lineage: str) -> ClusterContext:
+    """Process 0's catalog and seeds (every foreign key's) for the other processes."""
+    policies = load_policy_book(settings)
+    reader = seed_reader(settings, lineage)
+    try:
+        seeds = reader.seeds(reader.foreign_keys())
+    finally:
+        reader.close()
+    return ClusterContext(lineage, dict(policies.policies), seeds)
+
+
+def stream_flow(
+    settings: Settings,
+    brokers: str,
+    *,
+    tail: bool,
+    lineage: str,
+    placement: Placement | None = None,
+    context: ClusterContext | None = None,
+    seed: bool = True,
+    on_write: WriteHook | None = None,
+) -> Dataflow:
+    """The tailing (or draining, ``tail=False``) inventory flow of this process.
+
+    :arg placement: this process in the cluster (default: alone).
+    :arg context: the catalog and seeds, for a process that cannot reach ClickHouse.
+    :arg seed: rebuild foreign keys from the tables (:mod:`dataflows.seeds`).
+    :arg on_write: called with (table, rows) after each insert.
+    """
+    placement = placement or Placement()
+    seeder: Seeder | None = None
+    if placement.reaches_clickhouse(settings):
+        policies = load_policy_book(settings)
+        if seed:
+            seeder = stock_seeder(settings, lineage)
+    else:
+        if context is None:
+            raise ValueError("a process without ClickHouse needs process 0's context")
+        policies = PolicyBook(settings, context.policies)
+        if seed:
+            seeder = Seeder(PreparedSeeds(context.seeds))  # type: ignore[arg-type]
+            seeder.start()
+    rows: Any = ClickHouseSink(
+        settings, on_write=on_write, rejects=dead_letter_sink(settings, brokers)
+    )
+    if placement.single_writer(settings):
+        rows = SingleWriterClickHouseSink(rows, writer=placement.process_id == 0)
+    logger.info(
+        "inventory flow: process %d of %d, %d worker(s) each, lineage %s",
+        placement.process_id,
+        placement.processes,
+        placement.workers_per_process,
+        lineage,
+    )
+    return build_flow(
+        settings,
+        brokers,
+        policies=policies,
+        tail=tail,
+        rows_sink=rows,
+        lineage=lineage,
+        seeder=seeder,
+    )
