@@ -72,6 +72,7 @@ def child(sink: str) -> None:
     at all, i.e. the flow's own memory, as with a ClickHouse server (not chDB) minus its
     HTTP client.
     """
+    from dataflows import assembly
     from inventory import runner
     from inventory.catalog import PolicyBook
     from inventory.settings import load_settings
@@ -86,9 +87,10 @@ def child(sink: str) -> None:
         apply_migrations(client, database_name(settings))
         client.close()
     else:
-        runner.load_policy_book = lambda s: PolicyBook(s, {})  # type: ignore[assignment]
+        assembly.load_policy_book = lambda s: PolicyBook(s, {})  # type: ignore[assignment]
+        assembly.stock_seeder = lambda s, lineage: None  # type: ignore[assignment,return-value]
     if sink != "clickhouse":
-        runner.ClickHouseSink = lambda *a, **k: DiscardSink()  # type: ignore[assignment,misc]
+        assembly.ClickHouseSink = lambda *a, **k: DiscardSink()  # type: ignore[assignment,misc]
     runner.run_inventory(settings, settings.kafka_brokers or "", exit_at_end=True)
 
 

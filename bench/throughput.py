@@ -8,6 +8,13 @@ One local broker and one embedded ClickHouse; the same generated topic (1 % dupl
 - ``plain``: bench/plain_loop.py, no framework, no recovery (the practical limit);
 - ``flow-1w`` / ``flow-2w``: ``run_inventory`` to the end of the topic, recovery on
   (2 s epochs), 1 and 2 worker threads;
+- ``flow-2p``: ``inventory run --processes 2`` (a local cluster of 2 processes, 1 worker
+  each; with embedded ClickHouse every row goes to process 0's sink);
+- ``straight``: bench/straight_loop.py, independent code (own decode, state and rows,
+  the same tables), no framework, no recovery: the baseline;
+- ``discard-1p`` / ``discard-2p``: 1 and 2 processes (bench/cluster_child.py) with the
+  rows discarded instead of written (the flow's own cost, and how it splits over
+  processes);
 - the generator alone (events built and serialized, no Kafka) and publishing to Kafka.
 
 Rounds alternate the contenders and the best round counts (the machine is shared).
@@ -18,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,15 +35,38 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pydantic import SecretStr
+
 from bench.plain_loop import run_plain_loop
+from bench.straight_loop import run_straight_loop
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
 from inventory.broker import temporary_broker
 from inventory.clickhouse import connect
+from inventory.cluster import local_addresses, run_local_cluster, settings_environment
 from inventory.kafka import ensure_topics
 from inventory.runner import run_inventory
 from inventory.schema import apply_migrations
 from inventory.settings import Settings
+
+
+def run_discard_cluster(settings: Settings, brokers: str, processes: int) -> None:
+    """The flow as ``processes`` processes of 1 worker to the end of the topic, rows
+    discarded (bench/cluster_child.py); raises if a process fails. Process 0 opens its own
+    embedded ClickHouse (catalog, seeds): this process holds the benchmark's."""
+    settings = settings.model_copy(
+        update={"clickhouse_url": SecretStr(f"chdb://{settings.data_dir.resolve() / 'ch'}")}
+    )
+    env = {**os.environ, **settings_environment(settings), "INVENTORY_KAFKA_BROKERS": brokers}
+    addresses = ";".join(local_addresses(processes))
+    context = settings.data_dir.resolve() / f"context-{processes}.pickle"
+    command = [sys.executable, str(Path(__file__).with_name("cluster_child.py"))]
+    command += ["--addresses", addresses, "--context", str(context), "--exit-at-end"]
+    children = [
+        subprocess.Popen([*command, "--process", str(k)], env=env) for k in range(processes)
+    ]
+    codes = [child.wait() for child in children]
+    assert codes == [0] * processes, codes
 
 
 def generator_rate(config: GeneratorConfig, events: int) -> float:
@@ -48,6 +80,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--keys", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--contenders",
+        nargs="+",
+        default=["straight", "plain", "flow-1w", "flow-2w", "flow-2p", "discard-1p", "discard-2p"],
+        choices=["straight", "plain", "flow-1w", "flow-2w", "flow-2p", "discard-1p", "discard-2p"],
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
     warehouses = 5
@@ -60,7 +98,7 @@ def main() -> None:
         duplicate_share=0.01,
         late_share=0.01,
     )
-    results: dict[str, list[float]] = {"plain": [], "flow-1w": [], "flow-2w": []}
+    results: dict[str, list[float]] = {name: [] for name in args.contenders}
     with temporary_broker() as brokers:
         base = Settings(
             _env_file=None,
@@ -83,13 +121,21 @@ def main() -> None:
                         "clickhouse_database": f"b_{name.replace('-', '_')}_{round_no}",
                     }
                 )
-                client = connect(settings)
-                apply_migrations(client, settings.clickhouse_database)
-                client.close()
+                if not name.startswith("discard-"):
+                    client = connect(settings)
+                    apply_migrations(client, settings.clickhouse_database)
+                    client.close()
                 start = time.perf_counter()
-                if name == "plain":
+                if name == "straight":
+                    read = run_straight_loop(settings, brokers)
+                    assert read == args.events, read
+                elif name == "plain":
                     read = run_plain_loop(settings, brokers)
                     assert read == args.events, read
+                elif name.startswith("discard-"):
+                    run_discard_cluster(settings, brokers, processes=int(name[-2]))
+                elif name == "flow-2p":
+                    run_local_cluster(settings, brokers, processes=2, workers=1, exit_at_end=True)
                 else:
                     workers = int(name[-2])
                     run_inventory(settings, brokers, exit_at_end=True, workers=workers)
@@ -101,7 +147,12 @@ def main() -> None:
     best = {name: max(rates) for name, rates in results.items()}
     print()
     for name, rate in best.items():
-        print(f"{name:>8}: {rate:>9,.0f} events/s  = {rate / best['plain']:.2f}x the plain loop")
+        versus = "".join(
+            f"  = {rate / best[other]:.2f}x {other}"
+            for other in ("straight", "plain")
+            if other in best
+        )
+        print(f"{name:>8}: {rate:>9,.0f} events/s{versus}")
     out = Path(__file__).with_name("results-throughput.json")
     out.write_text(
         json.dumps(
@@ -113,7 +164,11 @@ def main() -> None:
                 "publish_events_per_second": publish_rate,
                 "events_per_second": results,
                 "best": best,
-                "ratio_to_plain": {name: rate / best["plain"] for name, rate in best.items()},
+                "ratio_to_straight": {
+                    name: rate / best["straight"]
+                    for name, rate in best.items()
+                    if "straight" in best
+                },
             },
             indent=2,
         )

@@ -35,8 +35,10 @@ from sinks.kafka import alert_sink, dead_letter_sink
 FLOW_ID = "inventory"
 
 
-class _KeyLogic(StatefulBatchLogic[KeyInput | DeadLetter, KeyOutput, bytes]):
-    """One key's logic. A key touched in the current epoch holds its live
+class _KeyLogic(StatefulBatchLogic[list[KeyInput | DeadLetter], list[KeyOutput], bytes]):
+    """One key's logic, fed a list of the key's items per decoded batch (one item per key
+    through Bytewax's routing, not one per event) and emitting one list of rows per
+    activation. A key touched in the current epoch holds its live
     :class:`KeyBook`; at the epoch's snapshot the book is encoded into a compact blob
     (``encode_state``) and dropped, so idle keys cost only the blob, which is also
     what recovery stores. Bytewax snapshots every key touched in an epoch at its
@@ -49,9 +51,12 @@ class _KeyLogic(StatefulBatchLogic[KeyInput | DeadLetter, KeyOutput, bytes]):
         self.blob = blob
         self.book: KeyBook | None = None
 
-    def on_batch(self, values: list[KeyInput | DeadLetter]) -> tuple[Iterable[KeyOutput], bool]:
+    def on_batch(
+        self, groups: list[list[KeyInput | DeadLetter]]
+    ) -> tuple[Iterable[list[KeyOutput]], bool]:
+        values = groups[0] if len(groups) == 1 else [x for group in groups for x in group]
         if type(values[0]) is DeadLetter:  # the pass-through key of decoding's rejects
-            return values, StatefulBatchLogic.DISCARD  # type: ignore[return-value]
+            return [values], StatefulBatchLogic.DISCARD  # type: ignore[list-item]
         book = self.book
         config = self.config
         if book is None:
@@ -65,8 +70,8 @@ class _KeyLogic(StatefulBatchLogic[KeyInput | DeadLetter, KeyOutput, bytes]):
                 lineage=config.lineage,
             )
         if config.seeded:  # seeds may be among the values
-            return book.apply_items(values), StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
-        return book.apply_batch(values), StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
+            return [book.apply_items(values)], StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
+        return [book.apply_batch(values)], StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
 
     def snapshot(self) -> bytes:
         if self.book is not None:
@@ -112,9 +117,21 @@ def decode_keyed(msgs: list[Any], max_future_ms: int) -> list[tuple[str, Any]]:
     return keyed
 
 
-def unkey(batch: list[tuple[str, KeyOutput]]) -> list[KeyOutput]:
-    """The per-key outputs without their keys; counts the accepted events."""
-    items = [item for _, item in batch]
+def group_by_key(keyed: list[tuple[str, Any]]) -> list[tuple[str, list[Any]]]:
+    """``(key, item)`` pairs as one ``(key, items)`` per key, items in arrival order."""
+    groups: dict[str, list[Any]] = {}
+    for key, item in keyed:
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [item]
+        else:
+            group.append(item)
+    return list(groups.items())
+
+
+def unkey(batch: list[tuple[str, list[KeyOutput]]]) -> list[KeyOutput]:
+    """The per-key outputs without their keys, flat; counts the accepted events."""
+    items = [item for _, outputs in batch for item in outputs]
     accepted = sum(1 for item in items if type(item) is Event)
     if accepted:
         EVENTS_ACCEPTED.inc(accepted)
@@ -178,9 +195,11 @@ def build_flow(
     raw = op.input("read", flow, source or kafka_source(settings, brokers, tail=tail))
 
     # Per item, only the per-key logic runs Python: everything else works on batches.
-    def decode(msgs: list[Any]) -> list[tuple[str, Any]]:
+    def decode(msgs: list[Any]) -> list[tuple[str, list[Any]]]:
         keyed = decode_keyed(msgs, max_future_ms)
-        return keyed if seeder is None else seeder.attach(keyed)  # seeds ride with the batch
+        if seeder is not None:
+            keyed = seeder.attach(keyed)  # seeds ride with the batch
+        return group_by_key(keyed)
 
     keyed = op.flat_map_batch("decode", raw, decode)
     per_key = op.stateful_batch("per-key", keyed, build_key)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import UTC, datetime, timedelta
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from confluent_kafka import (
@@ -39,6 +40,8 @@ from confluent_kafka.admin import AdminClient
 from inventory.kafka_config import Target, admin_config, consumer_config
 from inventory.metrics import CONSUMER_LAG, LAST_SNAPSHOT, MESSAGES_READ
 from inventory.stopping import STOP, StopRequest
+
+IDLE_POLL = timedelta(milliseconds=20)  # a caught-up partition's next read (latency <= this)
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +130,7 @@ class _Partition(StatefulSourcePartition[RawKafkaMessage, PartitionState]):
         self._lag = CONSUMER_LAG.labels(topic, str(index))
         self._batch_size = batch_size
         self._eof = False
+        self._awake: datetime | None = None
 
     def next_batch(self) -> list[RawKafkaMessage]:
         if self._eof or self._stop.requested:
@@ -155,8 +159,14 @@ class _Partition(StatefulSourcePartition[RawKafkaMessage, PartitionState]):
         if last is not None:
             self._offset = last + 1
             MESSAGES_READ.labels(self._topic).inc(len(batch))
+            self._awake = None
+        else:  # caught up: poll again in a moment, not in a busy loop
+            self._awake = datetime.now(UTC) + IDLE_POLL
         self._report_lag()
         return batch
+
+    def next_awake(self) -> datetime | None:
+        return self._awake
 
     def _report_lag(self) -> None:
         """Messages from the position to the partition's end, from the consumer's cached

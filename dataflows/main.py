@@ -12,7 +12,9 @@ Raises :class:`~inventory.settings.SettingsError` naming the variable on bad con
 A cluster: run one such process per host (or container) with bytewax.run's ``-i`` (this
 process's index), ``-a`` (every process's ``host:port``, ``;``-separated, the same list
 everywhere) and ``-w`` (workers per process), over a ClickHouse server, with the recovery
-directory shared or holding the partitions this process owns (docs/scaling.md).
+directory shared by the processes (docs/scaling.md). The processes send each other UDP
+heartbeats on the cluster ports (:mod:`inventory.peers`): one that goes silent for
+``INVENTORY_CLUSTER_PEER_TIMEOUT_SECONDS`` stops the others with exit 1.
 
 SIGTERM (``docker stop``) and SIGINT stop the flow at its next batch: it snapshots,
 flushes its producers and exits 0 (130 after SIGINT) with one line; a restart resumes
@@ -28,8 +30,10 @@ from bytewax.dataflow import Dataflow
 
 from dataflows.assembly import stream_flow
 from dataflows.placement import Placement
+from inventory.collector import tune_for_streaming
 from inventory.entry import prepare_entry_process
 from inventory.metrics import serve_metrics
+from inventory.peers import watch_peers_until_exit
 from inventory.recovery import flow_lineage, recovery_config
 from inventory.settings import SettingsError, load_settings
 
@@ -58,6 +62,11 @@ def flow() -> Dataflow:
         recovery_config(settings, minimum=placement.workers)  # partitions on first start
     lineage = flow_lineage(settings, recovery=recovery)
     serve_metrics(settings)
+    tune_for_streaming()
+    if placement.processes > 1:
+        watch_peers_until_exit(
+            placement.process_id, placement.addresses, settings.cluster_peer_timeout_seconds
+        )
     return stream_flow(
         settings, settings.kafka_brokers, tail=True, lineage=lineage, placement=placement
     )

@@ -11,9 +11,12 @@ its peers do not count it as lost.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
+import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -140,3 +143,20 @@ def watching_peers(
         clean = True
     finally:
         watch.stop(goodbye=clean)
+
+
+def exit_on_lost_peer(message: str) -> None:
+    """What a process does when a peer is lost: the flow can neither finish an epoch nor
+    stop cleanly, so say why and exit 1 (the last completed snapshot stays; a restart
+    resumes from it)."""
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    os._exit(1)
+
+
+def watch_peers_until_exit(process_id: int, addresses: Sequence[str], timeout: float) -> None:
+    """Watch the peers for the rest of the process (the ``bytewax.run`` entry, where no
+    block surrounds the run), exiting 1 when one is lost; says goodbye at a clean exit."""
+    watch = PeerWatch(process_id, addresses, timeout, exit_on_lost_peer)
+    watch.start()
+    atexit.register(watch.stop, goodbye=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,10 +20,11 @@ from dataflows.placement import Placement
 from dataflows.topic_range import TopicRangeSource
 from inventory.backfill import BackfillConflict, input_events, keys_missing_events, union_rows
 from inventory.clickhouse import connect, database_name
+from inventory.collector import tune_for_streaming
 from inventory.errors import ClusterError, first_line
 from inventory.kafka_config import kafka_connection
 from inventory.metrics import serve_metrics
-from inventory.peers import watching_peers
+from inventory.peers import exit_on_lost_peer, watching_peers
 from inventory.recovery import flow_lineage, recovery_config
 from inventory.settings import Settings
 from sinks.clickhouse import ClickHouseSink, WriteHook
@@ -56,6 +55,7 @@ def execute(
     placement = placement or Placement(workers_per_process=workers)
     epoch = timedelta(seconds=settings.epoch_seconds)
     config = recovery_config(settings, minimum=placement.workers) if recovery else None
+    tune_for_streaming()
     with contextlib.ExitStack() as stack:
         if placement.processes > 1:
             stack.enter_context(
@@ -63,7 +63,7 @@ def execute(
                     placement.process_id,
                     placement.addresses,
                     settings.cluster_peer_timeout_seconds,
-                    _stop_process,
+                    exit_on_lost_peer,
                 )
             )
         try:
@@ -83,14 +83,6 @@ def execute(
                     "the cluster stopped, a restart resumes from the snapshots"
                 ) from exc
             raise
-
-
-def _stop_process(message: str) -> None:
-    """A lost peer: the flow cannot finish an epoch, nor stop cleanly; say why and exit 1
-    (the last completed snapshot stays; a restart resumes from it)."""
-    sys.stderr.write(f"error: {message}\n")
-    sys.stderr.flush()
-    os._exit(1)
 
 
 def run_inventory(

@@ -136,7 +136,13 @@ class Settings(BaseSettings):
         description="A process of a multi-process cluster that hears nothing from another "
         "for this long (UDP heartbeats on the cluster ports) fails the cluster.",
     )
-    source_batch_size: int = Field(default=2000, ge=1, le=1_000_000)
+    source_batch_size: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Most messages one read of a partition returns (a backlog is read in "
+        "batches this large; a caught-up source returns what has arrived).",
+    )
     epoch_seconds: float = Field(
         default=2.0,
         gt=0,

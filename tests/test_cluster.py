@@ -3,12 +3,13 @@ real broker: tables equal to the model, rescaling across restarts, a killed proc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,21 @@ CONFIG = GeneratorConfig(
     late_share=0.03,
     late_max_seconds=900,
 )
+
+
+@pytest.fixture(autouse=True)
+def no_process_left(tmp_path: Path) -> Iterator[None]:
+    """After the test, whatever passed or failed, kill every process still working in
+    its directory (a tailing cluster left running would load the machine for good)."""
+    yield
+    for entry in Path("/proc").iterdir():
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if entry.name.isdigit() and cwd.startswith(str(tmp_path)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def written_events(stderr: str) -> int:

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 ONE_SHOT = {"topics", "schema"}
+DATAFLOW = tuple(sorted(name for name in SERVICES if name.startswith("dataflow-")))
 CONTRACT_TOPICS = {"inventory.events", "inventory.alerts", "inventory.events.dlq"}
 _INTERPOLATION = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
@@ -48,7 +49,8 @@ def test_compose_has_the_stack_and_no_version_key() -> None:
         "clickhouse",
         "schema",
         "grafana",
-        "dataflow",
+        "dataflow-0",
+        "dataflow-1",
         "availability",
         "prometheus",
         "generator",
@@ -97,7 +99,7 @@ def test_ports_are_on_loopback_and_volumes_exist() -> None:
 
 def test_inventory_environment_is_valid_settings() -> None:
     fields = {f"INVENTORY_{name.upper()}" for name in Settings.model_fields}
-    for name in ("schema", "dataflow", "availability", "generator"):
+    for name in ("schema", *DATAFLOW, "availability", "generator"):
         env = environment(name)
         unknown = {key for key in env if key.startswith("INVENTORY_")} - fields
         assert not unknown, f"{name}: not settings: {unknown}"
@@ -139,22 +141,38 @@ def test_topics_service_creates_the_contract_topics() -> None:
     assert created == CONTRACT_TOPICS
     assert (
         SERVICES["topics"]["environment"]["EVENTS_PARTITIONS"]
-        == (SERVICES["dataflow"]["environment"]["INVENTORY_TOPIC_PARTITIONS"])
+        == (SERVICES["dataflow-0"]["environment"]["INVENTORY_TOPIC_PARTITIONS"])
     )
 
 
-def test_dataflow_runs_the_bytewax_entry_with_matching_recovery() -> None:
-    command = [interpolate(part) for part in SERVICES["dataflow"]["command"]]
-    assert command[:4] == ["python", "-m", "bytewax.run", "dataflows.main:flow()"]
-    options = dict(zip(command[4::2], command[5::2], strict=True))
-    env = environment("dataflow")
-    assert options["-r"] == env["INVENTORY_RECOVERY_DIR"]
-    assert options["-s"].isdigit(), "bytewax.run -s takes whole seconds"
-    assert float(options["-s"]) == float(env["INVENTORY_EPOCH_SECONDS"])
-    assert options["-b"] == "0"
-    assert int(options["-w"]) >= 1
-    mounts = [v.split(":")[1] for v in SERVICES["dataflow"]["volumes"]]
-    assert any(env["INVENTORY_RECOVERY_DIR"].startswith(m) for m in mounts)
+def test_dataflow_is_a_bytewax_cluster_with_matching_recovery() -> None:
+    """Processes 0..N-1 of one cluster: the same addresses everywhere, each its own
+    service's, enough topic and recovery partitions for every worker, one recovery
+    volume, the snapshot interval of the settings, every process scraped."""
+    addresses = {environment(name)["BYTEWAX_ADDRESSES"] for name in DATAFLOW}
+    assert len(addresses) == 1
+    hosts = [a.rsplit(":", 1)[0] for a in addresses.pop().split(";")]
+    assert hosts == list(DATAFLOW)
+    workers = 0
+    for k, name in enumerate(DATAFLOW):
+        service, env = SERVICES[name], environment(name)
+        assert service["command"] == ["python", "-m", "bytewax.run", "dataflows.main:flow()"]
+        assert env["BYTEWAX_PROCESS_ID"] == str(k)
+        assert env["BYTEWAX_RECOVERY_DIRECTORY"] == env["INVENTORY_RECOVERY_DIR"]
+        assert env["BYTEWAX_SNAPSHOT_INTERVAL"].isdigit(), "bytewax.run -s: whole seconds"
+        assert float(env["BYTEWAX_SNAPSHOT_INTERVAL"]) == float(env["INVENTORY_EPOCH_SECONDS"])
+        assert env["BYTEWAX_RECOVERY_BACKUP_INTERVAL"] == "0"
+        workers += int(env["BYTEWAX_WORKERS_PER_PROCESS"])
+        assert int(env["INVENTORY_TOPIC_PARTITIONS"]) >= workers
+        assert int(env["INVENTORY_RECOVERY_PARTITIONS"]) >= workers
+        mounts = [v.split(":")[1] for v in service["volumes"]]
+        assert any(env["INVENTORY_RECOVERY_DIR"].startswith(m) for m in mounts)
+    assert len({tuple(SERVICES[name]["volumes"]) for name in DATAFLOW}) == 1
+    scrape = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())
+    job = next(j for j in scrape["scrape_configs"] if j["job_name"] == "inventory-dataflow")
+    targets = job["static_configs"][0]["targets"]
+    port = environment(DATAFLOW[0])["INVENTORY_METRICS_PORT"]
+    assert targets == [f"{name}:{port}" for name in DATAFLOW]
 
     import dataflows.main
 
@@ -263,7 +281,7 @@ def test_docker_compose_config_validates(tmp_path: Path) -> None:
     assert "v2." in version.stdout
     # a broken key fails: real Compose checks the file against its schema
     broken = yaml.safe_load((ROOT / "compose.yaml").read_text())
-    broken["services"]["dataflow"]["restrat"] = "always"
+    broken["services"]["dataflow-0"]["restrat"] = "always"
     copy = tmp_path / "compose.yaml"
     copy.write_text(yaml.safe_dump(broken))
     for name in ("prometheus", "grafana", "clickhouse"):  # the bind mounts' sources

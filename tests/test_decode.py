@@ -237,6 +237,9 @@ def test_a_bug_in_the_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> N
     def broken(event_type: str, quantity: int) -> int:
         raise KeyError("a bug")
 
-    monkeypatch.setattr("dataflows.decode.stock_delta", broken)
+    for path in ("dataflows.decode.stock_delta", "dataflows.typed_decode.stock_delta"):
+        monkeypatch.setattr(path, broken)  # the general decoder and the fast path
     with pytest.raises(KeyError, match="a bug"):
         decode(GOOD)
+    with pytest.raises(KeyError, match="a bug"):
+        decode({**GOOD, "note": "é"})  # not ASCII: the general decoder

@@ -11,9 +11,11 @@ from bytewax.testing import TestingSink, TestingSource, run_main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataflows.decode import decode_one
+from dataflows.decode import decode_general, decode_one
 from dataflows.inventory import build_flow
-from inventory.models import DeadLetter, Event, InventoryEvent
+from dataflows.typed_decode import decode_typed
+from generators.events import EventGenerator, GeneratorConfig
+from inventory.models import DeadLetter, Event, InventoryEvent, Source
 from inventory.settings import Settings
 from tests.test_decode import FakeMsg, events
 
@@ -104,3 +106,22 @@ def test_flow_never_crashes_and_accounts_for_every_message(
     for i in set(range(len(msgs))) - accepted - rejected:
         event_id = json.loads(raws[i])["event_id"]
         assert event_id in {r.event_id for r in rows if isinstance(r, Event)}
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(hostile, events().map(lambda e: json.dumps(e).encode())))
+def test_typed_fast_path_decides_only_as_the_general_decoder_does(raw: bytes) -> None:
+    """decode_typed either leaves a payload to the general decoder or returns exactly
+    the event the general decoder returns."""
+    source = Source("inventory.events", 0, 7, 1_795_000_000_000)
+    fast = decode_typed(raw, source, b"k", 300_000)
+    if fast is not None:
+        assert fast == decode_general(raw, source, b"k", 300_000)
+
+
+def test_typed_fast_path_takes_the_generators_events() -> None:
+    """The common case does take the fast path (else it measures nothing)."""
+    source = Source("inventory.events", 0, 7, 1_795_000_000_000)
+    messages = list(EventGenerator(GeneratorConfig(seed=5, rate=1000.0)).messages(500))
+    taken = [decode_typed(m.value, source, m.key, 10**15) for m in messages if m.value]
+    assert all(isinstance(event, Event) for event in taken)

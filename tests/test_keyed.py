@@ -142,9 +142,9 @@ def test_key_logic_holds_a_live_book_until_the_epoch_snapshot() -> None:
         [ev("s2", "sale", 9, 2, order="o"), ev("s1", "sale", 3, 1)],  # after a snapshot
     ]
     for number, batch in enumerate(batches):
-        out, retain = logic.on_batch(list(batch))
+        out, retain = logic.on_batch([list(batch)])  # one group of the key's items
         assert retain is StatefulBatchLogic.RETAIN
-        assert list(out) == reference.apply_batch(batch)
+        assert list(out) == [reference.apply_batch(batch)]  # one list of rows
         assert logic.book is not None
         if number == 1:
             blob = logic.snapshot()
@@ -152,5 +152,7 @@ def test_key_logic_holds_a_live_book_until_the_epoch_snapshot() -> None:
             assert logic.snapshot() is blob
             assert decode_state(blob) == decode_state(reference.encode())
     resumed = _KeyLogic(config, logic.snapshot())  # a restart from the last snapshot
-    later = [ev("r", "restock", 30, 3)]
-    assert list(resumed.on_batch(list(later))[0]) == reference.apply_batch(later)
+    later = [ev("r", "restock", 30, 3), ev("r2", "restock", 5, 4)]
+    # two groups of the key arriving in one activation are applied in order
+    out, _ = resumed.on_batch([later[:1], later[1:]])
+    assert list(out) == [reference.apply_batch(later)]
