@@ -25,6 +25,8 @@ def env_for(settings: Settings, workdir: Path) -> dict[str, str]:
             "INVENTORY_ALERTS_TOPIC": settings.alerts_topic,
             "INVENTORY_DLQ_TOPIC": settings.dlq_topic,
             "INVENTORY_EPOCH_SECONDS": "0.2",
+            # small reads: a stream spans many epochs, so a kill can land mid-stream
+            "INVENTORY_SOURCE_BATCH_SIZE": "500",
         }
     )
     return env

@@ -185,6 +185,7 @@ def test_catalog_sku_without_stock_is_out_of_stock_and_unknown_is_404(
         "/v1/availability?sku=",
         "/v1/availability?" + "&".join(f"sku=S{i}" for i in range(101)),
         "/v1/products?limit=0",
+        "/v1/products?pick=everything",
     ],
 )
 def test_malformed_requests_get_422_without_internals(
@@ -194,6 +195,22 @@ def test_malformed_requests_get_422_without_internals(
     assert status == 422
     assert isinstance(body["detail"], list)
     assert "Traceback" not in json.dumps(body)
+
+
+def test_showcase_grid_shows_scarce_then_sold_out_then_in_stock(
+    api: tuple[str, AvailabilityStore],
+) -> None:
+    status, body = get(api[0], "/v1/products?limit=12&pick=showcase")
+    assert status == 200
+    skus = [item["sku"] for item in body["items"]]
+    assert {"SKU-LOW", "SKU-GONE"} <= set(skus) and len(skus) == 12
+    _, found = get(api[0], "/v1/availability?" + "&".join(f"sku={s}" for s in skus))
+    statuses = [item["status"] for item in found["items"]]
+    order = ["low", "out_of_stock", "in_stock"]
+    assert statuses == sorted(statuses, key=order.index)  # grouped, scarce first
+    assert len(set(statuses)) == 3
+    _, first = get(api[0], "/v1/products?limit=12")  # the default stays the first N
+    assert [i["sku"] for i in first["items"]] == sorted(i["sku"] for i in first["items"])
 
 
 def test_openapi_schema_documents_the_endpoints(api: tuple[str, AvailabilityStore]) -> None:

@@ -8,7 +8,7 @@ import pytest
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import pacing_step
 from inventory.availability.api import Availability, availability_of
-from inventory.availability.rules import available, display_message, status_for
+from inventory.availability.rules import available, display_message, showcase, status_for
 from inventory.availability.store import AvailabilityStore, StockRow
 from tests.availability_fakes import FakeReader
 
@@ -90,3 +90,15 @@ def test_the_contract_example_has_the_shape_the_api_answers_with() -> None:
     assert set(answer) == set(example)
     assert set(answer["warehouses"][0]) == set(example["warehouses"][0])
     assert example["message"] == display_message(example["available"], 5)
+
+
+def test_showcase_shows_every_status_in_a_third_each() -> None:
+    totals = {f"IN-{i:02d}": 50 for i in range(30)} | {"LOW-1": 3, "LOW-2": 1, "OUT-1": 0}
+    picked = showcase(totals, 24, few_left=5)
+    assert picked[:3] == ["LOW-1", "LOW-2", "OUT-1"]  # scarce, then out of stock
+    assert picked[3:] == [f"IN-{i:02d}" for i in range(21)]  # short groups leave room
+    many = {f"LOW-{i:02d}": 2 for i in range(20)} | {f"OUT-{i:02d}": 0 for i in range(20)}
+    many |= {f"IN-{i:02d}": 9 for i in range(20)}
+    picked = showcase(many, 24, few_left=5)
+    assert [sku[:3] for sku in picked] == ["LOW"] * 8 + ["OUT"] * 8 + ["IN-"] * 8
+    assert showcase({"A": 1}, 24, 5) == ["A"] and showcase({}, 24, 5) == []

@@ -78,6 +78,7 @@ class FailingAfter:
 def test_clickhouse_failure_stops_the_flow_loudly_and_resume_loses_nothing(
     settings: Settings, ch: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    settings = settings.model_copy(update={"source_batch_size": 500})  # many inserts
     expected = produce(settings, 20_000)
     brokers = settings.kafka_brokers or ""
     monkeypatch.setattr(

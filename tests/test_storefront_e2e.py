@@ -36,7 +36,7 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("E2E_CHROMEDRIVER", "/usr/bin/chromedriver")
-SKU, WAREHOUSE = "SKU-00000-E2E", "WH-E2E"  # sorts first: the default grid shows it
+SKU, WAREHOUSE = "SKU-00000-E2E", "WH-E2E"  # sorts first in its status group of the grid
 TOPIC = "e2e-events"
 
 
@@ -175,5 +175,12 @@ def test_badge_follows_stock_sold_down_through_the_pipeline(
     sell(broker, [("e2e-4", "sale", 2), ("e2e-3", "sale", 8)])  # e2e-3 again: a duplicate
     badge_becomes("Out of stock")
     browser.save_screenshot(str(tmp_path / "storefront.png"))
-    browser.get(f"{service}/")  # the default grid lists the products the API knows
+    browser.get(f"{service}/")  # the default grid: a showcase of every status
     badge_becomes("Out of stock")
+    statuses = [
+        badge.get_attribute("data-status")
+        for badge in browser.find_elements(By.CSS_SELECTOR, "article .badge")
+    ]
+    order = ["low", "out_of_stock", "in_stock"]
+    assert 1 < len(statuses) <= 24 and "out_of_stock" in statuses, statuses
+    assert statuses == sorted(statuses, key=order.index), statuses  # scarce ones first

@@ -4,7 +4,8 @@
   stock nor in the catalog.
 - ``GET /v1/availability?sku=A&sku=B[&warehouse=W]``: up to 100 SKUs; unknown ones are
   listed in ``not_found``.
-- ``GET /v1/products?limit=N``: SKUs with names, for the storefront grid.
+- ``GET /v1/products?limit=N[&pick=first|showcase]``: SKUs with names, for a product
+  grid: the first N in SKU order, or a showcase of every status (``rules.showcase``).
 - ``GET /healthz``; ``GET /`` the storefront; ``GET /openapi.json`` the schema;
   ``GET /metrics`` Prometheus metrics (:mod:`inventory.availability.observability`).
 
@@ -19,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -30,7 +31,13 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, StringConstraints
 
 from inventory.availability.observability import instrument
-from inventory.availability.rules import Status, available, display_message, status_for
+from inventory.availability.rules import (
+    Status,
+    available,
+    display_message,
+    showcase,
+    status_for,
+)
 from inventory.availability.store import AvailabilityStore, StockSnapshot
 from inventory.models import CODE_RE, format_ms
 
@@ -210,11 +217,20 @@ def create_app(
         )
 
     @app.get("/v1/products", responses=NOT_LOADED)
-    def list_products(limit: Annotated[int, Query(ge=1, le=500)] = 24) -> ProductList:
+    def list_products(
+        limit: Annotated[int, Query(ge=1, le=500)] = 24,
+        pick: Literal["first", "showcase"] = "first",
+    ) -> ProductList:
         snapshot = current()
-        return ProductList(
-            items=[Product(sku=s, name=snapshot.names.get(s)) for s in snapshot.skus()[:limit]]
-        )
+        if pick == "first":
+            skus = snapshot.skus()[:limit]
+        else:
+            totals = {
+                sku: sum(available(w.on_hand) for w in snapshot.stock.get(sku, ()))
+                for sku in snapshot.skus()
+            }
+            skus = showcase(totals, limit, few_left)
+        return ProductList(items=[Product(sku=s, name=snapshot.names.get(s)) for s in skus])
 
     @app.get("/healthz", responses=NOT_LOADED)
     def health() -> Health:

@@ -8,10 +8,15 @@ warehouses asked for (all by default). Then, with ``few_left`` =
 - total <= 0: status ``out_of_stock``, "Out of stock";
 - 1 <= total <= few_left: status ``low``, "Only N left in stock";
 - total > few_left: status ``in_stock``, "In stock".
+
+The storefront's default grid (:func:`showcase`) shows every status: up to a third of
+the grid each for scarce ("Only N left") and out-of-stock products, the rest in stock,
+each group in SKU order; a short group leaves its places to the others.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 Status = Literal["in_stock", "low", "out_of_stock"]
@@ -38,3 +43,23 @@ def display_message(total: int, few_left: int) -> str:
     if status == "low":
         return f"Only {total} left in stock"
     return "In stock"
+
+
+SHOWCASE_ORDER: tuple[Status, ...] = ("low", "out_of_stock", "in_stock")
+
+
+def showcase(totals: Mapping[str, int], limit: int, few_left: int) -> list[str]:
+    """Up to ``limit`` SKUs of ``totals`` (SKU -> available units) for a grid that shows
+    every status: scarce, then out of stock, then in stock (see the module doc)."""
+    groups: dict[Status, list[str]] = {status: [] for status in SHOWCASE_ORDER}
+    for sku in sorted(totals):
+        groups[status_for(totals[sku], few_left)].append(sku)
+    share = -(-limit // 3)  # a third, rounded up
+    picked = {status: groups[status][:share] for status in ("low", "out_of_stock")}
+    picked["in_stock"] = groups["in_stock"][: limit - sum(map(len, picked.values()))]
+    for status in SHOWCASE_ORDER:  # fill what a short group left
+        room = limit - sum(map(len, picked.values()))
+        if room <= 0:
+            break
+        picked[status] += groups[status][len(picked[status]) :][:room]
+    return [sku for status in SHOWCASE_ORDER for sku in picked[status]]

@@ -7,9 +7,10 @@ const params = new URLSearchParams(location.search);
 const chosen = (params.get("skus") || "").split(",").map((s) => s.trim()).filter(Boolean);
 const warehouse = params.get("warehouse");
 const cards = new Map(); // sku -> badge element
+const GRID = 24;
 
 function addCard(sku, name) {
-  if (cards.has(sku)) return;
+  if (cards.has(sku) || cards.size >= (chosen.length ? 100 : GRID)) return;
   const card = document.createElement("article");
   card.className = "card";
   card.dataset.sku = sku;
@@ -38,7 +39,8 @@ async function loadProducts() {
     chosen.slice(0, 100).forEach((sku) => addCard(sku, null));
     return;
   }
-  const products = await getJson("/v1/products?limit=24");
+  // every status on show: scarce, out-of-stock and in-stock products (rules.showcase)
+  const products = await getJson(`/v1/products?limit=${GRID}&pick=showcase`);
   products.items.forEach((p) => addCard(p.sku, p.name));
 }
 
