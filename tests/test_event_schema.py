@@ -1,0 +1,84 @@
+"""The events' JSON Schema (docs/schemas/inventory-event.schema.json) against the
+generator's output, the contract's example and the dataflow's decoder."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from jsonschema import Draft202012Validator
+
+from dataflows.decode import decode_general
+from generators.events import EventGenerator, GeneratorConfig
+from inventory.models import Event, Source
+from tests.test_decode import events
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((ROOT / "docs/schemas/inventory-event.schema.json").read_text())
+VALIDATOR = Draft202012Validator(SCHEMA)
+SOURCE = Source("inventory.events", 0, 0, 1_795_000_000_000)
+
+
+def test_the_schema_is_valid_json_schema() -> None:
+    Draft202012Validator.check_schema(SCHEMA)
+
+
+def test_the_generators_well_formed_events_follow_the_schema() -> None:
+    config = GeneratorConfig(seed=9, rate=500.0, duplicate_share=0.05, late_share=0.05)
+    for message in EventGenerator(config).messages(3_000):
+        VALIDATOR.validate(json.loads(message.value or b""))
+
+
+def test_the_generators_malformed_events_break_it() -> None:
+    """Each is not JSON (NaN included), breaks the schema, or breaks a rule the schema
+    leaves to the decoder (here: an absurd occurred_at)."""
+    config = GeneratorConfig(seed=9, rate=500.0, malformed_share=1.0)
+    for message in EventGenerator(config).messages(300):
+        try:
+            value = json.loads(message.value or b"", parse_constant=_not_json)
+        except ValueError:
+            continue
+        assert not VALIDATOR.is_valid(value) or _out_of_time_range(value), value
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def test_the_contracts_example_follows_the_schema() -> None:
+    contracts = (ROOT / "docs/contracts.md").read_text()
+    section = contracts.split("## Input: topic `inventory.events`")[1].split("\n## ")[0]
+    examples = re.findall(r"```json\n(.*?)```", section, re.S)
+    assert examples
+    for example in examples:
+        VALIDATOR.validate(json.loads(example))
+
+
+@settings(max_examples=600, deadline=None)
+@given(events())
+def test_what_the_decoder_accepts_the_schema_accepts(obj: dict[str, Any]) -> None:
+    """And the reverse, but for the rules the schema leaves to the decoder (its
+    description lists them)."""
+    raw = json.dumps(obj).encode()
+    accepted = isinstance(decode_general(raw, SOURCE, None, 10**15), Event)
+    valid = VALIDATOR.is_valid(obj)
+    if accepted:
+        assert valid, obj
+    elif valid:
+        inexpressible = (
+            isinstance(obj.get("quantity"), float)
+            or not str(obj.get("occurred_at", "")).startswith(("20", "21"))
+            or any(
+                isinstance(obj.get(name), str) and not obj[name].encode("utf-8", "ignore")
+                for name in ("event_id", "order_id")
+            )
+        )
+        assert inexpressible or not raw.isascii() or _out_of_time_range(obj), obj
+
+
+def _out_of_time_range(obj: dict[str, Any]) -> bool:
+    year = str(obj.get("occurred_at", ""))[:4]
+    return not year.isdigit() or not 2000 <= int(year) < 2100
