@@ -104,7 +104,10 @@ def stock_seeder(settings: Settings, lineage: str) -> Seeder:
 
 
 def cluster_context(settings: Settings, lineage: str) -> ClusterContext:
-    """Process 0's catalog and seeds (every foreign key's) for the other processes."""
+    """What process 0 hands the others: the lineage, and with embedded ClickHouse (which
+    only process 0 opens) the catalog and every foreign key's seed."""
+    if not settings.is_embedded_clickhouse:
+        return ClusterContext(lineage)  # every process reads the server itself
     policies = load_policy_book(settings)
     reader = seed_reader(settings, lineage)
     try:

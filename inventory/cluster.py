@@ -102,16 +102,8 @@ def run_local_cluster(
 
     Raises :class:`ClusterError` if another process fails, or this process's error."""
     addresses = local_addresses(processes)
-    if recovery:
-        recovery_config(settings, minimum=processes * workers)
-    lineage = flow_lineage(settings, recovery=recovery)
-    context = (
-        cluster_context(settings, lineage)
-        if settings.is_embedded_clickhouse
-        else ClusterContext(lineage)
-    )
     path = settings.data_dir.resolve() / "cluster" / f"context-{uuid.uuid4().hex}.pickle"
-    context.save(path)
+    context = prepare_context(settings, path, recovery=recovery, workers=processes * workers)
     env = {**os.environ, **settings_environment(settings), "INVENTORY_KAFKA_BROKERS": brokers}
     env[ENV_PREFIX + "LOG_LEVEL"] = logging.getLevelName(logging.getLogger().getEffectiveLevel())
     command = [sys.executable, "-m", "inventory.cluster", "--addresses", ";".join(addresses)]
@@ -144,16 +136,29 @@ def run_local_cluster(
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
-        codes = [_wait(child) for child in children]
-        if isinstance(exc, ClusterError) and _failures(codes):
-            raise ClusterError(_failures(codes)) from exc  # say which process went away
+        failures = _failures([_wait(child) for child in children])
+        if isinstance(exc, ClusterError) and failures:
+            raise ClusterError(failures) from exc  # say which process went away
         raise
     finally:
         if failed is None:
-            codes = [_wait(child) for child in children]
+            failures = _failures([_wait(child) for child in children])
         path.unlink(missing_ok=True)
-    if _failures(codes):
-        raise ClusterError(_failures(codes))
+    if failures:
+        raise ClusterError(failures)
+
+
+def prepare_context(
+    settings: Settings, path: Path, *, recovery: bool, workers: int
+) -> ClusterContext:
+    """Process 0, before the cluster starts: the recovery store (partitions for at least
+    ``workers``, the cluster's total) and its lineage, and the context for the other
+    processes, saved at ``path``."""
+    if recovery:
+        recovery_config(settings, minimum=workers)
+    context = cluster_context(settings, flow_lineage(settings, recovery=recovery))
+    context.save(path)
+    return context
 
 
 def _failures(codes: list[int]) -> str:
@@ -209,15 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             apply_migrations(client, database_name(settings))
         finally:
             client.close()
-        if recovery:
-            recovery_config(settings, minimum=placement.workers)
-        lineage = flow_lineage(settings, recovery=recovery)
-        context = (
-            cluster_context(settings, lineage)
-            if settings.is_embedded_clickhouse
-            else ClusterContext(lineage)
+        context = prepare_context(
+            settings, args.context, recovery=recovery, workers=placement.workers
         )
-        context.save(args.context)
     else:
         context = ClusterContext.load(args.context, wait_seconds=120)
     run_inventory(
