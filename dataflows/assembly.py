@@ -80,7 +80,10 @@ def load_policy_book(settings: Settings) -> PolicyBook:
     """The product catalog's per-SKU policies, read once from ClickHouse."""
     client = connect(settings)
     try:
-        policies = PolicyBook(settings, load_policies(client, database_name(settings)))
+        policies = PolicyBook(
+            settings,
+            load_policies(client, database_name(settings), settings.default_lead_time_hours),
+        )
     finally:
         client.close()
     logger.info("catalog: %d SKU policies loaded", len(policies))

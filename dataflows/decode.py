@@ -29,6 +29,7 @@ from inventory.models import (
     Event,
     Source,
     quantity_problem,
+    reservation_problem,
     stock_delta,
     to_ms,
 )
@@ -53,18 +54,18 @@ class ContractError(InventoryError, ValueError):
     """A contract rule is broken; the message is the dead-letter reason."""
 
 
-def parse_occurred_at(value: Any) -> int:
+def parse_occurred_at(value: Any, name: str = "occurred_at") -> int:
     """RFC 3339 timestamp with offset -> epoch ms; raises :class:`ContractError`."""
     if not isinstance(value, str) or not RFC3339_RE.fullmatch(value):
-        raise ContractError("occurred_at must be an RFC 3339 timestamp with offset")
+        raise ContractError(f"{name} must be an RFC 3339 timestamp with offset")
     try:
         ms = to_ms(datetime.fromisoformat(value))
     except (ValueError, OverflowError) as exc:
-        raise ContractError(f"occurred_at is not a valid timestamp: {exc}") from None
+        raise ContractError(f"{name} is not a valid timestamp: {exc}") from None
     if ms < MIN_OCCURRED_MS:
-        raise ContractError("occurred_at is before 2000-01-01 (absurd timestamp)")
+        raise ContractError(f"{name} is before 2000-01-01 (absurd timestamp)")
     if ms >= MAX_OCCURRED_MS:
-        raise ContractError("occurred_at is not before 2100-01-01 (absurd timestamp)")
+        raise ContractError(f"{name} is not before 2100-01-01 (absurd timestamp)")
     return ms
 
 
@@ -137,6 +138,13 @@ def validate(
             raise ContractError(f"unit_price must be between 0 and {MAX_UNIT_PRICE:g}")
         unit_price = float(unit_price)
     order_id = _optional_id(obj, "order_id")
+    reservation_id = _optional_id(obj, "reservation_id")
+    expires_at = obj.get("expires_at")
+    expires_ms = None if expires_at is None else parse_occurred_at(expires_at, "expires_at")
+    problem = reservation_problem(event_type, reservation_id, expires_ms, occurred_ms)
+    if problem:
+        raise ContractError(problem)
+    po_id = _optional_id(obj, "po_id")
     return Event(
         event_id=event_id,
         event_type=event_type,
@@ -150,6 +158,9 @@ def validate(
         source=source,
         key=key,
         payload=payload,
+        reservation_id=reservation_id,
+        expires_ms=expires_ms,
+        po_id=po_id,
     )
 
 

@@ -1,7 +1,8 @@
 """The inventory dataflow.
 
 Kafka ``inventory.events`` -> decode -> per (warehouse, sku): dedup, lateness, stock,
-sales windows, alerts -> ClickHouse tables, ``inventory.alerts`` and the DLQ topic.
+holds, sales windows, alerts, purchase orders -> ClickHouse tables, ``inventory.alerts``
+and the DLQ topic.
 
 ``build_flow`` only describes the flow; nothing connects until it runs.
 Delivery: at-least-once to every sink (Bytewax replays from the last snapshot after a
@@ -22,7 +23,16 @@ from bytewax.outputs import DynamicSink, FixedPartitionedSink, Sink
 
 from dataflows.decode import decode_batch
 from dataflows.kafka_source import EventsSource
-from dataflows.keyed import KeyBook, KeyInput, KeyOutput, KeyState, decode_state, encode_state
+from dataflows.keyed import (
+    DEFAULT_ORDER_RULES,
+    KeyBook,
+    KeyInput,
+    KeyOutput,
+    KeyState,
+    decode_state,
+    encode_state,
+)
+from dataflows.orders import OrderRules
 from dataflows.seeds import Seeder
 from inventory.catalog import PolicyBook
 from inventory.kafka_config import kafka_connection
@@ -68,6 +78,7 @@ class _KeyLogic(StatefulBatchLogic[list[KeyInput | DeadLetter], list[KeyOutput],
                 policy_for=config.policy_for,
                 state=None if self.blob is None else decode_state(self.blob),
                 lineage=config.lineage,
+                rules=config.rules,
             )
         if config.seeded:  # seeds may be among the values
             return [book.apply_items(values)], StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
@@ -88,6 +99,7 @@ class KeyConfig:
     policy_for: Callable[[str], ProductPolicy]
     lineage: str = ""
     seeded: bool = False
+    rules: OrderRules = DEFAULT_ORDER_RULES
 
 
 def kafka_source(settings: Settings, brokers: str, *, tail: bool) -> EventsSource:
@@ -182,7 +194,8 @@ def build_flow(
     max_future_ms = settings.max_future_seconds * 1000
     book = policies if policies is not None else PolicyBook(settings, {})
 
-    config = KeyConfig(lateness_ms, window_ms, book.for_sku, lineage, seeder is not None)
+    rules = OrderRules(grace_ms=round(settings.reorder_grace_hours * 3_600_000))
+    config = KeyConfig(lateness_ms, window_ms, book.for_sku, lineage, seeder is not None, rules)
 
     def build_key(resume: bytes | None) -> _KeyLogic:
         if resume is not None:

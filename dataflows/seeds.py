@@ -7,8 +7,9 @@ written by someone else (a backfill, or this flow before its recovery directory 
 the flow must not start that key from zero: it rebuilds the key's state from ``events``
 exactly as the flow would have left it (on-hand by the stock rule, accepted count, newest
 event, governing count, dedup ids and movements inside the lateness horizon, open sales
-windows) plus, per source partition, the offset of the last message already in it, so a
-replay of those messages is skipped. See docs/semantics.md, "Versions, lineage and seeds".
+windows, the holds it may still need) plus, per source partition, the offset of the last
+message already in it, so a replay of those messages is skipped, and its open purchase
+order from ``purchase_orders``. See docs/semantics.md, "Versions, lineage and seeds".
 
 Cost: one query for the foreign keys at start (normally none), a cheap query for new ones
 every ``REFRESH_SECONDS``, and three queries per batch that first meets foreign keys.
@@ -26,8 +27,10 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
+from dataflows.holds import apply_hold, prune_holds
 from dataflows.stock import MIN_PRUNE_AT, SourcePartition, StockState
 from dataflows.windows import WindowTotals, order_key, price_e4
+from inventory.models import Event, PurchaseOrder, Source
 from inventory.queries import query
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ class Seed:
     sku: str
     stock: StockState
     windows: dict[int, WindowTotals]
+    order: PurchaseOrder | None = None
 
     @property
     def version(self) -> int:
@@ -109,6 +113,26 @@ class SeedReader:
         applied: dict[Key, dict[SourcePartition, int]] = defaultdict(dict)
         for wh, sku, topic, topic_id, partition, offset in self._rows("seed_positions", keys=keys):
             applied[(wh, sku)][(topic, topic_id, partition)] = offset
+        holds: dict[Key, list[Event]] = defaultdict(list)
+        for wh, sku, *hold in self._rows("seed_holds", keys=keys, lateness_ms=self.lateness_ms):
+            holds[(wh, sku)].append(_hold_event(wh, sku, hold))
+        orders: dict[Key, PurchaseOrder] = {}
+        for (
+            wh,
+            sku,
+            po_id,
+            status,
+            qty,
+            opened,
+            expected,
+            got,
+            receipt,
+            alert,
+            version,
+        ) in self._rows("seed_orders", keys=keys):
+            orders[(wh, sku)] = PurchaseOrder(
+                po_id, wh, sku, status, qty, opened, expected, -1, got, receipt, alert, version
+            )
         seeds = {}
         for wh, sku, accepted, newest_ms, newest_id, count_ms, count_id, on_hand in summary:
             key = (wh, sku)
@@ -116,7 +140,10 @@ class SeedReader:
             stock, windows = self._rebuild(recent[key], count, newest_ms)
             stock.on_hand, stock.accepted = on_hand, accepted
             stock.newest, stock.applied_upto = (newest_ms, newest_id), applied[key]
-            seeds[key] = Seed(wh, sku, stock, windows)
+            for hold_event in holds[key]:
+                apply_hold(stock.holds, hold_event, newest_ms)
+            prune_holds(stock.holds, newest_ms, newest_ms - self.lateness_ms)
+            seeds[key] = Seed(wh, sku, stock, windows, orders.get(key))
         return seeds
 
     def _rebuild(
@@ -154,6 +181,17 @@ class SeedReader:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _hold_event(wh: str, sku: str, row: list[Any]) -> Event:
+    """The part of an event :func:`apply_hold` reads, from a ``seed_holds`` row."""
+    rid, kind, ms, event_id, qty, expires_ms = row
+    return Event(
+        event_id, kind, sku, wh, qty, 0, ms, None, None, _NO_SOURCE, None, b"", rid, expires_ms
+    )
+
+
+_NO_SOURCE = Source("", -1, -1, -1)
 
 
 class Seeder:

@@ -13,6 +13,8 @@ independent model in the tests):
   every movement with ``occurred_at <=`` it; later counts (by ``occurred_at``, then
   ``event_id``) win. On-hand = latest count (0 if none) + sum of deltas after it.
   This makes on-hand a function of the accepted set, not of arrival order.
+* **Holds** - reservations change ``reserved`` (and so available = on-hand - reserved),
+  never on-hand: see :mod:`dataflows.holds`.
 * **Already applied** - a key whose state was rebuilt from the tables (a seed, see
   :mod:`dataflows.seeds`) knows, per source partition, the last message it holds; the
   replay of those messages is skipped.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dataflows.holds import HoldState, apply_hold, prune_holds
 from inventory.models import DeadLetter, Event, StockLevel, stock_version
 
 # Ids and moves are pruned (those past the lateness cutoff dropped) once a key holds this
@@ -44,6 +47,7 @@ class StockState:
     prune_at: int = MIN_PRUNE_AT
     # (topic, topic_id, partition) -> offset of the last message a seed already holds
     applied_upto: dict[SourcePartition, int] = field(default_factory=dict)
+    holds: HoldState = field(default_factory=HoldState)
 
     @property
     def version(self) -> int:
@@ -60,6 +64,7 @@ class StockState:
             list(self.moves),
             self.prune_at,
             dict(self.applied_upto),
+            self.holds.copy(),
         )
 
 
@@ -106,6 +111,7 @@ class StockBook:
         elif st.count is None or ms > st.count[0]:
             st.on_hand += event.delta
             st.moves.append((ms, event.delta))
+        apply_hold(st.holds, event, st.newest[0])
         if len(st.seen) >= st.prune_at:
             self._prune()
         return event
@@ -129,6 +135,7 @@ class StockBook:
         cutoff = self.cutoff()
         st.seen = {eid: ms for eid, ms in st.seen.items() if ms >= cutoff}
         st.moves = [m for m in st.moves if m[0] >= cutoff]
+        prune_holds(st.holds, st.newest[0], cutoff)
         st.prune_at = max(MIN_PRUNE_AT, 2 * len(st.seen))
 
     def level(self, warehouse_id: str, sku: str, lineage: str = "") -> StockLevel:
@@ -141,4 +148,5 @@ class StockBook:
             updated_ms=st.newest[0],
             last_event_id=st.newest[1],
             lineage=lineage,
+            reserved=st.holds.reserved,
         )

@@ -27,6 +27,7 @@ from inventory.models import (
     Event,
     Source,
     quantity_problem,
+    reservation_problem,
     stock_delta,
     to_ms,
 )
@@ -38,13 +39,16 @@ _OptionalId = Annotated[str, msgspec.Meta(max_length=MAX_ID_LENGTH)]
 
 class _Wire(msgspec.Struct, forbid_unknown_fields=False):
     event_id: _Id
-    event_type: Literal["sale", "return", "restock", "adjustment", "count"]
+    event_type: Literal["sale", "return", "restock", "adjustment", "count", "reserve", "release"]
     sku: _Code
     warehouse_id: _Code
     quantity: int
     occurred_at: str
     unit_price: float | None = None
     order_id: _OptionalId | None = None
+    reservation_id: _OptionalId | None = None
+    expires_at: str | None = None
+    po_id: _OptionalId | None = None
 
 
 _DECODER = msgspec.json.Decoder(_Wire)
@@ -60,18 +64,20 @@ def decode_typed(
         wire = _DECODER.decode(payload)
     except msgspec.DecodeError:  # ValidationError included: the full decoder says why
         return None
-    if not wire.event_id.isascii() or not (wire.order_id or "").isascii():
+    ids = (wire.event_id, wire.order_id or "", wire.reservation_id or "", wire.po_id or "")
+    if not all(text.isascii() for text in ids):
         return None  # escapes (a lone surrogate, say): the full decoder's rules decide
     if quantity_problem(wire.event_type, wire.quantity) is not None:
         return None
-    occurred_at = wire.occurred_at
-    if not RFC3339_RE.fullmatch(occurred_at):
+    occurred_ms = _timestamp_ms(wire.occurred_at)
+    if occurred_ms is None:
         return None
-    try:
-        occurred_ms = to_ms(datetime.fromisoformat(occurred_at))
-    except (ValueError, OverflowError):
-        return None
-    if not MIN_OCCURRED_MS <= occurred_ms < MAX_OCCURRED_MS:
+    expires_ms = None
+    if wire.expires_at is not None:
+        expires_ms = _timestamp_ms(wire.expires_at)
+        if expires_ms is None:
+            return None
+    if reservation_problem(wire.event_type, wire.reservation_id, expires_ms, occurred_ms):
         return None
     if max_future_ms >= 0 and 0 <= source.timestamp_ms < occurred_ms - max_future_ms:
         return None
@@ -93,4 +99,18 @@ def decode_typed(
         source=source,
         key=key,
         payload=payload,
+        reservation_id=wire.reservation_id,
+        expires_ms=expires_ms,
+        po_id=wire.po_id,
     )
+
+
+def _timestamp_ms(text: str) -> int | None:
+    """Epoch ms of an accepted timestamp, or ``None`` (the full decoder says why)."""
+    if not RFC3339_RE.fullmatch(text):
+        return None
+    try:
+        ms = to_ms(datetime.fromisoformat(text))
+    except (ValueError, OverflowError):
+        return None
+    return ms if MIN_OCCURRED_MS <= ms < MAX_OCCURRED_MS else None

@@ -23,8 +23,10 @@ from pydantic import (
     model_validator,
 )
 
-EVENT_TYPES = ("sale", "return", "restock", "adjustment", "count")
-EventType = Literal["sale", "return", "restock", "adjustment", "count"]
+EVENT_TYPES = ("sale", "return", "restock", "adjustment", "count", "reserve", "release")
+EventType = Literal["sale", "return", "restock", "adjustment", "count", "reserve", "release"]
+# Event types that carry a reservation_id of their own (a sale may carry one).
+RESERVATION_TYPES = ("reserve", "release")
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MAX_QUANTITY = 1_000_000_000
 MAX_UNIT_PRICE = 1e12
@@ -79,10 +81,21 @@ class InventoryEvent(BaseModel):
         default=None, ge=0, le=MAX_UNIT_PRICE, allow_inf_nan=False
     )
     order_id: Annotated[str, Strict()] | None = Field(default=None, max_length=MAX_ID_LENGTH)
+    # contract v4: holds (reserve/release, and the sale that consumes one) and receipts
+    reservation_id: Annotated[str, Strict()] | None = Field(default=None, max_length=MAX_ID_LENGTH)
+    expires_at: (
+        Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_not_absurd)] | None
+    ) = None
+    po_id: Annotated[str, Strict()] | None = Field(default=None, max_length=MAX_ID_LENGTH)
 
     @model_validator(mode="after")
     def _quantity_rule(self) -> InventoryEvent:
-        problem = quantity_problem(self.event_type, self.quantity)
+        problem = quantity_problem(self.event_type, self.quantity) or reservation_problem(
+            self.event_type,
+            self.reservation_id,
+            None if self.expires_at is None else to_ms(self.expires_at),
+            to_ms(self.occurred_at),
+        )
         if problem:
             raise ValueError(problem)
         return self
@@ -98,14 +111,33 @@ def quantity_problem(event_type: str, quantity: int) -> str | None:
         return "quantity must be non-zero for adjustment"
     if event_type == "count" and quantity < 0:
         return "quantity must be >= 0 for count"
+    if event_type == "reserve" and quantity < 1:
+        return "quantity must be >= 1 for reserve"
+    if event_type == "release" and quantity < 0:
+        return "quantity must be >= 0 for release"
+    return None
+
+
+def reservation_problem(
+    event_type: str, reservation_id: str | None, expires_ms: int | None, occurred_ms: int
+) -> str | None:
+    """Contract rule for ``reservation_id`` and ``expires_at``; ``None`` when it holds."""
+    if event_type in RESERVATION_TYPES and not reservation_id:
+        return f"reservation_id is required for {event_type}"
+    if event_type == "reserve":
+        if expires_ms is None:
+            return "expires_at is required for reserve"
+        if expires_ms <= occurred_ms:
+            return "expires_at must be after occurred_at"
     return None
 
 
 def stock_delta(event_type: str, quantity: int) -> int:
-    """Signed stock effect; ``count`` sets the level instead and has delta 0."""
+    """Signed on-hand effect; ``count`` sets the level instead and has delta 0; a hold
+    (``reserve``/``release``) changes what is available, not what is on hand."""
     if event_type == "sale":
         return -quantity
-    if event_type == "count":
+    if event_type in ("count", "reserve", "release"):
         return 0
     return quantity
 
@@ -145,7 +177,8 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """An event that passed decoding. ``delta`` is the signed stock effect (0 for count)."""
+    """An event that passed decoding. ``delta`` is the signed stock effect (0 for count
+    and holds); ``expires_ms`` is a reserve's ``expires_at``."""
 
     __reduce__ = _reduce_by_fields
 
@@ -161,6 +194,9 @@ class Event:
     source: Source
     key: bytes | None
     payload: bytes
+    reservation_id: str | None = None
+    expires_ms: int | None = None
+    po_id: str | None = None
 
     @property
     def stock_key(self) -> str:
@@ -191,7 +227,8 @@ def stock_version(newest_ms: int, accepted: int) -> int:
 @dataclass(frozen=True, slots=True)
 class StockLevel:
     """On-hand of one (warehouse, sku); ``version`` is :func:`stock_version` of its state
-    and ``lineage`` says who computed it (``flow:<id>`` or ``backfill:<id>``)."""
+    and ``lineage`` says who computed it (``flow:<id>`` or ``backfill:<id>``).
+    ``reserved`` is the units of active holds; ``available`` = on-hand - reserved."""
 
     __reduce__ = _reduce_by_fields
 
@@ -202,6 +239,11 @@ class StockLevel:
     updated_ms: int
     last_event_id: str
     lineage: str = ""
+    reserved: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,12 +265,15 @@ class SalesWindow:
     version: int
 
 
-ALERT_KINDS = ("low_stock", "out_of_stock", "back_in_stock")
+ALERT_KINDS = ("low_stock", "out_of_stock", "back_in_stock", "reorder_overdue")
 
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A threshold crossing; ``reorder_quantity`` > 0 for low_stock/out_of_stock."""
+    """A threshold crossing, or an overdue purchase order. ``reorder_quantity`` > 0 when
+    the alert requests a reorder (it opened purchase order ``po_id``, expected at
+    ``expected_ms``); a low_stock/out_of_stock while a PO is open carries that PO's id
+    and requests nothing."""
 
     __reduce__ = _reduce_by_fields
 
@@ -241,6 +286,8 @@ class Alert:
     reorder_quantity: int
     event_id: str
     raised_ms: int
+    po_id: str = ""
+    expected_ms: int = -1
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -253,13 +300,41 @@ class Alert:
             "reorder_quantity": self.reorder_quantity,
             "event_id": self.event_id,
             "raised_at": format_ms(self.raised_ms),
+            "po_id": self.po_id or None,
+            "expected_at": format_ms(self.expected_ms) if self.expected_ms >= 0 else None,
         }
+
+
+PO_STATUSES = ("open", "overdue", "received")
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrder:
+    """The state of one purchase order after the key's event ``version`` (the stock
+    version, so a later state of the PO wins FINAL). ``received_ms`` is -1 until a
+    restock carrying ``po_id`` receives it."""
+
+    __reduce__ = _reduce_by_fields
+
+    po_id: str
+    warehouse_id: str
+    sku: str
+    status: str
+    quantity: int
+    opened_ms: int
+    expected_ms: int
+    received_ms: int
+    received_quantity: int
+    receipt_event_id: str
+    alert_id: str
+    version: int
 
 
 @dataclass(frozen=True, slots=True)
 class ProductPolicy:
     """Per-SKU stock policy from the catalog: alert below ``threshold``, reorder up to
-    ``target_stock``."""
+    ``target_stock``, the supplier delivers ``lead_time_ms`` after the order."""
 
     threshold: int
     target_stock: int
+    lead_time_ms: int = 72 * 3_600_000

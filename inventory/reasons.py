@@ -27,6 +27,9 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
     ("occurred_at ", "bad_occurred_at"),
     ("unit_price ", "bad_unit_price"),
     ("order_id ", "bad_order_id"),
+    ("reservation_id ", "bad_reservation_id"),
+    ("expires_at ", "bad_expires_at"),
+    ("po_id ", "bad_po_id"),
     ("undecodable event", "undecodable"),
 )
 REASON_CODES = (*dict.fromkeys(code for _, code in _PREFIXES), "other")

@@ -116,6 +116,20 @@ class Settings(BaseSettings):
         le=1_000_000_000,
         description="Default level a reorder request tops up to, for SKUs without their own.",
     )
+    default_lead_time_hours: float = Field(
+        default=72,
+        gt=0,
+        le=8760,
+        description="Default supplier lead time (purchase order to delivery), for SKUs "
+        "without their own.",
+    )
+    reorder_grace_hours: float = Field(
+        default=24,
+        ge=0,
+        le=8760,
+        description="A purchase order not received this long after its expected time "
+        "raises reorder_overdue.",
+    )
     window_seconds: int = Field(
         default=60, ge=1, le=24 * 3600, description="Length of the sales-rate windows."
     )

@@ -19,6 +19,7 @@ from inventory.models import (
     Alert,
     DeadLetter,
     Event,
+    PurchaseOrder,
     SalesWindow,
     Source,
     StockLevel,
@@ -33,7 +34,7 @@ def stored_ms(ms: int) -> int:
     return min(max(ms, 0), MAX_STORED_MS)
 
 
-Row = Event | StockLevel | DeadLetter | SalesWindow | Alert
+Row = Event | StockLevel | DeadLetter | SalesWindow | Alert | PurchaseOrder
 
 EVENT_COLUMNS = (
     "event_id",
@@ -50,6 +51,9 @@ EVENT_COLUMNS = (
     "source_topic_id",
     "source_partition",
     "source_offset",
+    "reservation_id",
+    "expires_at",
+    "po_id",
 )
 STOCK_COLUMNS = (
     "warehouse_id",
@@ -59,6 +63,8 @@ STOCK_COLUMNS = (
     "updated_at",
     "last_event_id",
     "lineage",
+    "reserved",
+    "available",
 )
 DEAD_LETTER_COLUMNS = (
     "topic",
@@ -89,6 +95,9 @@ def event_row(e: Event) -> tuple[Any, ...]:
         e.source.topic_id,
         e.source.partition,
         e.source.offset,
+        e.reservation_id,
+        e.expires_ms,
+        e.po_id,
     )
 
 
@@ -101,6 +110,8 @@ def stock_row(s: StockLevel) -> tuple[Any, ...]:
         stored_ms(s.updated_ms),
         s.last_event_id,
         s.lineage,
+        s.reserved,
+        s.on_hand - s.reserved,
     )
 
 
@@ -138,6 +149,22 @@ ALERT_COLUMNS = (
     "reorder_quantity",
     "event_id",
     "raised_at",
+    "po_id",
+    "expected_at",
+)
+ORDER_COLUMNS = (
+    "po_id",
+    "warehouse_id",
+    "sku",
+    "status",
+    "quantity",
+    "opened_at",
+    "expected_at",
+    "received_at",
+    "received_quantity",
+    "receipt_event_id",
+    "alert_id",
+    "version",
 )
 
 
@@ -166,6 +193,25 @@ def alert_row(a: Alert) -> tuple[Any, ...]:
         a.reorder_quantity,
         a.event_id,
         a.raised_ms,
+        a.po_id,
+        stored_ms(a.expected_ms) if a.expected_ms >= 0 else None,
+    )
+
+
+def order_row(o: PurchaseOrder) -> tuple[Any, ...]:
+    return (
+        o.po_id,
+        o.warehouse_id,
+        o.sku,
+        o.status,
+        o.quantity,
+        stored_ms(o.opened_ms),
+        stored_ms(o.expected_ms),
+        stored_ms(o.received_ms) if o.received_ms >= 0 else None,
+        o.received_quantity,
+        o.receipt_event_id,
+        o.alert_id,
+        o.version,
     )
 
 
@@ -175,6 +221,7 @@ TABLES: dict[type, tuple[str, Sequence[str], Callable[[Any], tuple[Any, ...]]]] 
     DeadLetter: ("dead_letters", DEAD_LETTER_COLUMNS, dead_letter_row),
     SalesWindow: ("sales_rates", SALES_COLUMNS, sales_row),
     Alert: ("alerts", ALERT_COLUMNS, alert_row),
+    PurchaseOrder: ("purchase_orders", ORDER_COLUMNS, order_row),
 }
 
 
@@ -220,9 +267,11 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _event_ms(record: StockLevel | SalesWindow | Alert) -> int:
+def _event_ms(record: StockLevel | SalesWindow | Alert | PurchaseOrder) -> int:
     if isinstance(record, StockLevel):
         return record.updated_ms
     if isinstance(record, SalesWindow):
         return record.window_start_ms
+    if isinstance(record, PurchaseOrder):
+        return record.opened_ms
     return record.raised_ms

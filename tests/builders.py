@@ -14,6 +14,10 @@ def ev(
     at_s: float,
     price: float | None = 2.5,
     order: str | None = None,
+    *,
+    reservation: str | None = None,
+    expires_s: float | None = None,
+    po: str | None = None,
 ) -> Event:
     return Event(
         event_id=event_id,
@@ -28,4 +32,7 @@ def ev(
         source=Source("t", 0, 0, T0),
         key=None,
         payload=b"{}",
+        reservation_id=reservation,
+        expires_ms=None if expires_s is None else T0 + int(expires_s * 1000),
+        po_id=po,
     )

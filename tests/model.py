@@ -1,11 +1,14 @@
 """Independent reference model of the documented semantics, for tests only.
 
 Validation uses the pydantic ``InventoryEvent`` (not the dataflow's fast decoder);
-stock is computed by sorting each key's accepted set, not by replaying increments.
+stock is computed by sorting each key's accepted set, not by replaying increments;
+``reserved`` from the whole accepted set at once; purchase orders by walking the
+accepted events in arrival order with plain dicts.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,6 +40,20 @@ class Expected:
     alerts: dict[tuple[str, str], list[tuple[str, int, int, int, str]]] = field(
         default_factory=dict
     )
+    # (warehouse, sku) -> units held by active reservations
+    reserved: dict[tuple[str, str], int] = field(default_factory=dict)
+    # po_id -> (warehouse, sku, status, quantity, opened_ms, expected_ms, received_ms,
+    #           received_quantity, receipt_event_id, version)
+    orders: dict[str, tuple[str, str, str, int, int, int, int, int, str, int]] = field(
+        default_factory=dict
+    )
+    # alert_id -> po_id of every alert that names a purchase order
+    alert_orders: dict[str, str] = field(default_factory=dict)
+
+
+HOUR_MS = 3_600_000
+LEAD_MS = 72 * HOUR_MS
+GRACE_MS = 24 * HOUR_MS
 
 
 def expected_tables(
@@ -46,10 +63,14 @@ def expected_tables(
     window_ms: int = 60_000,
     policies: dict[str, tuple[int, int]] | None = None,
     default_policy: tuple[int, int] = (10, 50),
+    lead_ms: dict[str, int] | None = None,
+    default_lead_ms: int = LEAD_MS,
+    grace_ms: int = GRACE_MS,
 ) -> Expected:
     """What the tables must hold for messages given in per-partition offset order.
 
-    ``policies`` maps sku -> (low_stock_threshold, target_stock).
+    ``policies`` maps sku -> (low_stock_threshold, target_stock); ``lead_ms`` sku -> lead
+    time (ms).
     """
     out = Expected()
     per_key: dict[tuple[str, str], list[tuple[Msg, InventoryEvent]]] = defaultdict(list)
@@ -79,26 +100,71 @@ def expected_tables(
             accepted.append(event)
             newest = ms if newest is None else max(newest, ms)
         out.stock[key] = stock_of(accepted)
+        out.reserved[key] = reserved_of(accepted)
         out.accepted.update({e.event_id: e for e in accepted})
         out.windows.update(windows_of(key, accepted, window_ms))
         policy = (policies or {}).get(key[1], default_policy)
-        alerts = alerts_of(accepted, *policy)
+        lead = (lead_ms or {}).get(key[1], default_lead_ms)
+        alerts = alerts_of(accepted, *policy, lead_ms=lead, grace_ms=grace_ms, out=out)
         if alerts:
             out.alerts[key] = alerts
     return out
+
+
+def reserved_of(accepted: list[InventoryEvent]) -> int:
+    """Units of the active holds, from the whole accepted set (docs/semantics.md)."""
+    if not accepted:
+        return 0
+    newest = max(to_ms(e.occurred_at) for e in accepted)
+    governing: dict[str, InventoryEvent] = {}
+    closed_at: dict[str, int] = {}
+    for e in accepted:
+        rid = e.reservation_id
+        if rid is None:
+            continue
+        if e.event_type == "reserve":
+            held = governing.get(rid)
+            if held is None or (to_ms(e.occurred_at), e.event_id) > (
+                to_ms(held.occurred_at),
+                held.event_id,
+            ):
+                governing[rid] = e
+        elif e.event_type in ("release", "sale"):
+            closed_at[rid] = max(closed_at.get(rid, -1), to_ms(e.occurred_at))
+    total = 0
+    for rid, e in governing.items():
+        assert e.expires_at is not None
+        closed = closed_at.get(rid, -1) >= to_ms(e.occurred_at)
+        if to_ms(e.expires_at) > newest and not closed:
+            total += e.quantity
+    return total
+
+
+def model_alert_id(warehouse_id: str, sku: str, kind: str, event_id: str) -> str:
+    """The documented alert id: BLAKE2b-128 of the fields joined by U+001F, in hex."""
+    raw = "\x1f".join((warehouse_id, sku, kind, event_id)).encode()
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def expected_for(
     settings: Settings, msgs: list[Msg], catalog: Iterable[CatalogEntry] = ()
 ) -> Expected:
     """:func:`expected_tables` with the horizons and policies of ``settings`` and a catalog."""
+    entries = list(catalog)
+    default_lead = round(settings.default_lead_time_hours * HOUR_MS)
     return expected_tables(
         msgs,
         settings.lateness_seconds * 1000,
         settings.max_future_seconds * 1000,
         settings.window_seconds * 1000,
-        {e.sku: (e.low_stock_threshold, e.target_stock) for e in catalog},
+        {e.sku: (e.low_stock_threshold, e.target_stock) for e in entries},
         (settings.low_stock_threshold, settings.default_target_stock),
+        {
+            e.sku: round((e.lead_time_hours or settings.default_lead_time_hours) * HOUR_MS)
+            for e in entries
+        },
+        default_lead,
+        round(settings.reorder_grace_hours * HOUR_MS),
     )
 
 
@@ -121,9 +187,20 @@ def windows_of(
 
 
 def alerts_of(
-    accepted: list[InventoryEvent], threshold: int, target: int
+    accepted: list[InventoryEvent],
+    threshold: int,
+    target: int,
+    *,
+    lead_ms: int = LEAD_MS,
+    grace_ms: int = GRACE_MS,
+    out: Expected | None = None,
 ) -> list[tuple[str, int, int, int, str]]:
-    """Crossings of the on-hand after each accepted event (arrival order)."""
+    """Crossings of the on-hand after each accepted event (arrival order), one reorder
+    per open purchase order, receipts and overdue purchase orders (into ``out``)."""
+    orders = out.orders if out is not None else {}
+    alert_orders = out.alert_orders if out is not None else {}
+    open_po: str | None = None
+    newest = -1
 
     def level(on_hand: int) -> int:  # 2 ok, 1 low, 0 out
         return 0 if on_hand <= 0 else (1 if on_hand <= threshold else 2)
@@ -132,8 +209,11 @@ def alerts_of(
     previous = 2
     latest_count: tuple[int, str, int] | None = None  # (ms, event_id, quantity)
     movements: list[tuple[int, int]] = []  # (ms, delta) of every movement so far
-    for event in accepted:
+    for n, event in enumerate(accepted, start=1):
         ms = to_ms(event.occurred_at)
+        newest = max(newest, ms)
+        version = (newest << 64) | n
+        wh, sku = event.warehouse_id, event.sku
         if event.event_type == "count":
             if latest_count is None or (ms, event.event_id) > latest_count[:2]:
                 latest_count = (ms, event.event_id, event.quantity)
@@ -141,13 +221,44 @@ def alerts_of(
             movements.append((ms, stock_delta(event.event_type, event.quantity)))
         base, after = (latest_count[2], latest_count[0]) if latest_count else (0, -1)
         on_hand = base + sum(d for t, d in movements if t > after)
+        if open_po is not None and event.event_type == "restock" and event.po_id == open_po:
+            po = orders[open_po]
+            orders[open_po] = (
+                *po[:2],
+                "received",
+                *po[3:6],
+                ms,
+                event.quantity,
+                event.event_id,
+                version,
+            )
+            open_po = None
         now = level(on_hand)
         if now < previous:
             kind = "out_of_stock" if now == 0 else "low_stock"
-            alerts.append((kind, on_hand, threshold, max(target - on_hand, 1), event.event_id))
+            aid = model_alert_id(wh, sku, kind, event.event_id)
+            if open_po is None:
+                reorder = max(target - on_hand, 1)
+                open_po = "po-" + aid[:24]
+                orders[open_po] = (wh, sku, "open", reorder, ms, ms + lead_ms, -1, 0, "", version)
+            else:
+                reorder = 0
+            alert_orders[aid] = open_po
+            alerts.append((kind, on_hand, threshold, reorder, event.event_id))
         elif now == 2 and previous < 2:
             alerts.append(("back_in_stock", on_hand, threshold, 0, event.event_id))
         previous = now
+        po = orders.get(open_po) if open_po is not None else None
+        if (
+            open_po is not None
+            and po is not None
+            and po[2] == "open"
+            and newest >= po[5] + grace_ms
+        ):
+            orders[open_po] = (*po[:2], "overdue", *po[3:9], version)
+            aid = model_alert_id(wh, sku, "reorder_overdue", event.event_id)
+            alert_orders[aid] = open_po
+            alerts.append(("reorder_overdue", on_hand, threshold, 0, event.event_id))
     return alerts
 
 

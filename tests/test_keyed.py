@@ -14,6 +14,7 @@ from inventory.models import (
     Alert,
     DeadLetter,
     ProductPolicy,
+    PurchaseOrder,
     SalesWindow,
     StockLevel,
 )
@@ -66,28 +67,34 @@ def test_windows_before_the_cutoff_are_forgotten() -> None:
     assert len(out) == 1 and isinstance(out[0], DeadLetter) and out[0].error.startswith("late")
 
 
-def test_one_alert_per_crossing_with_reorder_up_to_target() -> None:
+def test_one_alert_per_crossing_and_one_reorder_per_open_purchase_order() -> None:
     k = book()
     out = k.apply_batch(
         [
             ev("c", "count", 8, 0),  # ok (starts ok, 8 > 5)
             ev("s1", "sale", 3, 1),  # 5: low_stock, reorder 15
             ev("s2", "sale", 1, 2),  # 4: still low, no alert
-            ev("s3", "sale", 6, 3),  # -2: out_of_stock, reorder 22
+            ev("s3", "sale", 6, 3),  # -2: out_of_stock, the PO is open: reorder 0
             ev("r1", "restock", 4, 4),  # 2: out -> low, no alert
-            ev("r2", "restock", 10, 5),  # 12: back_in_stock
+            ev("r2", "restock", 10, 5),  # 12: back_in_stock (not the PO's receipt)
             ev("a", "adjustment", -12, 6),  # 0: out_of_stock directly from ok
         ]
     )
     alerts = [o for o in out if isinstance(o, Alert)]
     assert [(a.kind, a.on_hand, a.threshold, a.reorder_quantity, a.event_id) for a in alerts] == [
         ("low_stock", 5, 5, 15, "s1"),
-        ("out_of_stock", -2, 5, 22, "s3"),
+        ("out_of_stock", -2, 5, 0, "s3"),
         ("back_in_stock", 12, 5, 0, "r2"),
-        ("out_of_stock", 0, 5, 20, "a"),
+        ("out_of_stock", 0, 5, 0, "a"),
     ]
     assert alerts[0].alert_id == alert_id("W", "S", "low_stock", "s1")
     assert alerts[0].raised_ms == T0 + 1000
+    po_ids = {a.po_id for a in alerts if a.kind != "back_in_stock"}
+    orders = [o for o in out if isinstance(o, PurchaseOrder)]
+    assert len(orders) == 1 and po_ids == {orders[0].po_id}
+    assert (orders[0].status, orders[0].quantity, orders[0].opened_ms) == ("open", 15, T0 + 1000)
+    assert orders[0].expected_ms == T0 + 1000 + POLICY.lead_time_ms
+    assert alerts[0].expected_ms == orders[0].expected_ms
     levels = [o for o in out if isinstance(o, StockLevel)]
     assert len(levels) == 1 and levels[0].on_hand == 0
 

@@ -98,7 +98,7 @@ def sales_table(ch: Client) -> dict[tuple[str, str, int], tuple[int, int, int, i
 def alerts_table(ch: Client) -> dict[tuple[str, str], list[tuple[str, int, int, int, str]]]:
     rows = ch.query(
         "SELECT warehouse_id, sku, kind, on_hand, threshold, reorder_quantity, event_id "
-        "FROM alerts FINAL ORDER BY warehouse_id, sku, raised_at, event_id"
+        "FROM alerts FINAL ORDER BY warehouse_id, sku, raised_at, event_id, kind"
     ).result_rows
     out: dict[tuple[str, str], list[tuple[str, int, int, int, str]]] = {}
     for wh, sku, *alert in rows:
@@ -112,6 +112,23 @@ def stock_table(ch: Client) -> dict[tuple[str, str], tuple[int, int, int, str]]:
         "last_event_id FROM stock_levels FINAL"
     ).result_rows
     return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
+
+
+def reserved_table(ch: Client) -> dict[tuple[str, str], int]:
+    rows = ch.query(
+        "SELECT warehouse_id, sku, reserved, available, on_hand FROM stock_levels FINAL"
+    ).result_rows
+    assert all(available == on_hand - reserved for *_, reserved, available, on_hand in rows)
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def orders_table(ch: Client) -> dict[str, tuple[str, str, str, int, int, int, int, int, str, int]]:
+    rows = ch.query(
+        "SELECT po_id, warehouse_id, sku, status, quantity, toUnixTimestamp64Milli(opened_at), "
+        "toUnixTimestamp64Milli(expected_at), ifNull(toUnixTimestamp64Milli(received_at), -1), "
+        "received_quantity, receipt_event_id, version FROM purchase_orders FINAL"
+    ).result_rows
+    return {r[0]: tuple(r[1:]) for r in rows}  # type: ignore[misc]
 
 
 def test_stock_levels_equal_independent_model(settings: Settings, ch: Client) -> None:

@@ -1,5 +1,6 @@
 """Property: for random event streams (duplicates, disorder, late and malformed events,
-any batch size) the ClickHouse tables equal the independent model. Real chDB; the
+reservations and their expiry, purchase orders and their receipts, any batch size) the
+ClickHouse tables equal the independent model. Real chDB; the
 source is Bytewax's TestingSource so hundreds of streams run in seconds."""
 
 from __future__ import annotations
@@ -18,8 +19,14 @@ from inventory.clickhouse import connect
 from inventory.models import format_ms
 from inventory.schema import apply_migrations
 from sinks.clickhouse import ClickHouseSink
-from tests.model import Msg, expected_tables
-from tests.test_pipeline_integration import alerts_table, sales_table, stock_table
+from tests.model import Msg, expected_tables, model_alert_id
+from tests.test_pipeline_integration import (
+    alerts_table,
+    orders_table,
+    reserved_table,
+    sales_table,
+    stock_table,
+)
 
 T0 = 1_795_000_000_000
 KEYS = [("W1", "S1"), ("W2", "S1"), ("W1", "S2")]
@@ -41,21 +48,44 @@ def streams(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
             out.append((key, b'{"event_id": "broken"'))
             continue
         kind = draw(
-            st.sampled_from(["sale", "sale", "sale", "return", "restock", "adjustment", "count"])
+            st.sampled_from(
+                [
+                    "sale",
+                    "sale",
+                    "sale",
+                    "return",
+                    "restock",
+                    "adjustment",
+                    "count",
+                    "reserve",
+                    "reserve",
+                    "release",
+                    "restock",
+                ]
+            )
         )
         qty = draw(st.integers(min_value=1, max_value=12))
         if kind == "adjustment" and draw(st.booleans()):
             qty = -qty
-        if kind == "count":
+        if kind in ("count", "release"):
             qty -= 1
+        at_ms = T0 + draw(TIMES_S) * 1000 + draw(st.sampled_from([0, 999]))
         body: dict[str, Any] = {
             "event_id": f"e{i}",
             "event_type": kind,
             "sku": sku,
             "warehouse_id": wh,
             "quantity": qty,
-            "occurred_at": format_ms(T0 + draw(TIMES_S) * 1000 + draw(st.sampled_from([0, 999]))),
+            "occurred_at": format_ms(at_ms),
         }
+        if kind in ("reserve", "release") or (kind == "sale" and draw(st.booleans())):
+            body["reservation_id"] = draw(st.sampled_from(["r1", "r2", "r3"]))
+        if kind == "reserve":
+            body["expires_at"] = format_ms(at_ms + draw(st.sampled_from([1, 30, 200, 2000])) * 1000)
+        if kind == "restock" and i and draw(st.booleans()):  # receive a PO an alert may have opened
+            cause = draw(st.integers(min_value=0, max_value=i - 1))
+            crossing = draw(st.sampled_from(["low_stock", "out_of_stock"]))
+            body["po_id"] = "po-" + model_alert_id(wh, sku, crossing, f"e{cause}")[:24]
         price = draw(st.sampled_from([None, 1.5, 2.25, 19.99]))
         if price is not None:
             body["unit_price"] = price
@@ -82,6 +112,8 @@ def test_tables_equal_model(
         lateness_seconds=600,
         low_stock_threshold=4,
         default_target_stock=15,
+        default_lead_time_hours=120 / 3600,  # POs fall overdue within the streams' 900 s
+        reorder_grace_hours=60 / 3600,
     )
     partition_of = {k: n % 2 for n, k in enumerate(f"{w}:{s}".encode() for w, s in KEYS)}
     offsets = [0, 0]
@@ -115,7 +147,14 @@ def test_tables_equal_model(
     run_main(flow)
 
     expected = expected_tables(
-        model_msgs, 600_000, cfg.max_future_seconds * 1000, 60_000, {}, (4, 15)
+        model_msgs,
+        600_000,
+        cfg.max_future_seconds * 1000,
+        60_000,
+        {},
+        (4, 15),
+        default_lead_ms=120_000,
+        grace_ms=60_000,
     )
     ch = connect(cfg, database=cfg.clickhouse_database)
     try:
@@ -125,6 +164,10 @@ def test_tables_equal_model(
             key: sorted(alerts, key=lambda a: (expected.accepted[a[4]].occurred_at, a[4]))
             for key, alerts in expected.alerts.items()
         }
+        assert reserved_table(ch) == expected.reserved
+        assert orders_table(ch) == expected.orders
+        named = ch.query("SELECT alert_id, po_id FROM alerts FINAL WHERE po_id != ''")
+        assert dict(named.result_rows) == expected.alert_orders
         dead = ch.query("SELECT partition, offset FROM dead_letters FINAL").result_rows
         assert set(dead) == set(expected.dead)
         ids = ch.query("SELECT event_id FROM events FINAL").result_rows

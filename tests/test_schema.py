@@ -42,8 +42,27 @@ def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:
         "updated_at",
         "last_event_id",
         "lineage",
+        "reserved",
+        "available",
     }
     assert columns["version"] == "UInt128"
+    # a writer of contract v3 (no holds) stores rows that read reserved 0, available on_hand
+    client.insert(
+        "stock_levels",
+        [("W", "S", 7, 1, 0, "e", "")],
+        column_names=[
+            "warehouse_id",
+            "sku",
+            "on_hand",
+            "version",
+            "updated_at",
+            "last_event_id",
+            "lineage",
+        ],
+        database=db,
+    )
+    row = client.query(f"SELECT on_hand, reserved, available FROM {db}.stock_levels").result_rows
+    assert row == [(7, 0, 7)]
     client.close()
 
 
