@@ -6,11 +6,19 @@ generator's own view of stock runs low, with occasional adjustments and recounts
 Event time advances by ``1/rate`` per event from ``start_ms`` (deterministic; wall
 clock is only used for pacing by the publisher). Optional shares of malformed,
 duplicate and late (out-of-order) messages exercise the pipeline's defences.
+
+With ``hold_share`` > 0 that share of purchases goes through a cart: a ``reserve`` (hold
+until ``hold_seconds`` of event time later), then later a checkout ``sale`` carrying the
+``reservation_id``, a ``release``, or nothing (the hold expires). With
+``self_restock=False`` the generator never restocks: a supplier (see
+:mod:`generators.supplier`) answers the flow's reorder requests, and :meth:`receive`
+tells the generator about each delivery. Defaults give the streams of contract v3.
 """
 
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -27,6 +35,10 @@ class Product:
     unit_price: float
     low_stock_threshold: int
     target_stock: int
+    lead_time_hours: float = 72.0
+
+
+LEAD_TIMES_HOURS = (24.0, 48.0, 72.0, 96.0)  # by SKU number: no draw, streams unchanged
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,8 @@ class Catalog:
         for i in range(skus):
             price = round(min(max(rng.lognormvariate(3.2, 0.9), 0.99), 2000.0), 2)
             threshold = rng.choice((5, 10, 10, 15, 20))
-            products.append(Product(f"SKU-{i + 1:05d}", price, threshold, threshold * 5))
+            lead = LEAD_TIMES_HOURS[i % len(LEAD_TIMES_HOURS)]
+            products.append(Product(f"SKU-{i + 1:05d}", price, threshold, threshold * 5, lead))
         whs = [f"WH-{j + 1:02d}" for j in range(warehouses)]
         rank_weight = [1.0 / (rank + 1) ** 1.05 for rank in range(skus)]
         rng.shuffle(rank_weight)
@@ -61,7 +74,12 @@ class Catalog:
         """The catalog as ``products`` rows (thresholds the dataflow alerts on)."""
         return [
             CatalogEntry(
-                p.sku, f"Product {p.sku[4:]}", p.unit_price, p.low_stock_threshold, p.target_stock
+                p.sku,
+                f"Product {p.sku[4:]}",
+                p.unit_price,
+                p.low_stock_threshold,
+                p.target_stock,
+                p.lead_time_hours,
             )
             for p in self.products
         ]
@@ -84,6 +102,17 @@ class GeneratorConfig:
     duplicate_share: float = 0.0
     late_share: float = 0.0
     late_max_seconds: float = 120.0
+    hold_share: float = 0.0  # share of purchases made through a cart hold
+    hold_seconds: float = 600.0  # a cart hold's life in event time
+    self_restock: bool = True  # False: a supplier restocks (answering reorder requests)
+
+
+@dataclass
+class Cart:
+    index: int  # the key
+    reservation_id: str
+    quantity: int
+    order_id: str
 
 
 MALFORMED_KINDS = (
@@ -114,6 +143,16 @@ class EventGenerator:
         self._next = 0  # index of the next event: a later call continues the stream
         self._on_hand: dict[int, int] = {}
         self._recent: list[Message] = []
+        self._carts: deque[Cart] = deque()
+        self._deliveries: deque[tuple[str, str, int]] = deque()  # thread-safe inbox
+        self._key_index = {
+            (p.sku, w): n for n in range(self.catalog.size) for p, w in [self.catalog.key(n)]
+        }
+
+    def receive(self, warehouse_id: str, sku: str, quantity: int) -> None:
+        """A supplier delivered ``quantity`` units (the generator's view of stock follows;
+        callable from another thread)."""
+        self._deliveries.append((warehouse_id, sku, quantity))
 
     def messages(self, count: int) -> Iterator[Message]:
         """The next ``count`` messages; calls continue one stream (ids, time, stock)."""
@@ -125,6 +164,16 @@ class EventGenerator:
         for i in range(first, first + count):
             self._next = i + 1
             now_ms = cfg.start_ms + int(i * step_ms)
+            while self._deliveries:
+                wh, sku, qty = self._deliveries.popleft()
+                where = self._key_index.get((sku, wh))
+                if where is not None and where in on_hand:
+                    on_hand[where] += qty
+            if self._carts and rng.random() < 0.5:
+                checkout = self._checkout(i, now_ms)
+                if checkout is not None:
+                    yield checkout
+                    continue
             roll = rng.random()
             if roll < cfg.malformed_share:
                 yield self._malformed(i, now_ms)
@@ -139,6 +188,10 @@ class EventGenerator:
                 index = rng.choices(keys, cum_weights=catalog.weights)[0]
             product, warehouse = catalog.key(index)
             kind, quantity = self._next_kind(index, product, on_hand)
+            if kind == "sale" and cfg.hold_share and rng.random() < cfg.hold_share:
+                on_hand[index] += quantity  # not sold yet: held in a cart
+                yield self._reserve(i, now_ms, index, quantity)
+                continue
             occurred = now_ms
             if rng.random() < cfg.late_share:
                 occurred -= int(rng.uniform(1.0, cfg.late_max_seconds) * 1000)
@@ -160,6 +213,50 @@ class EventGenerator:
                 recent[i % 64] = msg
             yield msg
 
+    def _event(
+        self, i: int, kind: str, index: int, quantity: int, now_ms: int
+    ) -> dict[str, object]:
+        product, warehouse = self.catalog.key(index)
+        return {
+            "event_id": f"ev-{self.config.seed}-{i:09d}",
+            "event_type": kind,
+            "sku": product.sku,
+            "warehouse_id": warehouse,
+            "quantity": quantity,
+            "occurred_at": format_ms(now_ms),
+        }
+
+    def _message(self, index: int, event: dict[str, object]) -> Message:
+        product, warehouse = self.catalog.key(index)
+        return Message(f"{warehouse}:{product.sku}".encode(), orjson.dumps(event))
+
+    def _reserve(self, i: int, now_ms: int, index: int, quantity: int) -> Message:
+        cart = Cart(
+            index, f"cart-{self.config.seed}-{i:09d}", quantity, f"O-{self.config.seed}-c{i:09d}"
+        )
+        self._carts.append(cart)
+        event = self._event(i, "reserve", index, quantity, now_ms)
+        event["reservation_id"] = cart.reservation_id
+        event["expires_at"] = format_ms(now_ms + int(self.config.hold_seconds * 1000))
+        return self._message(index, event)
+
+    def _checkout(self, i: int, now_ms: int) -> Message | None:
+        """The oldest cart: bought (70 %), released (15 %) or abandoned (None: its hold
+        expires, and this event is an ordinary one)."""
+        cart = self._carts.popleft()
+        roll = self.rng.random()
+        if roll < 0.7:
+            self._on_hand[cart.index] -= cart.quantity
+            event = self._event(i, "sale", cart.index, cart.quantity, now_ms)
+            event["unit_price"] = self.catalog.key(cart.index)[0].unit_price
+            event["order_id"] = cart.order_id
+        elif roll < 0.85:
+            event = self._event(i, "release", cart.index, cart.quantity, now_ms)
+        else:
+            return None
+        event["reservation_id"] = cart.reservation_id
+        return self._message(cart.index, event)
+
     def _next_kind(self, index: int, product: Product, on_hand: dict[int, int]) -> tuple[str, int]:
         rng = self.rng
         if index not in on_hand:
@@ -167,7 +264,11 @@ class EventGenerator:
             return "count", product.target_stock
         stock = on_hand[index]
         roll = rng.random()
-        if stock <= product.low_stock_threshold and roll < 0.3:
+        restock_due = stock <= product.low_stock_threshold and roll < 0.3
+        if not self.config.self_restock and stock <= 0:
+            on_hand[index] = 0  # nothing to sell until the supplier delivers: a recount
+            return "count", 0
+        if self.config.self_restock and restock_due:
             quantity = product.target_stock - stock
             kind, delta = "restock", quantity
         elif roll < 0.04:

@@ -2,9 +2,12 @@
 
 Starts (or reuses) the local broker, applies the schema, generates events with a
 sprinkle of malformed, duplicate and late ones, runs the dataflow until the topic is
-drained while showing rows landing, then prints stock, low-stock items and dead letters.
-With ``serve``, it then keeps generating live events and serves the availability API
-and the storefront page until interrupted.
+drained while showing rows landing. A supplier simulator then answers the flow's reorder
+requests with restocks carrying their purchase order ids, and the flow runs again: the
+summary shows stock, purchase orders (opened, received), alerts and dead letters.
+With ``serve``, it then keeps generating live events (with cart holds), the supplier
+delivers after each SKU's lead time (an hour a second), and it serves the availability
+API and the storefront page until interrupted.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from rich.table import Table
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import progress_bar, publish_to_kafka
+from generators.supplier import Delivery, Supplier
+from generators.supplier_run import SupplierLink, run_supplier
+from inventory.availability.rules import available
 from inventory.availability.server import AvailabilityService
 from inventory.broker import brokers_for
 from inventory.catalog import write_catalog
@@ -32,6 +38,8 @@ from inventory.schema import apply_migrations
 from inventory.settings import Settings, redact_url
 
 EVENT_RATE = 20.0  # events per second of event time: 5,000 events span about 4 minutes
+SUPPLIER_SPEEDUP = 3600.0  # live: a lead time of 48 hours is delivered after 48 seconds
+HOLD_SHARE = 0.15  # purchases through a cart hold
 QUERY_HELP = """Query it yourself (embedded ClickHouse, same SQL as the server):
   .venv/bin/inventory sql "SELECT * FROM stock_levels FINAL ORDER BY on_hand LIMIT 9"
   .venv/bin/inventory sql "SELECT * FROM alerts FINAL ORDER BY raised_at DESC LIMIT 9"
@@ -82,6 +90,8 @@ def run_demo(
         duplicate_share=0.02,
         late_share=0.02,
         late_max_seconds=60,
+        hold_share=HOLD_SHARE,
+        self_restock=False,  # the supplier restocks, answering reorder requests
     )
     generator = EventGenerator(config)
     write_catalog(client, database, generator.catalog.entries())
@@ -108,10 +118,47 @@ def run_demo(
         refresh_per_second=8,
     ):
         run_inventory(settings, brokers, exit_at_end=True, workers=workers, on_write=on_write)
+        delivered = deliver_requested(settings, brokers, generator)
+        run_inventory(settings, brokers, exit_at_end=True, workers=workers, on_write=on_write)
+    console.print(
+        f"supplier: {delivered} restock(s) answering the reorder requests, each carrying its "
+        "purchase order id (processed in the second pass)"
+    )
     show_summary(settings, console)
     if serve:
         serve_live(settings, brokers, generator, workers, console)
     return 0
+
+
+def supplier_link(
+    settings: Settings, brokers: str, supplier: Supplier, generator: EventGenerator
+) -> SupplierLink:
+    def on_delivery(delivery: Delivery) -> None:
+        generator.receive(delivery.warehouse_id, delivery.sku, delivery.quantity)
+
+    return SupplierLink(
+        kafka_connection(settings, brokers),
+        settings.alerts_topic,
+        settings.events_topic,
+        supplier,
+        timeout=settings.kafka_timeout_seconds,
+        on_delivery=on_delivery,
+    )
+
+
+def deliver_requested(settings: Settings, brokers: str, generator: EventGenerator) -> int:
+    """Every reorder request so far, delivered at once (the batch part of the demo)."""
+    link = supplier_link(settings, brokers, Supplier(), generator)
+    try:
+        delivered = 0
+        for _ in range(3):  # until a round reads nothing new
+            step = link.step(deliver_all=True)
+            delivered += step
+            if not step and delivered:
+                break
+        return delivered
+    finally:
+        link.close()
 
 
 def serve_live(
@@ -127,7 +174,10 @@ def serve_live(
     with AvailabilityService(settings) as service:
         url = service.server.url
         snapshot = service.store.refresh()
-        totals = {sku: sum(max(w.on_hand, 0) for w in rows) for sku, rows in snapshot.stock.items()}
+        totals = {
+            sku: sum(available(w.on_hand, w.reserved) for w in rows)
+            for sku, rows in snapshot.stock.items()
+        }
         scarce = sorted(totals, key=lambda sku: (totals[sku], sku))[:12]
         console.print(
             Panel(
@@ -151,6 +201,8 @@ def serve_live(
             daemon=True,
         )
         feeder.start()
+        link = supplier_link(settings, brokers, Supplier(SUPPLIER_SPEEDUP), generator)
+        threading.Thread(target=run_supplier, args=(link,), name="supplier", daemon=True).start()
         run_inventory(settings, brokers, exit_at_end=False, workers=workers)
 
 
@@ -183,13 +235,15 @@ def show_summary(settings: Settings, console: Console) -> None:
         style = "bold red" if int(str(on_hand)) <= 0 else "yellow"
         low.add_row(str(wh), str(sku), f"[{style}]{on_hand}[/]", str(threshold))
     alerts = Table(
-        "raised at", "kind", "warehouse", "sku", "on hand", "reorder", title="latest alerts"
+        "raised at", "kind", "warehouse", "sku", "on hand", "reorder", "po", title="latest alerts"
     )
-    for raised, kind, wh, sku, on_hand, reorder in query(
-        "SELECT raised_at, kind, warehouse_id, sku, on_hand, reorder_quantity FROM alerts FINAL "
-        "ORDER BY raised_at DESC, alert_id LIMIT 6"
+    for raised, kind, wh, sku, on_hand, reorder, po_id in query(
+        "SELECT raised_at, kind, warehouse_id, sku, on_hand, reorder_quantity, po_id "
+        "FROM alerts FINAL ORDER BY raised_at DESC, alert_id LIMIT 6"
     ):
-        alerts.add_row(str(raised)[11:19], str(kind), str(wh), str(sku), str(on_hand), str(reorder))
+        alerts.add_row(
+            str(raised)[11:19], str(kind), str(wh), str(sku), str(on_hand), str(reorder), str(po_id)
+        )
     sellers = Table(
         "warehouse",
         "sku",
@@ -205,13 +259,19 @@ def show_summary(settings: Settings, console: Console) -> None:
         "GROUP BY warehouse_id, sku ORDER BY units DESC, warehouse_id, sku LIMIT 5"
     ):
         sellers.add_row(str(wh), str(sku), str(units), f"{revenue:.2f}", str(orders))
+    orders = Table("status", "purchase orders", "units", title="purchase orders")
+    for status, count, units in query(
+        "SELECT status, count(), sum(quantity) FROM purchase_orders FINAL GROUP BY status "
+        "ORDER BY status"
+    ):
+        orders.add_row(str(status), str(count), str(units))
     dead = Table("reason", "messages", title="dead letters by reason code")
     for reason, count in query(
         "SELECT reason, count() FROM dead_letters FINAL GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 8"
     ):
         dead.add_row(str(reason)[:80], str(count))
     client.close()
-    console.print(Group(low, alerts, sellers, dead))
+    console.print(Group(low, alerts, orders, sellers, dead))
     summary = (
         f"{totals[0]} (warehouse, sku) pairs, {totals[1]} units on hand, "
         f"{totals[2]} low, {totals[3]} out of stock (thresholds from the products catalog).\n"

@@ -20,7 +20,12 @@ CTX = QueryContext(
     time_from=FROM,
     time_to=TO,
     interval_seconds=30,
-    variables={"database": "inventory", "warehouse": ["WH-1", "O'Hare"], "sku": "A'1"},
+    variables={
+        "database": "inventory",
+        "warehouse": ["WH-1", "O'Hare"],
+        "sku": "A'1",
+        "few_left": "5",
+    },
     options={"warehouse": ["WH-1", "WH-2", "O'Hare"]},
 )
 

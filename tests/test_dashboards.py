@@ -150,7 +150,7 @@ def context(ch: Any, database: str, warehouse: Any) -> QueryContext:
         time_from=datetime.fromtimestamp(first, UTC) - timedelta(days=1),
         time_to=datetime.now(UTC) + timedelta(hours=1),
         interval_seconds=60,
-        variables={"database": database, "warehouse": warehouse, "sku": sku},
+        variables={"database": database, "warehouse": warehouse, "sku": sku, "few_left": "5"},
         options={"warehouse": warehouses},
     )
 
@@ -183,6 +183,31 @@ def test_every_query_runs_on_pipeline_output(loaded: Any, settings: Any) -> None
     stock = next(s for s in specs if s.where == "Current stock")
     rows = check(loaded, stock, picked)
     assert {row[0] for row in rows} == {one}
+
+
+@pytest.mark.integration
+def test_the_dashboard_tells_only_n_left_as_the_api_does(loaded: Any, settings: Any) -> None:
+    """One rule (docs/semantics.md): the live board's availability column, run on
+    ClickHouse, says for every key what the API's rules say for its units."""
+    from inventory.availability.rules import available, display_message
+
+    spec = next(s for s in render.all_queries() if s.where == "Current stock")
+    ctx = context(loaded, settings.clickhouse_database, ALL)
+    held = {
+        (r[0], r[1]): r[2:]
+        for r in loaded.query(
+            "SELECT warehouse_id, sku, on_hand, reserved FROM stock_levels FINAL"
+        ).result_rows
+    }
+    rows = check(loaded, spec, ctx)
+    column = spec.columns.index("availability")
+    assert rows and len(rows) == min(len(held), 500)
+    messages = set()
+    for row in rows:
+        on_hand, reserved = held[(row[0], row[1])]
+        assert row[column] == display_message(available(on_hand, reserved), 5), row
+        messages.add(row[column].split(" ")[0])
+    assert {"Out", "Only", "In"} <= messages, messages
 
 
 @pytest.mark.integration

@@ -153,7 +153,9 @@ json_scalars = st.one_of(
 field_values = {
     "event_id": st.one_of(st.text(min_size=0, max_size=130), json_scalars),
     "event_type": st.one_of(
-        st.sampled_from(["sale", "return", "restock", "adjustment", "count", "Sale", ""]),
+        st.sampled_from(
+            ["sale", "return", "restock", "adjustment", "count", "reserve", "release", "Sale", ""]
+        ),
         json_scalars,
     ),
     "sku": st.one_of(st.from_regex(r"[A-Za-z0-9._-]{0,66}", fullmatch=True), json_scalars),
@@ -177,11 +179,16 @@ field_values = {
     ),
     "unit_price": st.one_of(st.floats(min_value=-1, max_value=2e12, allow_nan=False), json_scalars),
     "order_id": st.one_of(st.text(max_size=130), json_scalars),
+    "reservation_id": st.one_of(st.text(max_size=130), json_scalars),
+    "po_id": st.one_of(st.text(max_size=130), json_scalars),
 }
+field_values["expires_at"] = field_values["occurred_at"]
 valid_events = st.fixed_dictionaries(
     {
         "event_id": st.text(min_size=1, max_size=128),
-        "event_type": st.sampled_from(["sale", "return", "restock", "adjustment", "count"]),
+        "event_type": st.sampled_from(
+            ["sale", "return", "restock", "adjustment", "count", "reserve", "release"]
+        ),
         "sku": st.from_regex(r"[A-Za-z0-9._-]{1,64}", fullmatch=True),
         "warehouse_id": st.from_regex(r"[A-Za-z0-9._-]{1,64}", fullmatch=True),
         "quantity": st.integers(min_value=-3, max_value=3),
@@ -194,6 +201,13 @@ valid_events = st.fixed_dictionaries(
     optional={
         "unit_price": st.floats(min_value=0, max_value=1e6),
         "order_id": st.text(max_size=128),
+        "reservation_id": st.text(max_size=128),
+        "expires_at": st.datetimes(
+            min_value=datetime(2000, 1, 2),
+            max_value=datetime(2100, 1, 1),
+            timezones=st.timezones(),
+        ).map(lambda d: d.isoformat()),
+        "po_id": st.text(max_size=128),
     },
 )
 

@@ -32,6 +32,32 @@ def test_the_generators_well_formed_events_follow_the_schema() -> None:
     config = GeneratorConfig(seed=9, rate=500.0, duplicate_share=0.05, late_share=0.05)
     for message in EventGenerator(config).messages(3_000):
         VALIDATOR.validate(json.loads(message.value or b""))
+    carts = GeneratorConfig(seed=9, rate=500.0, hold_share=0.3, self_restock=False)
+    kinds = set()
+    for message in EventGenerator(carts).messages(3_000):
+        event = json.loads(message.value or b"")
+        VALIDATOR.validate(event)
+        kinds.add((event["event_type"], "reservation_id" in event))
+    assert {("reserve", True), ("release", True), ("sale", True), ("sale", False)} <= kinds
+    assert not any(kind == "restock" for kind, _ in kinds)  # the supplier restocks
+
+
+def test_the_suppliers_restocks_follow_the_schema() -> None:
+    from generators.supplier import Supplier
+
+    supplier = Supplier(speedup=3600, clock=lambda: 1_795_000_000.0)
+    alert = {
+        "kind": "low_stock",
+        "warehouse_id": "WH-01",
+        "sku": "SKU-00001",
+        "reorder_quantity": 12,
+        "raised_at": "2026-11-18T08:26:40.000Z",
+        "expected_at": "2026-11-21T08:26:40.000Z",
+        "po_id": "po-abc",
+    }
+    assert supplier.take([alert]) == 1
+    (restock,) = supplier.restocks(supplier.due(everything=True))
+    VALIDATOR.validate(json.loads(restock.value))
 
 
 def test_the_generators_malformed_events_break_it() -> None:
@@ -77,16 +103,32 @@ def test_what_the_decoder_accepts_the_schema_accepts(obj: dict[str, Any]) -> Non
             or not str(obj.get("occurred_at", "")).startswith(("20", "21"))
             or any(
                 isinstance(obj.get(name), str) and not obj[name].encode("utf-8", "ignore")
-                for name in ("event_id", "order_id")
+                for name in ("event_id", "order_id", "reservation_id", "po_id")
             )
+            or _expires_before_it_occurred(obj)
         )
         assert inexpressible or not raw.isascii() or _out_of_time_range(obj), obj
 
 
 def _out_of_time_range(obj: dict[str, Any]) -> bool:
-    """occurred_at is no calendar time, or outside [2000, 2100): rules left to the decoder."""
+    """occurred_at or expires_at is no calendar time, or outside [2000, 2100): rules left
+    to the decoder."""
+    names = ["occurred_at"] + (["expires_at"] if obj.get("expires_at") is not None else [])
+    for name in names:
+        try:
+            year = datetime.fromisoformat(str(obj.get(name, ""))).year
+        except ValueError:
+            return True
+        if not 2000 <= year < 2100:
+            return True
+    return False
+
+
+def _expires_before_it_occurred(obj: dict[str, Any]) -> bool:
+    """A reserve whose hold ends before it starts: a rule left to the decoder."""
     try:
-        year = datetime.fromisoformat(str(obj.get("occurred_at", ""))).year
-    except ValueError:
-        return True
-    return not 2000 <= year < 2100
+        return obj.get("event_type") == "reserve" and datetime.fromisoformat(
+            str(obj["expires_at"])
+        ) <= datetime.fromisoformat(str(obj["occurred_at"]))
+    except (KeyError, ValueError, TypeError):
+        return False

@@ -3,8 +3,10 @@
 The demo (``inventory demo --serve``: generated events, then live ones, the flow, the
 availability API and the storefront in one process on its own embedded ClickHouse) runs
 on a topic of the local broker; the test sells a product of its own down through that
-topic and watches the product's badge in a real browser go "In stock" -> "Only 2 left
-in stock" -> "Out of stock".
+topic and watches the product's badge in a real browser follow *available* (on hand less
+cart holds): "In stock", "Only 2 left in stock" once a cart holds 18 of 20, still 2 after
+the cart checks out through its reservation, "Out of stock" while another cart holds the
+last 2, "Only 2 left" when it releases them, "Out of stock" once they are sold.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs them when
 run as root). Without them the test skips, unless ``E2E_REQUIRE_BROWSER=1`` (set by
@@ -120,24 +122,25 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         driver.quit()
 
 
-def sell(broker: str, events: list[tuple[str, str, int]]) -> None:
+def sell(broker: str, events: list[tuple[str, str, int]], cart: str | None = None) -> None:
+    """Publish ``(event_id, kind, quantity)`` events; ``cart`` is their reservation_id (a
+    reserve holds for 10 minutes)."""
     now = int(time.time() * 1000)
-    messages = [
-        Message(
-            f"{WAREHOUSE}:{SKU}".encode(),
-            orjson.dumps(
-                {
-                    "event_id": event_id,
-                    "event_type": kind,
-                    "sku": SKU,
-                    "warehouse_id": WAREHOUSE,
-                    "quantity": quantity,
-                    "occurred_at": format_ms(now + n),
-                }
-            ),
-        )
-        for n, (event_id, kind, quantity) in enumerate(events)
-    ]
+    messages = []
+    for n, (event_id, kind, quantity) in enumerate(events):
+        event: dict[str, object] = {
+            "event_id": event_id,
+            "event_type": kind,
+            "sku": SKU,
+            "warehouse_id": WAREHOUSE,
+            "quantity": quantity,
+            "occurred_at": format_ms(now + n),
+        }
+        if cart is not None:
+            event["reservation_id"] = cart
+        if kind == "reserve":
+            event["expires_at"] = format_ms(now + n + 600_000)
+        messages.append(Message(f"{WAREHOUSE}:{SKU}".encode(), orjson.dumps(event)))
     publish_to_kafka(messages, broker, TOPIC)
 
 
@@ -168,11 +171,16 @@ def test_badge_follows_stock_sold_down_through_the_pipeline(
     badge_becomes("Unavailable")  # not in stock or catalog yet
     sell(broker, [("e2e-1", "restock", 20)])
     badge_becomes("In stock")
-    sell(broker, [("e2e-2", "sale", 10), ("e2e-3", "sale", 8)])
+    sell(broker, [("e2e-2", "reserve", 18)], cart="cart-1")  # on hand 20, available 2
     badge_becomes("Only 2 left in stock")
     status = browser.find_element(By.CSS_SELECTOR, badge_css).get_attribute("data-status")
     assert status == "low"
-    sell(broker, [("e2e-4", "sale", 2), ("e2e-3", "sale", 8)])  # e2e-3 again: a duplicate
+    sell(broker, [("e2e-3", "sale", 18)], cart="cart-1")  # bought through the hold
+    sell(broker, [("e2e-4", "reserve", 2)], cart="cart-2")  # the last two held
+    badge_becomes("Out of stock")
+    sell(broker, [("e2e-5", "release", 2)], cart="cart-2")
+    badge_becomes("Only 2 left in stock")
+    sell(broker, [("e2e-6", "sale", 2), ("e2e-3", "sale", 18)])  # e2e-3 again: a duplicate
     badge_becomes("Out of stock")
     browser.save_screenshot(str(tmp_path / "storefront.png"))
     browser.get(f"{service}/")  # the default grid: a showcase of every status

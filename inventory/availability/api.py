@@ -53,7 +53,8 @@ Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 class WarehouseAvailability(BaseModel):
     warehouse_id: str
     on_hand: int = Field(description="Stock the pipeline counts; negative when oversold.")
-    available: int = Field(description="max(on_hand, 0)")
+    reserved: int = Field(0, description="Units held by active cart and checkout holds.")
+    available: int = Field(description="max(on_hand - reserved, 0)")
     updated_at: str = Field(
         description="occurred_at of the newest event applied (RFC 3339, UTC, ms)."
     )
@@ -115,7 +116,7 @@ def availability_of(
     rows = [
         w for w in snapshot.stock.get(sku, ()) if warehouse is None or w.warehouse_id == warehouse
     ]
-    total = sum(available(w.on_hand) for w in rows)
+    total = sum(available(w.on_hand, w.reserved) for w in rows)
     return {
         "sku": sku,
         "name": snapshot.names.get(sku),
@@ -126,7 +127,8 @@ def availability_of(
             {
                 "warehouse_id": w.warehouse_id,
                 "on_hand": w.on_hand,
-                "available": available(w.on_hand),
+                "reserved": w.reserved,
+                "available": available(w.on_hand, w.reserved),
                 "updated_at": format_ms(w.updated_ms),
             }
             for w in rows
@@ -226,7 +228,7 @@ def create_app(
             skus = snapshot.skus()[:limit]
         else:
             totals = {
-                sku: sum(available(w.on_hand) for w in snapshot.stock.get(sku, ()))
+                sku: sum(available(w.on_hand, w.reserved) for w in snapshot.stock.get(sku, ()))
                 for sku in snapshot.skus()
             }
             skus = showcase(totals, limit, few_left)

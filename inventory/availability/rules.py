@@ -1,8 +1,9 @@
 """What a shopper is told about a SKU's stock: the documented display rules.
 
-Per warehouse, *available* = max(on_hand, 0): an oversold warehouse (negative on-hand)
-shows 0 and does not hide another warehouse's stock. A SKU's total is the sum over the
-warehouses asked for (all by default). Then, with ``few_left`` =
+Per warehouse, *available* = max(on_hand - reserved, 0), reserved being the units of
+active cart and checkout holds (docs/semantics.md, "Reservations"): an oversold or
+overheld warehouse shows 0 and does not hide another warehouse's stock. A SKU's total
+is the sum over the warehouses asked for (all by default). Then, with ``few_left`` =
 ``INVENTORY_AVAILABILITY_FEW_LEFT`` (default 5):
 
 - total <= 0: status ``out_of_stock``, "Out of stock";
@@ -22,9 +23,9 @@ from typing import Literal
 Status = Literal["in_stock", "low", "out_of_stock"]
 
 
-def available(on_hand: int) -> int:
+def available(on_hand: int, reserved: int = 0) -> int:
     """Units a shopper can buy from one warehouse."""
-    return max(on_hand, 0)
+    return max(on_hand - reserved, 0)
 
 
 def status_for(total: int, few_left: int) -> Status:

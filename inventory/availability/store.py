@@ -37,7 +37,7 @@ SLACK_MS = 5_000
 FULL_EVERY_SECONDS = 60.0
 
 _COLUMNS = """sku, warehouse_id, on_hand, toUnixTimestamp64Milli(updated_at), version,
-    toUnixTimestamp64Milli(written_at)"""
+    toUnixTimestamp64Milli(written_at), reserved"""
 ALL_STOCK = f"SELECT {_COLUMNS} FROM {{db:Identifier}}.stock_levels FINAL"  # noqa: S608
 STOCK_SINCE = (
     f"SELECT {_COLUMNS} FROM {{db:Identifier}}.stock_levels "  # noqa: S608 (constant)
@@ -54,6 +54,7 @@ class StockRow(NamedTuple):
     updated_ms: int  # occurred_at of the newest event applied to this (warehouse, sku)
     version: int
     written_ms: int  # when ClickHouse stored the row
+    reserved: int = 0  # units of active holds (contract v4)
 
 
 class StockReader(Protocol):
@@ -75,6 +76,7 @@ class WarehouseStock:
     warehouse_id: str
     on_hand: int
     updated_ms: int
+    reserved: int = 0
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,7 @@ class AvailabilityStore:
             held = self._rows.setdefault(row.sku, {})
             current = held.get(row.warehouse_id)
             if current is None or row.version >= current.version:
-                if current is None or row[:5] != current[:5]:
+                if current is None or row[:5] != current[:5] or row[6] != current[6]:
                     changed.add(row.sku)
                 held[row.warehouse_id] = row
         return changed
@@ -190,7 +192,8 @@ class AvailabilityStore:
     def _warehouses(self, sku: str) -> tuple[WarehouseStock, ...]:
         held = self._rows[sku]
         return tuple(
-            WarehouseStock(wh, held[wh].on_hand, held[wh].updated_ms) for wh in sorted(held)
+            WarehouseStock(wh, held[wh].on_hand, held[wh].updated_ms, held[wh].reserved)
+            for wh in sorted(held)
         )
 
     def start(self) -> None:

@@ -90,6 +90,19 @@ def database_variable() -> dash.ConstantVariable:
     )
 
 
+FEW_LEFT = 5  # INVENTORY_AVAILABILITY_FEW_LEFT's default; publish sets the configured one
+
+
+def few_left_variable() -> dash.ConstantVariable:
+    """The "Only N left" limit of the shared availability rule (docs/semantics.md)."""
+    return (
+        dash.ConstantVariable("few_left")
+        .label("Few left")
+        .description("INVENTORY_AVAILABILITY_FEW_LEFT: up to this many units 'Only N left'")
+        .value(str(FEW_LEFT))
+    )
+
+
 def warehouse_variable(log: QueryLog) -> dash.QueryVariable:
     """Multi-select of warehouses, All by default."""
     sql = log.variable(

@@ -9,6 +9,7 @@ from grafana_foundation_sdk.models import common
 from inventory.dashboards.common import (
     Board,
     colored_cells,
+    few_left_variable,
     mapping_override,
     sku_variable,
     stacked,
@@ -24,10 +25,15 @@ STATUS_COLORS = {
     "low": ("Low", "orange"),
     "ok": ("OK", "green"),
 }
+PO_COLORS = {
+    "overdue": ("Overdue", "red"),
+    "open": ("Open", "blue"),
+}
 ALERT_COLORS = {
     "out_of_stock": ("Out of stock", "red"),
     "low_stock": ("Low stock", "orange"),
     "back_in_stock": ("Back in stock", "green"),
+    "reorder_overdue": ("Reorder overdue", "purple"),
 }
 
 
@@ -40,6 +46,7 @@ def build() -> Board:
     log = board.log
     board.builder.refresh("5s").time("now-6h", "now")
     board.builder.with_variable(warehouse_variable(log)).with_variable(sku_variable(log))
+    board.builder.with_variable(few_left_variable())
 
     board.add(
         stat.Panel()
@@ -95,8 +102,9 @@ def build() -> Board:
         table.Panel()
         .title("Current stock")
         .description(
-            "Lowest first. Availability follows the storefront rule: 'Only N left in stock' "
-            "at or below the item's low-stock threshold."
+            "Lowest first. Availability is the storefront's rule on available = on hand - "
+            "held in carts: 'Only N left in stock' up to $few_left units "
+            "(INVENTORY_AVAILABILITY_FEW_LEFT). Status is the reorder band of on hand."
         )
         .span(24)
         .height(11)
@@ -104,10 +112,11 @@ def build() -> Board:
             log.target(
                 "Current stock",
                 """
-                SELECT warehouse_id, sku, on_hand, status,
-                       multiIf(on_hand <= 0, 'Out of stock',
-                               on_hand <= low_stock_threshold,
-                               concat('Only ', toString(on_hand), ' left in stock'),
+                SELECT warehouse_id, sku, on_hand, reserved, available, status,
+                       multiIf(greatest(available, 0) <= 0, 'Out of stock',
+                               greatest(available, 0) <= ${few_left},
+                               concat('Only ', toString(greatest(available, 0)),
+                                      ' left in stock'),
                                'In stock') AS availability,
                        low_stock_threshold, target_stock, updated_at
                 FROM ${database}.current_stock
@@ -119,6 +128,8 @@ def build() -> Board:
                     "warehouse_id",
                     "sku",
                     "on_hand",
+                    "reserved",
+                    "available",
                     "status",
                     "availability",
                     "low_stock_threshold",
@@ -132,6 +143,43 @@ def build() -> Board:
         .override_by_name(
             "on_hand", [*colored_cells(), threshold_override((None, "red"), (1, "transparent"))]
         )
+    )
+    board.add(
+        table.Panel()
+        .title("Open purchase orders")
+        .description(
+            "Reorder requests not yet received, most overdue first. Status overdue: the "
+            "stream saw no receipt by expected + INVENTORY_REORDER_GRACE_HOURS; hours late "
+            "is by the clock."
+        )
+        .span(24)
+        .height(8)
+        .with_target(
+            log.target(
+                "Open purchase orders",
+                """
+                SELECT po_id, warehouse_id, sku, status, quantity, opened_at, expected_at,
+                       round(hours_late, 1) AS hours_late
+                FROM ${database}.open_purchase_orders
+                WHERE {warehouses}
+                ORDER BY status = 'overdue' DESC, hours_late DESC, po_id
+                LIMIT 200
+                """,
+                [
+                    "po_id",
+                    "warehouse_id",
+                    "sku",
+                    "status",
+                    "quantity",
+                    "opened_at",
+                    "expected_at",
+                    "hours_late",
+                ],
+                may_be_empty=True,
+            )
+        )
+        .filterable(True)
+        .override_by_name("status", [*colored_cells(), mapping_override(PO_COLORS)])
     )
     board.add(
         timeseries.Panel()

@@ -68,14 +68,17 @@ def connect(settings: Settings) -> GrafanaApi:
     return api
 
 
-def dashboards_for(database: str) -> list[dict[str, Any]]:
-    """The dashboards' JSON with the hidden ``database`` constant set to ``database``."""
+def dashboards_for(database: str, few_left: int | None = None) -> list[dict[str, Any]]:
+    """The dashboards' JSON with the hidden ``database`` constant set to ``database`` and
+    ``few_left`` (the "Only N left" limit) to the API's, when given."""
     boards = []
     for build in render.BOARDS.values():
         board: dict[str, Any] = json.loads(render.dashboard_json(build()))
         for variable in board["templating"]["list"]:
             if variable["name"] == "database":
                 variable["query"] = database
+            if variable["name"] == "few_left" and few_left is not None:
+                variable["query"] = str(few_left)
         boards.append(board)
     return boards
 
@@ -113,7 +116,7 @@ def publish(settings: Settings, api: GrafanaApi | None = None) -> PublishReport:
     if not _exists("folder", lambda: api.folder.get_folder(FOLDER_UID)):
         _step("create folder", lambda: api.folder.create_folder(FOLDER_TITLE, uid=FOLDER_UID))
 
-    for board in dashboards_for(database):
+    for board in dashboards_for(database, settings.availability_few_left):
         body = {
             "dashboard": board,
             "folderUid": FOLDER_UID,

@@ -264,4 +264,38 @@ def build() -> Board:
             )
         )
     )
+    board.add(
+        table.Panel()
+        .title("Supplier lead times")
+        .description(
+            "Per SKU, from received purchase orders: how long the supplier took from the "
+            "reorder request to the receiving restock, and how often by the expected time"
+        )
+        .span(24)
+        .height(8)
+        .with_target(
+            log.target(
+                "Supplier lead times",
+                """
+                SELECT sku, received_orders, round(avg_lead_time_hours, 2) AS avg_hours,
+                       round(median_lead_time_hours, 2) AS median_hours,
+                       round(max_lead_time_hours, 2) AS max_hours,
+                       round(on_time_share * 100, 1) AS on_time_percent, received_units
+                FROM ${database}.supplier_lead_times
+                ORDER BY avg_lead_time_hours DESC, sku
+                LIMIT 200
+                """,
+                [
+                    "sku",
+                    "received_orders",
+                    "avg_hours",
+                    "median_hours",
+                    "max_hours",
+                    "on_time_percent",
+                    "received_units",
+                ],
+                may_be_empty=True,
+            )
+        )
+    )
     return board

@@ -12,6 +12,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
+from inventory.dashboards.common import FEW_LEFT
 from inventory.dashboards.macros import ALL, QueryContext, expand
 from inventory.dashboards.query import QuerySpec
 from inventory.dashboards.render import all_queries
@@ -53,6 +54,7 @@ def context_for(
             "database": database,
             "warehouse": warehouse,
             "sku": busiest[0][0] if busiest else "",
+            "few_left": str(FEW_LEFT),
         },
         options={"warehouse": warehouses},
     )
