@@ -1,4 +1,5 @@
-"""``inventory generate``: seeded inventory events to Kafka (or JSON lines)."""
+"""``inventory generate``: seeded inventory events to Kafka (or JSON lines);
+``inventory supplier``: the supplier simulator answering reorder requests."""
 
 from __future__ import annotations
 
@@ -48,6 +49,22 @@ def add_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     gen.add_argument(
         "--no-catalog", action="store_true", help="do not write the product catalog to ClickHouse"
     )
+    gen.add_argument(
+        "--holds", type=share, default=0.0, help="share of purchases made through a cart hold"
+    )
+    gen.add_argument(
+        "--no-restock",
+        action="store_true",
+        help="never restock (run `inventory supplier` to answer the reorder requests)",
+    )
+    summary = "answer reorder requests (topic inventory.alerts) with restocks carrying the po_id"
+    sup = sub.add_parser("supplier", help=summary, description=summary, formatter_class=formatter)
+    sup.add_argument(
+        "--speedup",
+        type=positive_float,
+        default=3600.0,
+        help="lead times are divided by this (3600: an hour of lead time takes a second)",
+    )
 
 
 def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
@@ -66,6 +83,8 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
         malformed_share=args.malformed,
         duplicate_share=args.duplicates,
         late_share=args.late,
+        hold_share=args.holds,
+        self_restock=not args.no_restock,
     )
     generator = EventGenerator(config)
     messages = generator.messages(args.count)
@@ -102,3 +121,33 @@ def _write_catalog(settings: Settings, entries: list[CatalogEntry]) -> None:
         write_catalog(client, database, entries)
     finally:
         client.close()
+
+
+def cmd_supplier(settings: Settings, args: argparse.Namespace) -> int:
+    """Run until SIGTERM/SIGINT; orders taken but not delivered are read again next time."""
+    from generators.supplier import Supplier
+    from generators.supplier_run import SupplierLink, run_supplier
+    from inventory.broker import brokers_for
+    from inventory.kafka import ensure_topics
+    from inventory.kafka_config import kafka_connection
+
+    brokers = brokers_for(settings)
+    ensure_topics(settings, brokers)
+    supplier = Supplier(args.speedup)
+    link = SupplierLink(
+        kafka_connection(settings, brokers),
+        settings.alerts_topic,
+        settings.events_topic,
+        supplier,
+        timeout=settings.kafka_timeout_seconds,
+    )
+    Console(stderr=True).print(
+        f"supplier: reading reorder requests from {settings.alerts_topic}, delivering to "
+        f"{settings.events_topic} at {brokers} (lead times / {args.speedup:g})"
+    )
+    try:
+        run_supplier(link)
+    finally:
+        link.close()
+    Console(stderr=True).print(f"supplier: {supplier.delivered} restock(s) delivered")
+    return 0

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from generators.commands import cmd_generate
+from generators.commands import cmd_generate, cmd_supplier
 from inventory.backfill import BackfillConflict
 from inventory.cli_parser import build_parser
 from inventory.dashboards.commands import cmd_dashboards
@@ -227,6 +227,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "backfill": cmd_backfill,
     "generate": cmd_generate,
+    "supplier": cmd_supplier,
     "run": cmd_run,
     "schema": cmd_schema,
     "sql": cmd_sql,
@@ -239,7 +240,7 @@ COMMANDS = {
 
 # Commands that stop cleanly on SIGTERM/SIGINT (inventory.stopping), and those that run a
 # dataflow, whose native stderr (Rust panics, librdkafka) goes to the log.
-GRACEFUL = frozenset({"run", "serve", "backfill", "demo", "generate"})
+GRACEFUL = frozenset({"run", "serve", "backfill", "demo", "generate", "supplier"})
 DATAFLOW = frozenset({"run", "backfill", "demo"})
 STOPPED = {
     "run": "the dataflow stopped at a batch boundary; `inventory run` resumes from the last "
@@ -248,6 +249,7 @@ STOPPED = {
     "snapshot",
     "backfill": "the backfill is partial; run it again to finish (a re-run is a replay)",
     "generate": "the messages produced so far were flushed",
+    "supplier": "deliveries so far were flushed; pending orders are read again next time",
     "serve": "the availability API shut down",
 }
 

@@ -115,5 +115,19 @@ def assert_tables_equal_model(env: dict[str, str], workdir: Path, expected: Expe
     )
     dead = query(env, workdir, "SELECT partition, offset FROM dead_letters FINAL")
     assert {(int(p), int(o)) for p, o in dead} == set(expected.dead)
+    reserved = query(env, workdir, "SELECT warehouse_id, sku, reserved FROM stock_levels FINAL")
+    assert {(r[0], r[1]): int(r[2]) for r in reserved} == expected.reserved
+    orders = query(
+        env,
+        workdir,
+        "SELECT po_id, warehouse_id, sku, status, quantity, toUnixTimestamp64Milli(opened_at), "
+        "toUnixTimestamp64Milli(expected_at), ifNull(toUnixTimestamp64Milli(received_at), -1), "
+        "received_quantity, receipt_event_id, version FROM purchase_orders FINAL",
+    )
+    assert {
+        r[0]: (r[1], r[2], r[3], *map(int, r[4:9]), r[9], int(r[10])) for r in orders
+    } == expected.orders
+    named = query(env, workdir, "SELECT alert_id, po_id FROM alerts FINAL WHERE po_id != ''")
+    assert dict((r[0], r[1]) for r in named) == expected.alert_orders
     events = query(env, workdir, "SELECT count(), uniqExact(event_id) FROM events FINAL")
     assert events == [[str(len(expected.accepted))] * 2]

@@ -54,8 +54,11 @@ def test_compose_has_the_stack_and_no_version_key() -> None:
         "availability",
         "prometheus",
         "generator",
+        "supplier",
     }
     assert SERVICES["generator"]["profiles"] == ["generator"]
+    assert SERVICES["supplier"]["profiles"] == ["generator"]  # the loop comes with the load
+    assert SERVICES["supplier"]["command"][:2] == ["inventory", "supplier"]
 
 
 def test_images_are_pinned() -> None:
@@ -99,7 +102,7 @@ def test_ports_are_on_loopback_and_volumes_exist() -> None:
 
 def test_inventory_environment_is_valid_settings() -> None:
     fields = {f"INVENTORY_{name.upper()}" for name in Settings.model_fields}
-    for name in ("schema", *DATAFLOW, "availability", "generator"):
+    for name in ("schema", *DATAFLOW, "availability", "generator", "supplier"):
         env = environment(name)
         unknown = {key for key in env if key.startswith("INVENTORY_")} - fields
         assert not unknown, f"{name}: not settings: {unknown}"

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from generators.events import EventGenerator, GeneratorConfig
+from generators.events import GeneratorConfig
 from generators.publish import publish_to_kafka
 from inventory.kafka import ensure_topics
 from inventory.settings import Settings
 from tests.flow_processes import assert_tables_equal_model, cli, env_for, keyed_epochs
 from tests.kafka_helpers import read_topic
+from tests.loop_streams import stream_with_receipts
 from tests.model import Msg, expected_tables
 
 pytestmark = pytest.mark.integration
@@ -30,8 +31,11 @@ CONFIG = GeneratorConfig(
     duplicate_share=0.02,
     late_share=0.03,
     late_max_seconds=900,
+    hold_share=0.1,  # carts: holds, checkouts through them, releases, expiries
+    self_restock=False,  # the supplier restocks, receiving purchase orders
 )
 EVENTS = 80_000
+LEAD_MS, GRACE_MS = 120_000, 60_000  # the 800 s stream sees receipts and overdue orders
 
 
 def test_sigkill_at_random_points_then_resume_gives_exact_tables(
@@ -39,15 +43,27 @@ def test_sigkill_at_random_points_then_resume_gives_exact_tables(
 ) -> None:
     brokers = settings.kafka_brokers or ""
     ensure_topics(settings, brokers)
-    publish_to_kafka(EventGenerator(CONFIG).messages(EVENTS), brokers, settings.events_topic)
+    lateness_ms = settings.lateness_seconds * 1000
+    stream = stream_with_receipts(
+        CONFIG, EVENTS, lateness_ms=lateness_ms, lead_ms=LEAD_MS, grace_ms=GRACE_MS
+    )
+    publish_to_kafka(stream, brokers, settings.events_topic)
     msgs = [
         Msg(m.key(), m.value(), m.partition(), m.offset(), m.timestamp()[1])
         for m in read_topic(brokers, settings.events_topic)
     ]
     expected = expected_tables(
-        msgs, settings.lateness_seconds * 1000, settings.max_future_seconds * 1000
+        msgs,
+        lateness_ms,
+        settings.max_future_seconds * 1000,
+        default_lead_ms=LEAD_MS,
+        grace_ms=GRACE_MS,
     )
+    statuses = {po[2] for po in expected.orders.values()}
+    assert {"received", "overdue"} <= statuses and any(expected.reserved.values())
     env = env_for(settings, tmp_path)
+    env["INVENTORY_DEFAULT_LEAD_TIME_HOURS"] = str(LEAD_MS / 3_600_000)
+    env["INVENTORY_REORDER_GRACE_HOURS"] = str(GRACE_MS / 3_600_000)
 
     rng = random.Random(2026)
     recovery_db = tmp_path / "data" / "recovery" / "part-0.sqlite3"
