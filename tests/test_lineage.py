@@ -25,7 +25,13 @@ from inventory.runner import run_backfill, run_inventory
 from inventory.settings import Settings
 from tests.kafka_helpers import read_topic
 from tests.model import Expected, Msg, expected_for, stock_of, windows_of
-from tests.test_pipeline_integration import alerts_table, sales_table, stock_table
+from tests.test_pipeline_integration import (
+    alerts_table,
+    orders_table,
+    reserved_table,
+    sales_table,
+    stock_table,
+)
 
 pytestmark = pytest.mark.integration
 Key = tuple[str, str]
@@ -40,6 +46,7 @@ CONFIG = GeneratorConfig(
     duplicate_share=0.03,
     late_share=0.03,
     late_max_seconds=900,
+    hold_share=0.2,  # seeds must rebuild holds and the open purchase orders too
 )
 
 
@@ -82,6 +89,10 @@ def check(ch: Client, expected: Expected) -> None:
     }
     dead = ch.query("SELECT count() FROM dead_letters FINAL").result_rows[0][0]
     assert dead == len(expected.dead)
+    assert reserved_table(ch) == expected.reserved
+    assert orders_table(ch) == expected.orders
+    named = ch.query("SELECT alert_id, po_id FROM alerts FINAL WHERE po_id != ''")
+    assert dict(named.result_rows) == expected.alert_orders
 
 
 def start(settings: Settings, ch: Client, first: list[Message]) -> list[Msg]:
