@@ -10,7 +10,9 @@ Rules (folder "Inventory", group "inventory", evaluated every minute):
   > 0 for 5 minutes (warning);
 - ``inventory-pipeline-stalled``: no event ingested for more than 5 minutes, or none in a
   day (critical; no data counts as alerting);
-- ``inventory-dead-letters``: messages dead-lettered in the last 5 minutes (warning).
+- ``inventory-dead-letters``: messages dead-lettered in the last 5 minutes (warning);
+- ``inventory-reorders-overdue``: purchase orders overdue (flagged by the stream, or more
+  than 24 h past expected by the clock), per warehouse (warning).
 """
 
 from __future__ import annotations
@@ -93,6 +95,22 @@ def rule_specs() -> list[RuleSpec]:
             pending="0s",
             severity="warning",
             summary="{{ $values.B }} messages dead-lettered in 5 minutes: see Pipeline health",
+        ),
+        RuleSpec(
+            uid="inventory-reorders-overdue",
+            title="Purchase orders overdue",
+            sql="""
+                SELECT warehouse_id, count() AS overdue_orders
+                FROM {database}.overdue_purchase_orders
+                GROUP BY warehouse_id
+                ORDER BY warehouse_id
+                """,
+            columns=("warehouse_id", "overdue_orders"),
+            above=0,
+            pending="0s",
+            severity="warning",
+            summary="{{ $values.B }} purchase orders overdue in {{ $labels.warehouse_id }}: "
+            "see Live stock, Open purchase orders",
         ),
     ]
 
