@@ -111,7 +111,8 @@ class StockBook:
         elif st.count is None or ms > st.count[0]:
             st.on_hand += event.delta
             st.moves.append((ms, event.delta))
-        apply_hold(st.holds, event, st.newest[0])
+        if event.reservation_id is not None or st.holds.reserves:
+            apply_hold(st.holds, event, st.newest[0])
         if len(st.seen) >= st.prune_at:
             self._prune()
         return event
