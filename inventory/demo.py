@@ -50,7 +50,14 @@ The local broker keeps running: '.venv/bin/inventory generate' adds events,
 
 def _written_table(written: Counter[str], started: float) -> Table:
     table = Table("table", "rows written", title="dataflow -> ClickHouse", min_width=44)
-    for name in ("events", "stock_levels", "sales_rates", "alerts", "dead_letters"):
+    for name in (
+        "events",
+        "stock_levels",
+        "sales_rates",
+        "alerts",
+        "purchase_orders",
+        "dead_letters",
+    ):
         table.add_row(name, f"{written[name]:,}")
     table.caption = f"{time.monotonic() - started:4.1f} s"
     return table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -156,11 +157,16 @@ def test_demo_shows_stock_low_stock_and_dead_letters(workdir: Path) -> None:
     for text in (
         "low and out of stock",
         "latest alerts",
+        "purchase orders",
         "top sellers",
         "dead letters",
         "inventory sql",
     ):
         assert text in result.stdout
+    # the loop closed: the supplier answered the reorder requests, the POs were received
+    delivered = re.search(r"supplier: (\d+) restock", result.stdout)
+    assert delivered and int(delivered.group(1)) > 0, result.stdout
+    assert re.search(r"received\s*│\s*" + delivered.group(1) + r"\s", result.stdout), result.stdout
 
 
 def test_serve_without_a_schema_fails_at_start(workdir: Path) -> None:
