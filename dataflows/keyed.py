@@ -110,7 +110,7 @@ class KeyBook:
                     self.order = None
             self.band, alert = crossing(self.band, state.on_hand, policy, event)
             if alert is not None:
-                alert, opened = on_alert(self.rules, self.order, alert, policy, state.version)
+                alert, opened = on_alert(self.order, alert, policy, state.version)
                 out.append(alert)
                 if opened is not None:
                     out.append(opened)
@@ -133,7 +133,7 @@ class KeyBook:
         aid = alert_id(event.warehouse_id, event.sku, "reorder_overdue", event.event_id)
         late = overdue(
             self.rules,
-            self.order,
+            order,
             event,
             newest_ms=state.newest[0],
             on_hand=state.on_hand,

@@ -23,8 +23,6 @@ from dataclasses import dataclass, replace
 
 from inventory.models import Alert, Event, ProductPolicy, PurchaseOrder
 
-OpenOrder = PurchaseOrder  # the open PO of a key (status open or overdue)
-
 
 def po_id_for(alert: Alert) -> str:
     return f"po-{alert.alert_id[:24]}"
@@ -36,7 +34,7 @@ class OrderRules:
 
 
 def on_alert(
-    rules: OrderRules, open_po: OpenOrder | None, alert: Alert, policy: ProductPolicy, version: int
+    open_po: PurchaseOrder | None, alert: Alert, policy: ProductPolicy, version: int
 ) -> tuple[Alert, PurchaseOrder | None]:
     """The alert as emitted and the PO it opens, if any."""
     if alert.reorder_quantity <= 0:
@@ -61,7 +59,7 @@ def on_alert(
     return replace(alert, po_id=po.po_id, expected_ms=expected_ms), po
 
 
-def receipt(open_po: OpenOrder | None, event: Event, version: int) -> PurchaseOrder | None:
+def receipt(open_po: PurchaseOrder | None, event: Event, version: int) -> PurchaseOrder | None:
     """The received PO if ``event`` is a restock of the open one."""
     if open_po is None or event.event_type != "restock" or event.po_id != open_po.po_id:
         return None
@@ -77,7 +75,7 @@ def receipt(open_po: OpenOrder | None, event: Event, version: int) -> PurchaseOr
 
 def overdue(
     rules: OrderRules,
-    open_po: OpenOrder | None,
+    open_po: PurchaseOrder | None,
     event: Event,
     *,
     newest_ms: int,
