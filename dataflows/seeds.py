@@ -21,13 +21,13 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from dataflows.holds import apply_hold, prune_holds
+from dataflows.holds import HoldState, apply_hold, prune_holds
 from dataflows.stock import MIN_PRUNE_AT, SourcePartition, StockState
 from dataflows.windows import WindowTotals, order_key, price_e4
 from inventory.models import Event, PurchaseOrder, Source
@@ -113,9 +113,9 @@ class SeedReader:
         applied: dict[Key, dict[SourcePartition, int]] = defaultdict(dict)
         for wh, sku, topic, topic_id, partition, offset in self._rows("seed_positions", keys=keys):
             applied[(wh, sku)][(topic, topic_id, partition)] = offset
-        holds: dict[Key, list[Event]] = defaultdict(list)
-        for wh, sku, *hold in self._rows("seed_holds", keys=keys, lateness_ms=self.lateness_ms):
-            holds[(wh, sku)].append(_hold_event(wh, sku, hold))
+        hold_rows = self._rows("seed_holds", keys=keys, lateness_ms=self.lateness_ms)
+        newest = {(wh, sku): newest_ms for wh, sku, _, newest_ms, *_ in summary}
+        holds = hold_states(hold_rows, newest, self.lateness_ms)
         orders: dict[Key, PurchaseOrder] = {}
         for (
             wh,
@@ -140,9 +140,7 @@ class SeedReader:
             stock, windows = self._rebuild(recent[key], count, newest_ms)
             stock.on_hand, stock.accepted = on_hand, accepted
             stock.newest, stock.applied_upto = (newest_ms, newest_id), applied[key]
-            for hold_event in holds[key]:
-                apply_hold(stock.holds, hold_event, newest_ms)
-            prune_holds(stock.holds, newest_ms, newest_ms - self.lateness_ms)
+            stock.holds = holds[key]
             seeds[key] = Seed(wh, sku, stock, windows, orders.get(key))
         return seeds
 
@@ -183,7 +181,25 @@ class SeedReader:
             self._client = None
 
 
-def _hold_event(wh: str, sku: str, row: list[Any]) -> Event:
+def hold_states(
+    rows: Iterable[Sequence[Any]], newest: Mapping[Key, int], lateness_ms: int
+) -> dict[Key, HoldState]:
+    """Per key of ``newest`` (key -> newest event time), its holds as the flow keeps them,
+    from ``seed_holds`` rows."""
+    events: dict[Key, list[Event]] = defaultdict(list)
+    for wh, sku, *hold in rows:
+        events[(wh, sku)].append(_hold_event(wh, sku, hold))
+    states = {}
+    for key, newest_ms in newest.items():
+        state = HoldState()
+        for event in events.get(key, ()):
+            apply_hold(state, event, newest_ms)
+        prune_holds(state, newest_ms, newest_ms - lateness_ms)
+        states[key] = state
+    return states
+
+
+def _hold_event(wh: str, sku: str, row: Sequence[Any]) -> Event:
     """The part of an event :func:`apply_hold` reads, from a ``seed_holds`` row."""
     rid, kind, ms, event_id, qty, expires_ms = row
     return Event(

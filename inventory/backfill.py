@@ -5,7 +5,7 @@ hold events of that the input lacks (the stream's, or another backfill's), that 
 computed from less, so by default such a backfill is refused before anything is written
 (:class:`BackfillConflict`, naming the keys). With ``force`` it runs and then folds: the
 stock and the sales windows of those keys are recomputed from every accepted event in
-``events`` (the input's and the earlier ones: on-hand is a function of the set of events)
+``events`` (the input's and the earlier ones: on-hand and holds are functions of the set of events)
 and written with their versions, so they win over both partial states; a dataflow adopts
 them as it starts (``dataflows.seeds``). Keys the input covers completely (a re-run, or a
 superset of the history) and new keys are written as computed. See docs/semantics.md,
@@ -23,6 +23,7 @@ from bytewax.inputs import FixedPartitionedSource
 from clickhouse_connect.driver.client import Client
 
 from dataflows.decode import decode_batch
+from dataflows.seeds import hold_states
 from inventory.errors import ConfigurationError
 from inventory.models import Event, SalesWindow, StockLevel, stock_version
 from inventory.queries import query
@@ -87,17 +88,25 @@ def keys_missing_events(client: Client, events: Iterator[Event]) -> list[tuple[s
 
 
 def union_rows(
-    client: Client, keys: list[Key], window_ms: int, lineage: str
+    client: Client, keys: list[Key], window_ms: int, lateness_ms: int, lineage: str
 ) -> list[StockLevel | SalesWindow]:
-    """Stock levels and sales windows of ``keys`` recomputed from all their events."""
+    """Stock levels (on-hand and holds) and sales windows of ``keys`` recomputed from all
+    their events."""
     out: list[StockLevel | SalesWindow] = []
     for start in range(0, len(keys), 2000):
         chunk = keys[start : start + 2000]
-        for wh, sku, accepted, newest_ms, newest_id, _, _, on_hand in client.query(
-            query("seed_summary"), parameters={"keys": chunk}
-        ).result_rows:
+        summary = client.query(query("seed_summary"), parameters={"keys": chunk}).result_rows
+        hold_rows = client.query(
+            query("seed_holds"), parameters={"keys": chunk, "lateness_ms": lateness_ms}
+        ).result_rows
+        newest = {(wh, sku): newest_ms for wh, sku, _, newest_ms, *_ in summary}
+        holds = hold_states(hold_rows, newest, lateness_ms)
+        for wh, sku, accepted, newest_ms, newest_id, _, _, on_hand in summary:
             version = stock_version(newest_ms, accepted)
-            out.append(StockLevel(wh, sku, on_hand, version, newest_ms, newest_id, lineage))
+            reserved = holds[(wh, sku)].reserved
+            out.append(
+                StockLevel(wh, sku, on_hand, version, newest_ms, newest_id, lineage, reserved)
+            )
         for wh, sku, begin, units, revenue_e4, orders, sales in client.query(
             query("union_windows"), parameters={"keys": chunk, "window_ms": window_ms}
         ).result_rows:

@@ -226,7 +226,13 @@ def _run_history(
         execute(flow, settings, workers, recovery=False)
         if missing:
             keys = [(wh, sku) for wh, sku, _ in missing]
-            folded = union_rows(client, keys, settings.window_seconds * 1000, lineage)
+            folded = union_rows(
+                client,
+                keys,
+                settings.window_seconds * 1000,
+                settings.lateness_seconds * 1000,
+                lineage,
+            )
             sink = ClickHouseSink(settings, on_write=on_write).build("fold", 0, 1)
             try:
                 sink.write_batch(list(folded))

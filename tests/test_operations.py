@@ -27,7 +27,7 @@ from inventory.settings import Settings
 from tests.envs import base_env
 from tests.http_helpers import free_port, get_json, wait_healthy
 from tests.kafka_helpers import read_topic
-from tests.model import Msg, alerts_of, expected_tables, stock_of, windows_of
+from tests.model import Msg, alerts_of, expected_tables, reserved_of, stock_of, windows_of
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +40,7 @@ CONFIG = GeneratorConfig(
     duplicate_share=0.03,
     late_share=0.03,
     late_max_seconds=900,
+    hold_share=0.2,  # cart holds: reserved and available must survive every operation
 )
 LATENESS_MS, FUTURE_MS, WINDOW_MS, POLICY = 600_000, 300_000, 60_000, (10, 50)
 Key = tuple[str, str]
@@ -123,6 +124,12 @@ class Model:
             per_key[(e.warehouse_id, e.sku)].append(e)
         return {key: stock_of(events)[:2] for key, events in per_key.items()}
 
+    def reserved(self) -> dict[Key, int]:
+        per_key: dict[Key, list[InventoryEvent]] = defaultdict(list)
+        for e in self.accepted.values():
+            per_key[(e.warehouse_id, e.sku)].append(e)
+        return {key: reserved_of(events) for key, events in per_key.items()}
+
     def windows(self) -> dict[tuple[str, str, int], tuple[int, int, int, int]]:
         per_key: dict[Key, list[InventoryEvent]] = defaultdict(list)
         for e in self.accepted.values():
@@ -154,6 +161,11 @@ def check(op: Operator, model: Model, step: str) -> None:
         )
     }
     assert windows == model.windows(), step
+    reserved = {
+        (r[0], r[1]): int(r[2])
+        for r in op.rows("SELECT warehouse_id, sku, reserved FROM stock_levels FINAL")
+    }
+    assert reserved == model.reserved(), step
     alerts = {
         (r[0], r[1], r[2], int(r[3]), int(r[4]), r[5])
         for r in op.rows(
@@ -170,8 +182,9 @@ def check(op: Operator, model: Model, step: str) -> None:
         skus = sorted({sku for _, sku in model.stock()})
         _, body = get_json(f"{url}/v1/availability?" + "&".join(f"sku={s}" for s in skus))
         available: dict[str, int] = defaultdict(int)
-        for (_, sku), (on_hand, _) in model.stock().items():
-            available[sku] += max(on_hand, 0)
+        held = model.reserved()
+        for key, (on_hand, _) in model.stock().items():
+            available[key[1]] += max(on_hand - held[key], 0)
         assert {item["sku"]: item["available"] for item in body["items"]} == available, step
     finally:
         os.killpg(server.pid, signal.SIGTERM)
