@@ -34,7 +34,7 @@ COPY sinks/ sinks/
 COPY generators/ generators/
 COPY grafana/ grafana/
 RUN pip install --no-deps . \
- && python -c "import dataflows.main, inventory.cli, inventory.schema as s; s.load_migrations()"
+ && python -c "import dataflows.main, inventory.cli.main, inventory.clickhouse.migrations as m; m.load_migrations()"
 
 USER inventory
 VOLUME ["/var/lib/inventory"]

@@ -37,7 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.latency import percentile
-from inventory.broker import temporary_broker
+from inventory.kafka.local_broker import temporary_broker
 
 CLIENTS = 8
 WAREHOUSES = 5

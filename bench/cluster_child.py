@@ -1,4 +1,4 @@
-"""One process of a benchmark cluster: ``inventory.cluster``'s process with the rows sink
+"""One process of a benchmark cluster: ``inventory.app.cluster``'s process with the rows sink
 replaced by a discard sink (what the flow costs without ClickHouse writes).
 
 Usage (by bench/throughput.py): python bench/cluster_child.py --process K --addresses
@@ -14,7 +14,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dataflows import assembly
-from inventory.cluster import main
+from inventory.app.cluster import main
 from sinks.discard import DiscardSink
 
 

@@ -31,14 +31,14 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from bench.plain_loop import run_plain_loop
 from dataflows.assembly import load_policy_book
-from dataflows.inventory import build_flow
-from inventory.broker import temporary_broker
-from inventory.clickhouse import connect
-from inventory.kafka import ensure_topics
-from inventory.models import Event
-from inventory.runner import execute
-from inventory.schema import apply_migrations
-from inventory.settings import Settings
+from dataflows.flow import build_flow
+from inventory.app.run import execute
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.records import Event
+from inventory.core.settings import Settings
+from inventory.kafka.local_broker import temporary_broker
+from inventory.kafka.topics import ensure_topics
 from sinks.clickhouse import ClickHouseSink, Row
 
 WARMUP_MS = 3000

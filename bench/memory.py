@@ -23,10 +23,11 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inventory.broker import temporary_broker
-from inventory.kafka import CheckedProducer, ensure_topics
-from inventory.models import format_ms
-from inventory.settings import Settings
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms
+from inventory.kafka.local_broker import temporary_broker
+from inventory.kafka.producer import CheckedProducer
+from inventory.kafka.topics import ensure_topics
 
 WAREHOUSES = 5
 START_MS = 1_795_000_000_000
@@ -74,14 +75,14 @@ def child(sink: str) -> None:
     """
     from dataflows import assembly
     from inventory import runner
-    from inventory.catalog import PolicyBook
-    from inventory.settings import load_settings
+    from inventory.clickhouse.catalog import PolicyBook
+    from inventory.core.settings import load_settings
     from sinks.discard import DiscardSink
 
     settings = load_settings()
     if sink != "none":
-        from inventory.clickhouse import connect, database_name
-        from inventory.schema import apply_migrations
+        from inventory.clickhouse.client import connect, database_name
+        from inventory.clickhouse.migrations import apply_migrations
 
         client = connect(settings)
         apply_migrations(client, database_name(settings))

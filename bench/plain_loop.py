@@ -16,11 +16,11 @@ from bytewax.outputs import StatelessSinkPartition
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from dataflows.decode import decode_batch
-from dataflows.keyed import KeyBook
-from inventory.catalog import PolicyBook
-from inventory.kafka import CheckedProducer
-from inventory.models import Alert, DeadLetter, Event
-from inventory.settings import Settings
+from dataflows.per_key.book import KeyBook
+from inventory.clickhouse.catalog import PolicyBook
+from inventory.core.records import Alert, DeadLetter, Event
+from inventory.core.settings import Settings
+from inventory.kafka.producer import CheckedProducer
 from sinks.clickhouse import ClickHouseSink, Row
 from sinks.kafka import encode_alert, encode_dead_letter
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
-from inventory.broker import temporary_broker
-from inventory.clickhouse import connect
-from inventory.kafka import ensure_topics
-from inventory.runner import run_inventory
-from inventory.schema import apply_migrations
-from inventory.settings import Settings
+from inventory.app.run import run_inventory
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.settings import Settings
+from inventory.kafka.local_broker import temporary_broker
+from inventory.kafka.topics import ensure_topics
 
 EPOCHS = (0.1, 0.5, 2.0, 10.0)
 

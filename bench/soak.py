@@ -20,9 +20,9 @@ from pathlib import Path
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
-from inventory.broker import temporary_broker
-from inventory.kafka import ensure_topics
-from inventory.settings import Settings
+from inventory.core.settings import Settings
+from inventory.kafka.local_broker import temporary_broker
+from inventory.kafka.topics import ensure_topics
 
 
 def rss_mib(pid: int) -> float:

@@ -22,8 +22,8 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
-from inventory.clickhouse import connect
-from inventory.settings import Settings
+from inventory.clickhouse.client import connect
+from inventory.core.settings import Settings
 
 _CODE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _TYPES = {"sale": -1, "return": 1, "restock": 1, "adjustment": 1, "count": 0}

@@ -41,13 +41,13 @@ from bench.plain_loop import run_plain_loop
 from bench.straight_loop import run_straight_loop
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
-from inventory.broker import temporary_broker
-from inventory.clickhouse import connect
-from inventory.cluster import local_addresses, run_local_cluster, settings_environment
-from inventory.kafka import ensure_topics
-from inventory.runner import run_inventory
-from inventory.schema import apply_migrations
-from inventory.settings import Settings
+from inventory.app.cluster import local_addresses, run_local_cluster, settings_environment
+from inventory.app.run import run_inventory
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.settings import Settings
+from inventory.kafka.local_broker import temporary_broker
+from inventory.kafka.topics import ensure_topics
 
 
 def run_discard_cluster(settings: Settings, brokers: str, processes: int) -> None:

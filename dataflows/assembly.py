@@ -19,13 +19,14 @@ from typing import Any
 
 from bytewax.dataflow import Dataflow
 
-from dataflows.inventory import build_flow
+from dataflows.flow import build_flow
+from dataflows.per_key.book import Seed
 from dataflows.placement import Placement
-from dataflows.seeds import Key, Seed, Seeder, SeedReader
-from inventory.catalog import PolicyBook, load_policies
-from inventory.clickhouse import connect, database_name
-from inventory.models import ProductPolicy
-from inventory.settings import Settings
+from dataflows.seeds import Key, Seeder, SeedReader
+from inventory.clickhouse.catalog import PolicyBook, load_policies
+from inventory.clickhouse.client import connect, database_name
+from inventory.core.records import ProductPolicy
+from inventory.core.settings import Settings
 from sinks.clickhouse import ClickHouseSink, WriteHook
 from sinks.kafka import dead_letter_sink
 from sinks.single_writer import SingleWriterClickHouseSink

@@ -16,8 +16,7 @@ from typing import Any, Protocol
 import orjson
 
 from dataflows.typed_decode import decode_typed
-from inventory.errors import InventoryError
-from inventory.models import (
+from inventory.core.contract import (
     CODE_RE,
     EVENT_TYPES,
     MAX_ID_LENGTH,
@@ -25,14 +24,13 @@ from inventory.models import (
     MAX_UNIT_PRICE,
     MIN_OCCURRED_MS,
     RFC3339_RE,
-    DeadLetter,
-    Event,
-    Source,
     quantity_problem,
     reservation_problem,
     stock_delta,
-    to_ms,
 )
+from inventory.core.errors import InventoryError
+from inventory.core.records import DeadLetter, Event, Source
+from inventory.core.times import to_ms
 
 MAX_EVENT_BYTES = 64 * 1024
 _REQUIRED = ("event_id", "event_type", "sku", "warehouse_id", "quantity", "occurred_at")

@@ -7,13 +7,13 @@ start; the schema must exist (compose's ``schema`` service applies it first).
 Recovery: pass bytewax.run ``-r $INVENTORY_RECOVERY_DIR -s $INVENTORY_EPOCH_SECONDS
 -b 0`` (``-s`` takes whole seconds). This module creates the recovery partitions there
 on first start, the layout ``inventory run`` uses, so either resumes the other's snapshots.
-Raises :class:`~inventory.settings.SettingsError` naming the variable on bad config.
+Raises :class:`~inventory.core.settings.SettingsError` naming the variable on bad config.
 
 A cluster: run one such process per host (or container) with bytewax.run's ``-i`` (this
 process's index), ``-a`` (every process's ``host:port``, ``;``-separated, the same list
 everywhere) and ``-w`` (workers per process), over a ClickHouse server, with the recovery
 directory shared by the processes (docs/scaling.md). The processes send each other UDP
-heartbeats on the cluster ports (:mod:`inventory.peers`): one that goes silent for
+heartbeats on the cluster ports (:mod:`inventory.runtime.peers`): one that goes silent for
 ``INVENTORY_CLUSTER_PEER_TIMEOUT_SECONDS`` stops the others with exit 1.
 
 SIGTERM (``docker stop``) and SIGINT stop the flow at its next batch: it snapshots,
@@ -30,12 +30,12 @@ from bytewax.dataflow import Dataflow
 
 from dataflows.assembly import stream_flow
 from dataflows.placement import Placement
-from inventory.collector import tune_for_streaming
-from inventory.entry import prepare_entry_process
-from inventory.metrics import serve_metrics
-from inventory.peers import watch_peers_until_exit
-from inventory.recovery import flow_lineage, recovery_config
-from inventory.settings import SettingsError, load_settings
+from inventory.core.settings import SettingsError, load_settings
+from inventory.runtime.garbage_collection import tune_for_streaming
+from inventory.runtime.metrics import serve_metrics
+from inventory.runtime.peers import watch_peers_until_exit
+from inventory.runtime.process_setup import prepare_entry_process
+from inventory.runtime.recovery import flow_lineage, recovery_config
 
 logger = logging.getLogger(__name__)
 

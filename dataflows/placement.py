@@ -24,7 +24,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from inventory.settings import Settings, SettingsError
+from inventory.core.settings import Settings, SettingsError
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,16 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from dataflows.holds import HoldState, apply_hold, prune_holds
-from dataflows.stock import MIN_PRUNE_AT, SourcePartition, StockState
-from dataflows.windows import WindowTotals, order_key, price_e4
-from inventory.models import Event, PurchaseOrder, Source
-from inventory.queries import query
+from dataflows.per_key.book import Seed
+from dataflows.per_key.holds import HoldState, apply_hold, prune_holds
+from dataflows.per_key.stock import MIN_PRUNE_AT, SourcePartition, StockState
+from dataflows.per_key.windows import WindowTotals, order_key, price_e4
+from inventory.clickhouse.queries import query
+from inventory.core.records import Event, PurchaseOrder, Source
 
 logger = logging.getLogger(__name__)
 
@@ -40,22 +40,6 @@ REFRESH_SLACK_MS = 5_000  # an insert stamped before a refresh may become visibl
 QUERY_KEYS = 2000  # keys per seed query
 
 Key = tuple[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Seed:
-    """A key's state rebuilt from the tables; flows through ``per-key`` ahead of the
-    key's events. ``windows`` are the open sales windows."""
-
-    warehouse_id: str
-    sku: str
-    stock: StockState
-    windows: dict[int, WindowTotals]
-    order: PurchaseOrder | None = None
-
-    @property
-    def version(self) -> int:
-        return self.stock.version
 
 
 class SeedReader:

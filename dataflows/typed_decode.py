@@ -4,7 +4,7 @@ msgspec checks the JSON and the field types (and id lengths, code patterns, the 
 type) while it parses, instead of a dict and a Python check per field. Contract: for
 every payload, :func:`decode_typed` returns either ``None`` (the fast path does not
 decide: the full decoder in :mod:`dataflows.decode` does, and gives the dead-letter
-reason) or exactly the :class:`~inventory.models.Event` the full decoder returns. So it
+reason) or exactly the :class:`~inventory.core.records.Event` the full decoder returns. So it
 only accepts what it can be sure of: ASCII payloads (no UTF-8 question), a flat object
 (no nesting-depth question), and values that pass every rule the full decoder applies;
 tests compare the two on generated and hostile input.
@@ -18,19 +18,18 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from inventory.models import (
+from inventory.core.contract import (
     MAX_ID_LENGTH,
     MAX_OCCURRED_MS,
     MAX_UNIT_PRICE,
     MIN_OCCURRED_MS,
     RFC3339_RE,
-    Event,
-    Source,
     quantity_problem,
     reservation_problem,
     stock_delta,
-    to_ms,
 )
+from inventory.core.records import Event, Source
+from inventory.core.times import to_ms
 
 _Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,64}\Z")]  # re.search
 _Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)]

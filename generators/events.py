@@ -25,8 +25,8 @@ from itertools import accumulate
 
 import orjson
 
-from inventory.catalog import CatalogEntry
-from inventory.models import format_ms
+from inventory.clickhouse.catalog import CatalogEntry
+from inventory.core.times import format_ms
 
 
 @dataclass(frozen=True)

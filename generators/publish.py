@@ -22,9 +22,9 @@ from rich.progress import (
 )
 
 from generators.events import Message
-from inventory.kafka import CheckedProducer
-from inventory.kafka_config import Target
-from inventory.stopping import STOP, StopRequest
+from inventory.kafka.config import Target
+from inventory.kafka.producer import CheckedProducer
+from inventory.runtime.stopping import STOP, StopRequest
 
 ProgressHook = Callable[[int], None]
 

@@ -21,7 +21,7 @@ from datetime import datetime
 import orjson
 
 from generators.events import Message
-from inventory.models import format_ms, to_ms
+from inventory.core.times import format_ms, to_ms
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from generators.supplier import Delivery, Supplier
-from inventory.kafka import CheckedProducer
-from inventory.kafka_config import Target, consumer_config
-from inventory.stopping import STOP, StopRequest
+from inventory.kafka.config import Target, consumer_config
+from inventory.kafka.producer import CheckedProducer
+from inventory.runtime.stopping import STOP, StopRequest
 
 logger = logging.getLogger(__name__)
 

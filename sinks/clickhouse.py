@@ -26,21 +26,16 @@ from typing import Any
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from clickhouse_connect.driver.client import Client
 
-from inventory.clickhouse import (
-    connect,
-    database_name,
-    error_summary,
-    is_data_error,
-    is_transient,
-)
-from inventory.metrics import (
+from inventory.clickhouse.client import connect, database_name
+from inventory.clickhouse.error_codes import error_summary, is_data_error, is_transient
+from inventory.core.records import DeadLetter
+from inventory.core.settings import Settings
+from inventory.runtime.metrics import (
     CLICKHOUSE_RETRIES,
     ROWS_WRITTEN,
     SINK_BATCH_SECONDS,
     count_dead_letters,
 )
-from inventory.models import DeadLetter
-from inventory.settings import Settings
 from sinks.rows import EVENT_COLUMNS, TABLES, Row, group_records, rejected_letter
 
 __all__ = ["EVENT_COLUMNS", "ClickHouseSink", "Row", "WriteHook"]

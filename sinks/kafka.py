@@ -14,10 +14,10 @@ from typing import Generic, TypeVar
 import orjson
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
-from inventory.kafka import CheckedProducer
-from inventory.kafka_config import kafka_connection
-from inventory.models import Alert, DeadLetter
-from inventory.settings import Settings
+from inventory.core.records import Alert, DeadLetter
+from inventory.core.settings import Settings
+from inventory.kafka.config import kafka_connection
+from inventory.kafka.producer import CheckedProducer
 
 X = TypeVar("X")
 Headers = list[tuple[str, str | bytes | None]]

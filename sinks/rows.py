@@ -14,8 +14,9 @@ from typing import Any
 
 import orjson
 
-from inventory.models import (
-    REVENUE_EXPONENT,
+from inventory.core.contract import REVENUE_EXPONENT
+from inventory.core.reasons import reason_code
+from inventory.core.records import (
     Alert,
     DeadLetter,
     Event,
@@ -24,7 +25,6 @@ from inventory.models import (
     Source,
     StockLevel,
 )
-from inventory.reasons import reason_code
 
 MAX_STORED_MS = 10_413_791_999_999  # 2299-12-31T23:59:59.999Z, the end of DateTime64(3)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from inventory.models import Event, Source, stock_delta
+from inventory.core.contract import stock_delta
+from inventory.core.records import Event, Source
 
 T0 = 1_795_000_020_000 - 1_795_000_020_000 % 60_000  # a window boundary
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from inventory.broker import temporary_broker
-from inventory.clickhouse import connect
-from inventory.schema import apply_migrations
-from inventory.settings import Settings
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.settings import Settings
+from inventory.kafka.local_broker import temporary_broker
 
 
 @pytest.fixture(scope="session")

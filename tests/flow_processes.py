@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inventory.settings import Settings
+from inventory.core.settings import Settings
 from tests.envs import base_env
 from tests.kafka_helpers import read_topic
 from tests.model import Expected, Msg, expected_tables

@@ -10,7 +10,7 @@ import hashlib
 import orjson
 
 from generators.events import EventGenerator, GeneratorConfig, Message
-from inventory.models import format_ms
+from inventory.core.times import format_ms
 from tests.model import Msg, expected_tables
 
 NEVER_FUTURE = 10**15  # the model pass ignores the future bound (the real run applies it)

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from inventory.catalog import CatalogEntry
-from inventory.models import InventoryEvent, stock_delta, to_ms
-from inventory.settings import Settings
+from inventory.clickhouse.catalog import CatalogEntry
+from inventory.core.contract import InventoryEvent, stock_delta
+from inventory.core.settings import Settings
+from inventory.core.times import to_ms
 
 
 @dataclass(frozen=True)

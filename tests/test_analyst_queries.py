@@ -1,4 +1,5 @@
-"""Every example query in inventory/sql/analyst/ runs on generated data with sensible rows."""
+"""Every example query in inventory/clickhouse/sql/analyst/ runs on generated data with
+sensible rows."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from inventory.runner import run_inventory
+from inventory.app.run import run_inventory
 from tests.test_pipeline_integration import produce_and_expect
 
 pytestmark = pytest.mark.integration

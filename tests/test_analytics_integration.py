@@ -12,11 +12,11 @@ from clickhouse_connect.driver.client import Client
 
 from generators.events import Message
 from generators.publish import publish_to_kafka
-from inventory.catalog import CatalogEntry, write_catalog
-from inventory.kafka import ensure_topics
-from inventory.models import format_ms
-from inventory.runner import run_inventory
-from inventory.settings import Settings
+from inventory.app.run import run_inventory
+from inventory.clickhouse.catalog import CatalogEntry, write_catalog
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms
+from inventory.kafka.topics import ensure_topics
 from tests.kafka_helpers import read_topic
 
 pytestmark = pytest.mark.integration

@@ -15,16 +15,16 @@ from clickhouse_connect.driver.client import Client
 
 from generators.events import EventGenerator, GeneratorConfig, Message
 from generators.publish import publish_to_kafka
+from inventory.app.run import run_inventory
 from inventory.availability.api import create_app
 from inventory.availability.server import BackgroundServer
 from inventory.availability.store import AvailabilityStore, ClickHouseStockReader, StockRow
-from inventory.catalog import CatalogEntry, write_catalog
-from inventory.clickhouse import connect
-from inventory.kafka import ensure_topics
-from inventory.models import format_ms
-from inventory.runner import run_inventory
-from inventory.schema import apply_migrations
-from inventory.settings import Settings
+from inventory.clickhouse.catalog import CatalogEntry, write_catalog
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms
+from inventory.kafka.topics import ensure_topics
 from tests.availability_fakes import FakeReader
 from tests.http_helpers import get_json
 

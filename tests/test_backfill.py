@@ -12,8 +12,8 @@ import pytest
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import write_jsonl
-from inventory.catalog import write_catalog
-from inventory.runner import run_backfill
+from inventory.app.backfill import run_backfill
+from inventory.clickhouse.catalog import write_catalog
 from tests.envs import base_env
 from tests.model import Msg, expected_for, expected_tables
 from tests.test_pipeline_integration import alerts_table, sales_table, stock_table
@@ -128,8 +128,8 @@ def test_parquet_backfill_equals_jsonl_backfill(make_settings: Any, tmp_path: Pa
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from inventory.clickhouse import connect
-    from inventory.schema import apply_migrations
+    from inventory.clickhouse.client import connect
+    from inventory.clickhouse.migrations import apply_migrations
 
     path, _ = history(tmp_path, 3000)
     good = []
@@ -191,10 +191,10 @@ def test_topic_range_backfill_processes_exactly_the_range(
     import time as clock
 
     from generators.publish import publish_to_kafka
-    from inventory.clickhouse import connect
-    from inventory.kafka import ensure_topics
-    from inventory.runner import run_topic_backfill
-    from inventory.schema import apply_migrations
+    from inventory.app.backfill import run_topic_backfill
+    from inventory.clickhouse.client import connect
+    from inventory.clickhouse.migrations import apply_migrations
+    from inventory.kafka.topics import ensure_topics
     from tests.kafka_helpers import read_topic
 
     base = make_settings(kafka_brokers=broker)

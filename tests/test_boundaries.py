@@ -16,10 +16,12 @@ import orjson
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from inventory.kafka import CheckedProducer, ensure_topics
-from inventory.models import MAX_QUANTITY, MAX_UNIT_PRICE, format_ms
-from inventory.runner import run_inventory
-from inventory.settings import Settings
+from inventory.app.run import run_inventory
+from inventory.core.contract import MAX_QUANTITY, MAX_UNIT_PRICE
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms
+from inventory.kafka.producer import CheckedProducer
+from inventory.kafka.topics import ensure_topics
 from tests.kafka_helpers import read_topic
 from tests.model import Msg, expected_for
 

@@ -17,8 +17,8 @@ import pytest
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
-from inventory.kafka import ensure_topics
-from inventory.settings import Settings
+from inventory.core.settings import Settings
+from inventory.kafka.topics import ensure_topics
 from tests.flow_processes import cli, cli_stock, env_for, keyed_epochs, query, topic_model
 
 pytestmark = pytest.mark.integration

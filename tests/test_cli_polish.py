@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from inventory.broker import free_port
-from inventory.cli_parser import build_parser
-from inventory.progress import ProgressReporter
+from inventory.app.progress import ProgressReporter
+from inventory.cli.parser import build_parser
+from inventory.kafka.local_broker import free_port
 from tests.http_helpers import get_json, wait_healthy
 from tests.test_cli import clean_env, cli, workdir  # noqa: F401 (the fixture)
 

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
-from inventory.clickhouse import connect, is_data_error, is_transient
-from inventory.models import StockLevel
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.error_codes import is_data_error, is_transient
+from inventory.core.records import StockLevel
 from sinks.clickhouse import ClickHouseSink
 
 
@@ -86,7 +87,7 @@ def test_error_classification() -> None:
 
 
 def test_unreachable_server_url_is_a_clear_transient_error(make_settings) -> None:  # type: ignore[no-untyped-def]
-    from inventory.broker import free_port
+    from inventory.kafka.local_broker import free_port
 
     port = free_port()  # nothing listens there
     settings = make_settings(clickhouse_url=f"http://app:s3cr3t@127.0.0.1:{port}/inventory")

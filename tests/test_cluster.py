@@ -16,9 +16,9 @@ import pytest
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
-from inventory.broker import temporary_broker
-from inventory.kafka import ensure_topics
-from inventory.settings import Settings
+from inventory.core.settings import Settings
+from inventory.kafka.local_broker import temporary_broker
+from inventory.kafka.topics import ensure_topics
 from tests.flow_processes import (
     assert_tables_equal_model,
     cli,
@@ -66,14 +66,14 @@ def written_events(stderr: str) -> int:
 
 
 def cluster_processes(workdir: Path) -> list[int]:
-    """Pids of the ``python -m inventory.cluster`` processes whose context is in ``workdir``."""
+    """Pids of the ``python -m inventory.app.cluster`` processes whose context is in ``workdir``."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             args = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"inventory.cluster" in args and str(workdir).encode() in b" ".join(args):
+        if b"inventory.app.cluster" in args and str(workdir).encode() in b" ".join(args):
             found.append(int(entry.name))
     return found
 
@@ -148,7 +148,7 @@ UNAVAILABLE = namespaces_unavailable()
 def host_process(
     hosts: TwoHosts, host: str, env: dict[str, str], workdir: Path, *args: str
 ) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "inventory.cluster", *args]
+    command = [sys.executable, "-m", "inventory.app.cluster", *args]
     return subprocess.Popen(
         hosts.command(host, command),
         cwd=workdir,

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
+from inventory.core.settings import Settings
 from inventory.dashboards import render
 from inventory.dashboards.query import PLUGIN_ID, PLUGIN_VERSION
-from inventory.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())

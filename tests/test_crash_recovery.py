@@ -13,8 +13,8 @@ import pytest
 
 from generators.events import GeneratorConfig
 from generators.publish import publish_to_kafka
-from inventory.kafka import ensure_topics
-from inventory.settings import Settings
+from inventory.core.settings import Settings
+from inventory.kafka.topics import ensure_topics
 from tests.flow_processes import assert_tables_equal_model, cli, env_for, keyed_epochs
 from tests.kafka_helpers import read_topic
 from tests.loop_streams import stream_with_receipts

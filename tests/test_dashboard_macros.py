@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from inventory.cli import main
+from inventory.cli.main import main
+from inventory.core.settings import Settings, SettingsError, load_settings
 from inventory.dashboards import render
 from inventory.dashboards.macros import ALL, MacroError, QueryContext, expand
-from inventory.settings import Settings, SettingsError, load_settings
 
 FROM = datetime(2026, 11, 24, 9, 0, 0, 250000, tzinfo=UTC)
 TO = datetime(2026, 11, 24, 10, 30, 0, tzinfo=UTC)

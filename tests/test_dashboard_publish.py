@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from inventory.cli import main
+from inventory.cli.main import main
+from inventory.core.settings import Settings, SettingsError
 from inventory.dashboards.publish import PublishError, publish
-from inventory.settings import Settings, SettingsError
 
 TOKEN = "glsa_test_token"
 PASSWORD = "s3cret-pw"

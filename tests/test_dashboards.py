@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import yaml
 
-from inventory.cli import main
+from inventory.app.run import run_inventory
+from inventory.cli.main import main
 from inventory.dashboards import render
 from inventory.dashboards.datasource import PROMETHEUS_UID
 from inventory.dashboards.macros import ALL, QueryContext
 from inventory.dashboards.query import DATASOURCE_UID, PLUGIN_ID, QuerySpec
 from inventory.dashboards.verify import run_query
-from inventory.runner import run_inventory
 from tests.test_pipeline_integration import produce_and_expect
 
 GRAFANA = Path(__file__).resolve().parent.parent / "grafana"
@@ -71,11 +71,11 @@ def test_every_query_in_the_files_is_a_checked_query() -> None:
 
 
 def test_prometheus_panels_query_only_metrics_the_dataflow_exports() -> None:
-    """Every PromQL expression names metrics of inventory.metrics (a typo would draw an
+    """Every PromQL expression names metrics of inventory.runtime.metrics (a typo would draw an
     empty panel); the panels the issue asks for are there."""
     from prometheus_client import REGISTRY
 
-    import inventory.metrics  # noqa: F401 (registers the metrics)
+    import inventory.runtime.metrics  # noqa: F401 (registers the metrics)
 
     suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
     exported = {

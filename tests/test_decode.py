@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from dataflows.decode import MAX_EVENT_BYTES, decode_batch, decode_one
-from inventory.models import DeadLetter, Event, InventoryEvent
+from inventory.core.contract import InventoryEvent
+from inventory.core.records import DeadLetter, Event
 
 TS = 1_795_000_000_000  # Kafka timestamp of the test messages
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from inventory.settings import ENV_PREFIX, Settings
+from inventory.core.settings import ENV_PREFIX, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +59,7 @@ def test_every_dead_letter_reason_is_documented_word_for_word() -> None:
 
 
 def test_every_reason_code_is_in_the_contract() -> None:
-    from inventory.reasons import REASON_CODES
+    from inventory.core.reasons import REASON_CODES
 
     contract = (ROOT / "docs" / "contracts.md").read_text()
     assert [code for code in REASON_CODES if f"`{code}`" not in contract] == []

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from dataflows.decode import decode_general
 from generators.events import EventGenerator, GeneratorConfig
-from inventory.models import Event, Source
+from inventory.core.records import Event, Source
 from tests.test_decode import events
 
 ROOT = Path(__file__).resolve().parent.parent

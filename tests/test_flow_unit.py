@@ -7,9 +7,10 @@ import orjson
 from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.testing import TestingSink, TestingSource, run_main
 
-from dataflows.inventory import build_flow
-from inventory.models import Alert, DeadLetter, Event, SalesWindow, StockLevel, format_ms
-from inventory.settings import Settings
+from dataflows.flow import build_flow
+from inventory.core.records import Alert, DeadLetter, Event, SalesWindow, StockLevel
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms
 
 T0 = 1_795_000_000_000
 

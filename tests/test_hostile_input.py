@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataflows.decode import decode_general, decode_one
-from dataflows.inventory import build_flow
+from dataflows.flow import build_flow
 from dataflows.typed_decode import decode_typed
 from generators.events import EventGenerator, GeneratorConfig
-from inventory.models import DeadLetter, Event, InventoryEvent, Source
-from inventory.settings import Settings
+from inventory.core.contract import InventoryEvent
+from inventory.core.records import DeadLetter, Event, Source
+from inventory.core.settings import Settings
 from tests.test_decode import FakeMsg, events
 
 json_values = st.recursive(

@@ -15,8 +15,8 @@ from confluent_kafka.admin import AdminClient
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
-from inventory.kafka_config import admin_config, kafka_connection, producer_config
-from inventory.settings import Settings, SettingsError, load_settings
+from inventory.core.settings import Settings, SettingsError, load_settings
+from inventory.kafka.config import admin_config, kafka_connection, producer_config
 from tests.kafka_helpers import read_topic
 
 SECURITY = {
@@ -45,10 +45,11 @@ def secured(tmp_path: Path, make_settings: Any) -> Settings:
 def test_every_client_gets_the_security_settings_and_the_pass_through(
     secured: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dataflows.kafka_source as kafka_source
-    import dataflows.topic_range as topic_range
-    import inventory.kafka as kafka
-    from dataflows.inventory import kafka_source as build_source
+    import dataflows.sources.events_topic as kafka_source
+    import dataflows.sources.topic_range as topic_range
+    import inventory.kafka.producer as producer
+    import inventory.kafka.topics as kafka
+    from dataflows.flow import kafka_source as build_source
     from sinks.kafka import alert_sink
 
     seen: dict[str, dict[str, Any]] = {}
@@ -61,12 +62,12 @@ def test_every_client_gets_the_security_settings_and_the_pass_through(
             seen[self.role] = config
             raise RuntimeError("recorded")
 
-    monkeypatch.setattr(kafka, "Producer", Recorder("producer"))
+    monkeypatch.setattr(producer, "Producer", Recorder("producer"))
     monkeypatch.setattr(kafka, "AdminClient", Recorder("admin"))
     monkeypatch.setattr(kafka_source, "Consumer", Recorder("source"))
     monkeypatch.setattr(kafka_source, "AdminClient", Recorder("topic-id"))
     monkeypatch.setattr(topic_range, "Consumer", Recorder("topic-range"))
-    monkeypatch.setattr("inventory.kafka_config._check", lambda *_: None)  # no such brokers
+    monkeypatch.setattr("inventory.kafka.config._check", lambda *_: None)  # no such brokers
     brokers = secured.kafka_brokers or ""
 
     for build in (
@@ -93,7 +94,7 @@ def test_every_client_gets_the_security_settings_and_the_pass_through(
 def test_the_pass_through_wins_over_tuning_but_not_over_the_guarantees(
     make_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("inventory.kafka_config._check", lambda *_: None)
+    monkeypatch.setattr("inventory.kafka.config._check", lambda *_: None)
     settings = make_settings(kafka_config='{"linger.ms": 5, "compression.type": "zstd"}')
     connection = kafka_connection(settings, "b:9092")
     config = producer_config(connection, **{"linger.ms": 50})
@@ -148,8 +149,8 @@ def test_security_settings_are_validated_naming_the_variables(
 def test_the_dataflow_commits_its_offsets_to_its_consumer_group(
     settings: Settings, ch: Any
 ) -> None:
-    from inventory.kafka import ensure_topics
-    from inventory.runner import run_inventory
+    from inventory.app.run import run_inventory
+    from inventory.kafka.topics import ensure_topics
 
     brokers = settings.kafka_brokers or ""
     ensure_topics(settings, brokers)

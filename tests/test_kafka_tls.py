@@ -24,11 +24,11 @@ from confluent_kafka.admin import AdminClient
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
-from inventory.broker import free_port, start_broker
-from inventory.kafka import ensure_topics
-from inventory.kafka_config import admin_config, kafka_connection
-from inventory.runner import run_inventory
-from inventory.settings import Settings
+from inventory.app.run import run_inventory
+from inventory.core.settings import Settings
+from inventory.kafka.config import admin_config, kafka_connection
+from inventory.kafka.local_broker import free_port, start_broker
+from inventory.kafka.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
 

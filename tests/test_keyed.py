@@ -7,10 +7,10 @@ import pickle
 import pytest
 from bytewax.operators import StatefulBatchLogic
 
-from dataflows.alerts import alert_id, band
-from dataflows.inventory import KeyConfig, _KeyLogic
-from dataflows.keyed import KeyBook, decode_state, encode_state
-from inventory.models import (
+from dataflows.flow import KeyConfig, _KeyLogic
+from dataflows.per_key.alerts import alert_id, band
+from dataflows.per_key.book import KeyBook, decode_state, encode_state
+from inventory.core.records import (
     Alert,
     DeadLetter,
     ProductPolicy,

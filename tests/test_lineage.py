@@ -17,12 +17,12 @@ from confluent_kafka.admin import AdminClient
 
 from generators.events import EventGenerator, GeneratorConfig, Message
 from generators.publish import publish_to_kafka, write_jsonl
-from inventory.backfill import BackfillConflict
-from inventory.catalog import write_catalog
-from inventory.kafka import ensure_topics
-from inventory.models import InventoryEvent
-from inventory.runner import run_backfill, run_inventory
-from inventory.settings import Settings
+from inventory.app.backfill import BackfillConflict, run_backfill
+from inventory.app.run import run_inventory
+from inventory.clickhouse.catalog import write_catalog
+from inventory.core.contract import InventoryEvent
+from inventory.core.settings import Settings
+from inventory.kafka.topics import ensure_topics
 from tests.kafka_helpers import read_topic
 from tests.model import Expected, Msg, expected_for, stock_of, windows_of
 from tests.test_pipeline_integration import (

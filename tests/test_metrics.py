@@ -14,16 +14,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
+from inventory.app.run import run_inventory
 from inventory.availability.api import create_app
 from inventory.availability.server import BackgroundServer
 from inventory.availability.store import AvailabilityStore, StockRow
-from inventory.broker import free_port
-from inventory.kafka import ensure_topics
-from inventory.metrics import serve_metrics
-from inventory.reasons import reason_code
-from inventory.runner import run_inventory
-from inventory.settings import Settings
-from inventory.stopping import STOP
+from inventory.core.reasons import reason_code
+from inventory.core.settings import Settings
+from inventory.kafka.local_broker import free_port
+from inventory.kafka.topics import ensure_topics
+from inventory.runtime.metrics import serve_metrics
+from inventory.runtime.stopping import STOP
 from tests.availability_fakes import FakeReader
 from tests.http_helpers import get_json
 

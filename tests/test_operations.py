@@ -21,9 +21,9 @@ import pytest
 
 from generators.events import EventGenerator, GeneratorConfig, Message
 from generators.publish import publish_to_kafka, write_jsonl
-from inventory.kafka import ensure_topics
-from inventory.models import InventoryEvent
-from inventory.settings import Settings
+from inventory.core.contract import InventoryEvent
+from inventory.core.settings import Settings
+from inventory.kafka.topics import ensure_topics
 from tests.envs import base_env
 from tests.http_helpers import free_port, get_json, wait_healthy
 from tests.kafka_helpers import read_topic

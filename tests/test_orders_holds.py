@@ -3,9 +3,9 @@ and integration tests)."""
 
 from __future__ import annotations
 
-from dataflows.keyed import KeyBook, decode_state, encode_state
-from dataflows.orders import OrderRules
-from inventory.models import Alert, ProductPolicy, PurchaseOrder, StockLevel
+from dataflows.per_key.book import KeyBook, decode_state, encode_state
+from dataflows.per_key.orders import OrderRules
+from inventory.core.records import Alert, ProductPolicy, PurchaseOrder, StockLevel
 from tests.builders import T0, ev
 
 HOUR_MS = 3_600_000

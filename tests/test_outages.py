@@ -17,13 +17,14 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
-from inventory.broker import free_port, start_broker
-from inventory.clickhouse import connect
-from inventory.errors import describe
-from inventory.kafka import CheckedProducer, DeliveryError, ensure_topics
-from inventory.runner import run_inventory
-from inventory.schema import apply_migrations
-from inventory.settings import Settings
+from inventory.app.run import run_inventory
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.errors import describe
+from inventory.core.settings import Settings
+from inventory.kafka.local_broker import free_port, start_broker
+from inventory.kafka.producer import CheckedProducer, DeliveryError
+from inventory.kafka.topics import ensure_topics
 from sinks.clickhouse import ClickHouseSink
 from tests.kafka_helpers import read_topic
 from tests.model import Msg, expected_tables

@@ -16,7 +16,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from inventory.schema import MigrationError, load_migrations
+from inventory.clickhouse.migrations import MigrationError, load_migrations
 from tests.envs import base_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,8 +70,8 @@ def test_a_wheel_install_finds_its_sql_and_applies_every_migration(tmp_path: Pat
     assert built.returncode == 0, built.stderr
     (wheel,) = tmp_path.glob("inventory_stream-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "inventory/sql/migrations/0001_core_tables.sql" in names
-    assert "inventory/sql/queries/seed_summary.sql" in names
+    assert "inventory/clickhouse/sql/migrations/0001_core_tables.sql" in names
+    assert "inventory/clickhouse/sql/queries/seed_summary.sql" in names
     target = tmp_path / "installed"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
@@ -99,7 +99,7 @@ def test_a_wheel_install_finds_its_sql_and_applies_every_migration(tmp_path: Pat
             check=False,
         )
 
-    where = run("-c", "import inventory.schema as s; print(s.__file__)")
+    where = run("-c", "import inventory.clickhouse.migrations as m; print(m.__file__)")
     assert where.stdout.startswith(str(target)), where.stdout + where.stderr
     applied = run("-m", "inventory.cli", "schema", "apply")
     assert applied.returncode == 0, applied.stderr

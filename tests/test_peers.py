@@ -1,12 +1,12 @@
-"""Peer liveness (inventory.peers) over real UDP sockets on loopback."""
+"""Peer liveness (inventory.runtime.peers) over real UDP sockets on loopback."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from inventory.broker import free_port
-from inventory.peers import PeerWatch
+from inventory.kafka.local_broker import free_port
+from inventory.runtime.peers import PeerWatch
 
 
 def pair(timeout: float) -> tuple[list[str], list[threading.Event], list[PeerWatch]]:

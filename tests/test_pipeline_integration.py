@@ -11,13 +11,13 @@ from clickhouse_connect.driver.client import Client
 
 from generators.events import EventGenerator, GeneratorConfig, Message
 from generators.publish import publish_to_kafka
-from inventory.catalog import write_catalog
-from inventory.clickhouse import connect
-from inventory.kafka import ensure_topics
-from inventory.models import format_ms, to_ms
-from inventory.runner import run_inventory
-from inventory.schema import apply_migrations
-from inventory.settings import Settings
+from inventory.app.run import run_inventory
+from inventory.clickhouse.catalog import write_catalog
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms, to_ms
+from inventory.kafka.topics import ensure_topics
 from tests.kafka_helpers import read_topic
 from tests.model import Expected, Msg, expected_for
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from inventory.models import to_ms
-from inventory.runner import run_inventory
+from inventory.app.run import run_inventory
+from inventory.core.times import to_ms
 from sinks.clickhouse import EVENT_COLUMNS
 from tests.test_pipeline_integration import produce_and_expect
 

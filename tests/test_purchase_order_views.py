@@ -10,10 +10,10 @@ import orjson
 from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.testing import TestingSink, TestingSource, run_main
 
-from dataflows.inventory import build_flow
-from inventory.clickhouse import connect
-from inventory.models import format_ms
-from inventory.schema import apply_migrations
+from dataflows.flow import build_flow
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.times import format_ms
 from sinks.clickhouse import ClickHouseSink
 from tests.model import model_alert_id
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from inventory.runner import run_inventory
+from inventory.app.run import run_inventory
 from tests.test_pipeline_integration import produce_and_expect
 
 pytestmark = pytest.mark.integration

@@ -10,11 +10,13 @@ import orjson
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from inventory.clickhouse import connect
-from inventory.kafka import CheckedProducer, ensure_topics
-from inventory.models import StockLevel, format_ms
-from inventory.runner import run_inventory
-from inventory.settings import Settings
+from inventory.app.run import run_inventory
+from inventory.clickhouse.client import connect
+from inventory.core.records import StockLevel
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms
+from inventory.kafka.producer import CheckedProducer
+from inventory.kafka.topics import ensure_topics
 from sinks.clickhouse import ClickHouseSink
 from tests.kafka_helpers import read_topic
 

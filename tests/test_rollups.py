@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from inventory.models import to_ms
-from inventory.runner import run_inventory
+from inventory.app.run import run_inventory
+from inventory.core.times import to_ms
 from sinks.clickhouse import EVENT_COLUMNS
 from tests.test_pipeline_integration import produce_and_expect
 
@@ -60,8 +60,8 @@ def test_upgrading_brings_existing_sales_into_the_rollups_once(
 ) -> None:
     import shutil
 
-    from inventory.clickhouse import connect
-    from inventory.schema import MIGRATIONS_DIR, apply_migrations
+    from inventory.clickhouse.client import connect
+    from inventory.clickhouse.migrations import MIGRATIONS_DIR, apply_migrations
 
     settings = make_settings()
     db = settings.clickhouse_database

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from inventory.clickhouse import connect
-from inventory.schema import MigrationError, apply_migrations, load_migrations
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import MigrationError, apply_migrations, load_migrations
 
 
 def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +75,7 @@ def test_upgrade_keeps_revenue_and_puts_the_newest_stock_first(  # type: ignore[
     import shutil
     from decimal import Decimal
 
-    from inventory.schema import MIGRATIONS_DIR
+    from inventory.clickhouse.migrations import MIGRATIONS_DIR
 
     settings = make_settings()
     db = settings.clickhouse_database
@@ -216,7 +216,7 @@ def test_concurrent_applies_run_each_migration_once(make_settings, tmp_path: Pat
 
 
 def test_a_stale_lock_is_broken_and_a_held_one_times_out(make_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from inventory.schema_lock import MigrationLockError, migration_lock
+    from inventory.clickhouse.migration_lock import MigrationLockError, migration_lock
 
     settings = make_settings()
     db = settings.clickhouse_database
@@ -237,8 +237,8 @@ def test_a_stale_lock_is_broken_and_a_held_one_times_out(make_settings, tmp_path
 
 def test_the_reason_code_default_agrees_with_the_writer(make_settings) -> None:  # type: ignore[no-untyped-def]
     """Rows from before migration 0012 get their reason code from the column's DEFAULT,
-    new rows from inventory.reasons: the two give the same code for every reason."""
-    from inventory.reasons import _PREFIXES, reason_code
+    new rows from inventory.core.reasons: the two give the same code for every reason."""
+    from inventory.core.reasons import _PREFIXES, reason_code
 
     settings = make_settings()
     db = settings.clickhouse_database

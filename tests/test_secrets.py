@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from inventory.broker import free_port
+from inventory.kafka.local_broker import free_port
 from tests.envs import base_env
 
 pytestmark = pytest.mark.integration

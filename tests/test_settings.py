@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from inventory.settings import Settings, SettingsError, load_settings, redact_url
+from inventory.core.settings import Settings, SettingsError, load_settings, redact_url
 
 
 @pytest.fixture(autouse=True)

@@ -18,8 +18,8 @@ import pytest
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka, write_jsonl
-from inventory.kafka import ensure_topics
-from inventory.settings import Settings
+from inventory.core.settings import Settings
+from inventory.kafka.topics import ensure_topics
 from tests.flow_processes import cli_stock, env_for, keyed_epochs, query, topic_model
 from tests.http_helpers import free_port, wait_healthy
 from tests.model import Msg, expected_tables
@@ -167,7 +167,8 @@ def test_a_failing_clickhouse_write_prints_one_line(settings: Settings, tmp_path
     debug = spawn(env, tmp_path, "--log-level", "debug", "run", "--exit-at-end")
     _, err = debug.communicate(timeout=300)
     assert debug.returncode == 1
-    assert "DEBUG inventory.native: thread" in err and "panicked" in err  # the full trace
+    # the full trace
+    assert "DEBUG inventory.runtime.native_stderr: thread" in err and "panicked" in err
 
 
 def test_generate_stops_on_sigterm_to_kafka_and_to_stdout(

@@ -7,8 +7,8 @@ import pickle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataflows.stock import StockBook
-from inventory.models import DeadLetter, Event
+from dataflows.per_key.stock import StockBook
+from inventory.core.records import DeadLetter, Event
 from tests.builders import ev
 
 LATENESS_MS = 60_000

@@ -30,7 +30,7 @@ import pytest
 
 from generators.events import Message
 from generators.publish import publish_to_kafka
-from inventory.models import format_ms
+from inventory.core.times import format_ms
 from tests.envs import base_env
 from tests.http_helpers import free_port, wait_healthy
 

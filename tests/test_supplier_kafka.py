@@ -10,8 +10,8 @@ from generators.events import Message
 from generators.publish import publish_to_kafka
 from generators.supplier import Delivery, Supplier
 from generators.supplier_run import SupplierLink
-from inventory.kafka import ensure_topics
-from inventory.settings import Settings
+from inventory.core.settings import Settings
+from inventory.kafka.topics import ensure_topics
 from tests.kafka_helpers import read_topic
 
 pytestmark = pytest.mark.integration

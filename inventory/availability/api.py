@@ -39,7 +39,8 @@ from inventory.availability.rules import (
     status_for,
 )
 from inventory.availability.store import AvailabilityStore, StockSnapshot
-from inventory.models import CODE_RE, format_ms
+from inventory.core.contract import CODE_RE
+from inventory.core.times import format_ms
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from inventory.availability.store import AvailabilityStore
-from inventory.metrics import API_LATENCY, API_REQUESTS, API_SNAPSHOT_AGE
+from inventory.runtime.metrics import API_LATENCY, API_REQUESTS, API_SNAPSHOT_AGE
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]

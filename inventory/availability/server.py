@@ -14,9 +14,9 @@ from fastapi import FastAPI
 
 from inventory.availability.api import create_app
 from inventory.availability.store import AvailabilityStore, ClickHouseStockReader
-from inventory.clickhouse import database_name
-from inventory.settings import Settings
-from inventory.stopping import STOP, StopRequest
+from inventory.clickhouse.client import database_name
+from inventory.core.settings import Settings
+from inventory.runtime.stopping import STOP, StopRequest
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def serve_forever(
     stop: StopRequest = STOP,
 ) -> None:
     """Serve in the foreground until a stop is asked (SIGTERM/SIGINT, see
-    :mod:`inventory.stopping`); then shut down.
+    :mod:`inventory.runtime.stopping`); then shut down.
 
     Reads stock once before listening, so an unreachable ClickHouse or a missing schema
     fails at start with ``RuntimeError`` instead of answering 503 forever. ``on_ready``

@@ -28,8 +28,8 @@ from typing import NamedTuple, Protocol, cast
 
 from clickhouse_connect.driver.client import Client
 
-from inventory.clickhouse import connect, database_name
-from inventory.settings import Settings
+from inventory.clickhouse.client import connect, database_name
+from inventory.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

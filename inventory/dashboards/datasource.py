@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from inventory.core.settings import SettingsError
 from inventory.dashboards.query import DATASOURCE_UID, PLUGIN_ID, PLUGIN_VERSION
-from inventory.settings import SettingsError
 
 DATASOURCE_NAME = "Inventory ClickHouse"
 _DEFAULT_PORTS = {

@@ -194,7 +194,8 @@ def build() -> Board:
 
 
 def add_metric_panels(board: Board) -> None:
-    """What the dataflow's own metrics say (the Prometheus datasource; inventory.metrics)."""
+    """What the dataflow's own metrics say (the Prometheus datasource;
+    inventory.runtime.metrics)."""
     board.row("Dataflow metrics (Prometheus)")
     board.add(
         timeseries.Panel()

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from inventory.errors import InventoryError
+from inventory.core.errors import InventoryError
 
 ALL = "$__all"
 

@@ -21,6 +21,8 @@ from typing import Any
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
 
+from inventory.core.errors import InventoryError
+from inventory.core.settings import Settings, SettingsError
 from inventory.dashboards import render
 from inventory.dashboards.alert_rules import FOLDER_TITLE, FOLDER_UID, GROUP, build_rules
 from inventory.dashboards.alert_rules import rule_group as rule_group_body
@@ -32,8 +34,6 @@ from inventory.dashboards.notifications import (
     policy_tree,
 )
 from inventory.dashboards.query import DATASOURCE_UID
-from inventory.errors import InventoryError
-from inventory.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,233 @@
+"""The inventory dataflow.
+
+Kafka ``inventory.events`` -> decode -> per (warehouse, sku): dedup, lateness, stock,
+holds, sales windows, alerts, purchase orders -> ClickHouse tables, ``inventory.alerts``
+and the DLQ topic.
+
+``build_flow`` only describes the flow; nothing connects until it runs.
+Delivery: at-least-once to every sink (Bytewax replays from the last snapshot after a
+crash); every ClickHouse table is keyed so replayed rows collapse to the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import bytewax.operators as op
+from bytewax.dataflow import Dataflow
+from bytewax.inputs import Source as BytewaxSource
+from bytewax.operators import StatefulBatchLogic
+from bytewax.outputs import DynamicSink, FixedPartitionedSink, Sink
+
+from dataflows.decode import decode_batch
+from dataflows.per_key.book import (
+    DEFAULT_ORDER_RULES,
+    KeyBook,
+    KeyInput,
+    KeyOutput,
+    KeyState,
+    decode_state,
+    encode_state,
+)
+from dataflows.per_key.orders import OrderRules
+from dataflows.seeds import Seeder
+from dataflows.sources.events_topic import EventsSource
+from inventory.clickhouse.catalog import PolicyBook
+from inventory.core.records import Alert, DeadLetter, Event, ProductPolicy
+from inventory.core.settings import Settings
+from inventory.kafka.config import kafka_connection
+from inventory.runtime.metrics import ALERTS, EVENTS_ACCEPTED, KEYS_IN_STATE, count_dead_letters
+from sinks.clickhouse import ClickHouseSink
+from sinks.kafka import alert_sink, dead_letter_sink
+
+FLOW_ID = "inventory"
+
+
+class _KeyLogic(StatefulBatchLogic[list[KeyInput | DeadLetter], list[KeyOutput], bytes]):
+    """One key's logic, fed a list of the key's items per decoded batch (one item per key
+    through Bytewax's routing, not one per event) and emitting one list of rows per
+    activation. A key touched in the current epoch holds its live
+    :class:`KeyBook`; at the epoch's snapshot the book is encoded into a compact blob
+    (``encode_state``) and dropped, so idle keys cost only the blob, which is also
+    what recovery stores. Bytewax snapshots every key touched in an epoch at its
+    end, with or without recovery."""
+
+    __slots__ = ("blob", "book", "config")
+
+    def __init__(self, config: KeyConfig, blob: bytes | None) -> None:
+        self.config = config
+        self.blob = blob
+        self.book: KeyBook | None = None
+
+    def on_batch(
+        self, groups: list[list[KeyInput | DeadLetter]]
+    ) -> tuple[Iterable[list[KeyOutput]], bool]:
+        values = groups[0] if len(groups) == 1 else [x for group in groups for x in group]
+        if type(values[0]) is DeadLetter:  # the pass-through key of decoding's rejects
+            return [values], StatefulBatchLogic.DISCARD  # type: ignore[list-item]
+        book = self.book
+        config = self.config
+        if book is None:
+            if self.blob is None:
+                KEYS_IN_STATE.inc()  # a key met for the first time (resumed ones: build_key)
+            book = self.book = KeyBook(
+                lateness_ms=config.lateness_ms,
+                window_ms=config.window_ms,
+                policy_for=config.policy_for,
+                state=None if self.blob is None else decode_state(self.blob),
+                lineage=config.lineage,
+                rules=config.rules,
+            )
+        if config.seeded:  # seeds may be among the values
+            return [book.apply_items(values)], StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
+        return [book.apply_batch(values)], StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
+
+    def snapshot(self) -> bytes:
+        if self.book is not None:
+            self.blob = self.book.encode()
+            self.book = None
+        assert self.blob is not None  # built with a resume blob or after a batch
+        return self.blob
+
+
+@dataclass(frozen=True, slots=True)
+class KeyConfig:
+    lateness_ms: int
+    window_ms: int
+    policy_for: Callable[[str], ProductPolicy]
+    lineage: str = ""
+    seeded: bool = False
+    rules: OrderRules = DEFAULT_ORDER_RULES
+
+
+def kafka_source(settings: Settings, brokers: str, *, tail: bool) -> EventsSource:
+    """Every partition of the events topic from the beginning (or the resume offsets)."""
+    return EventsSource(
+        kafka_connection(settings, brokers),
+        settings.events_topic,
+        tail=tail,
+        batch_size=settings.source_batch_size,
+        group=settings.consumer_group,
+    )
+
+
+def dead_letter_key(letter: DeadLetter) -> str:
+    """Dead letters from decoding pass through ``per-key`` under one key per partition."""
+    return f"\x00dead-letters:{letter.source.partition}"
+
+
+def decode_keyed(msgs: list[Any], max_future_ms: int) -> list[tuple[str, Any]]:
+    """Decode a batch and key it: events by (warehouse, sku), dead letters by partition."""
+    keyed: list[tuple[str, Any]] = []
+    for item in decode_batch(msgs, max_future_ms):
+        if isinstance(item, Event):
+            keyed.append((item.stock_key, item))
+        else:
+            keyed.append((dead_letter_key(item), item))
+    return keyed
+
+
+def group_by_key(keyed: list[tuple[str, Any]]) -> list[tuple[str, list[Any]]]:
+    """``(key, item)`` pairs as one ``(key, items)`` per key, items in arrival order."""
+    groups: dict[str, list[Any]] = {}
+    for key, item in keyed:
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [item]
+        else:
+            group.append(item)
+    return list(groups.items())
+
+
+def unkey(batch: list[tuple[str, list[KeyOutput]]]) -> list[KeyOutput]:
+    """The per-key outputs without their keys, flat; counts the accepted events."""
+    items = [item for _, outputs in batch for item in outputs]
+    accepted = sum(1 for item in items if type(item) is Event)
+    if accepted:
+        EVENTS_ACCEPTED.inc(accepted)
+    return items
+
+
+def dead_letters_of(batch: list[KeyOutput]) -> list[DeadLetter]:
+    """The batch's dead letters (decoding's and late ones), counted by reason."""
+    letters = [x for x in batch if type(x) is DeadLetter]
+    if letters:
+        count_dead_letters([letter.error for letter in letters])
+    return letters
+
+
+def alerts_of(batch: list[KeyOutput]) -> list[Alert]:
+    """The batch's alerts, counted by kind."""
+    alerts = [x for x in batch if type(x) is Alert]
+    for alert in alerts:
+        ALERTS.labels(alert.kind).inc()
+    return alerts
+
+
+def build_flow(
+    settings: Settings,
+    brokers: str,
+    *,
+    policies: PolicyBook | None = None,
+    tail: bool = True,
+    source: BytewaxSource[Any] | None = None,
+    rows_sink: Sink[Any] | None = None,  # Row, or (key, Row) for a FixedPartitionedSink
+    dlq_sink: Sink[DeadLetter] | None = None,
+    alerts_sink: Sink[Alert] | None = None,
+    lineage: str = "",
+    seeder: Seeder | None = None,
+) -> Dataflow:
+    """Describe the flow. ``tail=False`` stops once every partition is drained.
+
+    :arg policies: the product catalog (defaults for every SKU if omitted).
+    :arg source: replaces the Kafka source (files, tests).
+    :arg rows_sink: replaces the ClickHouse sink; ``dlq_sink``, ``alerts_sink`` the
+        Kafka topic sinks.
+    :arg lineage: written with every stock level (``flow:<id>``, ``backfill:<id>``).
+    :arg seeder: rebuilds the state of keys whose stock another lineage computed (seeds
+        join the decoded batch); ``None`` starts every key without recovery state at zero.
+    """
+    lateness_ms = settings.lateness_seconds * 1000
+    window_ms = settings.window_seconds * 1000
+    max_future_ms = settings.max_future_seconds * 1000
+    book = policies if policies is not None else PolicyBook(settings, {})
+
+    rules = OrderRules(grace_ms=round(settings.reorder_grace_hours * 3_600_000))
+    config = KeyConfig(lateness_ms, window_ms, book.for_sku, lineage, seeder is not None, rules)
+
+    def build_key(resume: bytes | None) -> _KeyLogic:
+        if resume is not None:
+            KEYS_IN_STATE.inc()
+        if isinstance(resume, KeyState):  # a snapshot taken before states were blobs
+            return _KeyLogic(config, encode_state(resume))
+        return _KeyLogic(config, resume)
+
+    flow = Dataflow(FLOW_ID)
+    raw = op.input("read", flow, source or kafka_source(settings, brokers, tail=tail))
+
+    # Per item, only the per-key logic runs Python: everything else works on batches.
+    def decode(msgs: list[Any]) -> list[tuple[str, list[Any]]]:
+        keyed = decode_keyed(msgs, max_future_ms)
+        if seeder is not None:
+            keyed = seeder.attach(keyed)  # seeds ride with the batch
+        return group_by_key(keyed)
+
+    keyed = op.flat_map_batch("decode", raw, decode)
+    per_key = op.stateful_batch("per-key", keyed, build_key)
+    rows = op.flat_map_batch("unkey", per_key, unkey)
+    dead = op.flat_map_batch("dead-letters", rows, dead_letters_of)
+    alerts = op.flat_map_batch("alerts", rows, alerts_of)
+    dlq = dlq_sink or dead_letter_sink(settings, brokers)
+    rows_sink = rows_sink or ClickHouseSink(
+        settings, rejects=dlq if isinstance(dlq, DynamicSink) else None
+    )
+    if isinstance(rows_sink, FixedPartitionedSink):  # one writer process (embedded, cluster)
+        routed = op.flat_map_batch("route-rows", rows, lambda batch: [("", x) for x in batch])
+        op.output("write-rows", routed, rows_sink)
+    else:
+        op.output("clickhouse", rows, rows_sink)
+    op.output("dlq-topic", dead, dlq)
+    op.output("alerts-topic", alerts, alerts_sink or alert_sink(settings, brokers))
+    return flow

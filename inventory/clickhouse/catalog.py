@@ -1,0 +1,107 @@
+"""Product catalog: per-SKU stock policy (threshold, target, supplier lead time) in the
+``products`` table.
+
+The dataflow reads the catalog once at start; SKUs missing from it use
+``INVENTORY_LOW_STOCK_THRESHOLD``, ``INVENTORY_DEFAULT_TARGET_STOCK`` and
+``INVENTORY_DEFAULT_LEAD_TIME_HOURS`` (as does a lead time of 0). A catalog
+change therefore applies from the next start of the flow (alerts already raised stay).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from clickhouse_connect.driver.client import Client
+
+from inventory.core.records import ProductPolicy
+from inventory.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    sku: str
+    name: str
+    unit_price: float | None
+    low_stock_threshold: int
+    target_stock: int
+    lead_time_hours: float = 0.0  # 0: INVENTORY_DEFAULT_LEAD_TIME_HOURS
+
+
+HOUR_MS = 3_600_000
+
+
+def write_catalog(client: Client, database: str, entries: Iterable[CatalogEntry]) -> int:
+    """Upsert catalog rows (latest write wins); return how many were written."""
+    now_ms = int(time.time() * 1000)
+    rows = [
+        (
+            e.sku,
+            e.name,
+            e.unit_price,
+            e.low_stock_threshold,
+            e.target_stock,
+            e.lead_time_hours,
+            now_ms,
+        )
+        for e in entries
+    ]
+    if rows:
+        client.insert(
+            "products",
+            rows,
+            column_names=[
+                "sku",
+                "name",
+                "unit_price",
+                "low_stock_threshold",
+                "target_stock",
+                "lead_time_hours",
+                "updated_at",
+            ],
+            database=database,
+        )
+    return len(rows)
+
+
+def load_policies(
+    client: Client, database: str, default_lead_time_hours: float = 72.0
+) -> dict[str, ProductPolicy]:
+    """Current policy of every SKU in the catalog (a lead time of 0: the default)."""
+    result = client.query(
+        "SELECT sku, low_stock_threshold, target_stock, lead_time_hours "
+        "FROM {db:Identifier}.products FINAL",
+        parameters={"db": database},
+    )
+    return {
+        sku: ProductPolicy(int(t), int(target), lead_time_ms(lead or default_lead_time_hours))
+        for sku, t, target, lead in result.result_rows
+    }
+
+
+def lead_time_ms(hours: float) -> int:
+    return round(hours * HOUR_MS)
+
+
+class PolicyBook:
+    """Policy lookup with the documented defaults."""
+
+    def __init__(self, settings: Settings, policies: Mapping[str, ProductPolicy]) -> None:
+        self._policies = dict(policies)
+        self._default = ProductPolicy(
+            settings.low_stock_threshold,
+            settings.default_target_stock,
+            lead_time_ms(settings.default_lead_time_hours),
+        )
+
+    def for_sku(self, sku: str) -> ProductPolicy:
+        return self._policies.get(sku, self._default)
+
+    def __len__(self) -> int:
+        return len(self._policies)
+
+    @property
+    def policies(self) -> dict[str, ProductPolicy]:
+        """The catalog's own policies (without the defaults)."""
+        return dict(self._policies)

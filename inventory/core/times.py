@@ -1,0 +1,19 @@
+"""Time formats of the contract: epoch milliseconds and RFC 3339 UTC text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(value: datetime) -> int:
+    """Epoch milliseconds of an aware datetime, sub-millisecond digits truncated."""
+    return (value - _EPOCH) // _MS
+
+
+def format_ms(ms: int) -> str:
+    """RFC 3339 UTC with milliseconds, e.g. ``2026-11-24T09:15:02.123Z``."""
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
