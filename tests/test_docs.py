@@ -6,14 +6,20 @@ import re
 from pathlib import Path
 
 from inventory.core.settings import ENV_PREFIX, Settings
+from inventory.core.settings.table import with_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_readme_configuration_table_lists_every_setting() -> None:
+def test_readme_configuration_table_is_generated_from_the_settings() -> None:
+    """The table is what ``inventory settings --markdown`` prints: regenerate it with
+    ``inventory settings --markdown --write README.md`` after changing a setting."""
     readme = (ROOT / "README.md").read_text()
+    assert readme == with_table(readme), "README's settings table drifted from the settings"
     documented = set(re.findall(r"^\| `(INVENTORY_[A-Z_]+)` \|", readme, flags=re.M))
     assert documented == {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    described = [name for name, field in Settings.model_fields.items() if not field.description]
+    assert not described, f"settings without a description: {described}"
 
 
 def test_readme_has_the_two_commands_and_ci_runs_the_test_one() -> None:

@@ -1,0 +1,115 @@
+"""Dataflow settings: event-time rules (lateness, the future limit, windows), the stock
+policy defaults, recovery and the cluster, batches and epochs, the process's metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from inventory.core.settings.base import shown
+
+
+class FlowSettings(BaseModel):
+    """Group of :class:`~inventory.core.settings.Settings`: the dataflow."""
+
+    lateness_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="lateness horizon per (warehouse, sku): events older than this behind "
+        "the newest event of their key are dead-lettered as late; also the dedup horizon "
+        "(see [docs/semantics.md](docs/semantics.md))",
+    )
+    max_future_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="how far `occurred_at` may be after the Kafka message timestamp",
+    )
+    low_stock_threshold: int = Field(
+        default=10,
+        ge=0,
+        le=1_000_000_000,
+        description="low-stock threshold for SKUs missing from the `products` catalog",
+    )
+    default_target_stock: int = Field(
+        default=50,
+        ge=1,
+        le=1_000_000_000,
+        description="level a reorder request tops up to, for SKUs missing from the catalog",
+    )
+    default_lead_time_hours: float = Field(
+        default=72,
+        gt=0,
+        le=8760,
+        description="supplier lead time (purchase order to delivery) for SKUs without "
+        "`products.lead_time_hours`",
+    )
+    reorder_grace_hours: float = Field(
+        default=24,
+        ge=0,
+        le=8760,
+        description="a purchase order not received this long after `expected_at` raises "
+        "`reorder_overdue`",
+    )
+    window_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=24 * 3600,
+        description="length of the event-time sales-rate windows",
+    )
+    recovery_dir: Path | None = Field(
+        default=None,
+        description="Bytewax snapshots (`inventory run --no-recovery` runs without)",
+        json_schema_extra=shown("<data_dir>/recovery"),
+    )
+    recovery_partitions: int = Field(
+        default=1,
+        ge=1,
+        le=1024,
+        description="recovery partitions created on first use (at least the cluster's "
+        "workers); fixed afterwards, so set it to the most workers the flow will ever run",
+    )
+    cluster_peer_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="in a multi-process cluster: a process that hears no UDP heartbeat from "
+        "another for this long exits 1 (a cut network otherwise leaves Bytewax waiting "
+        "forever)",
+    )
+    source_batch_size: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="max messages per read of a partition: a backlog is read in batches this "
+        "large (larger batches, fewer and larger ClickHouse inserts: bench/README.md); a "
+        "caught-up source returns what has arrived",
+    )
+    epoch_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="Bytewax epoch = snapshot interval; after a crash, sinks see at most "
+        "this much again",
+    )
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="port of the dataflow process's Prometheus `/metrics` (compose: 9108); "
+        "the availability API always serves `/metrics` on its own port",
+        json_schema_extra=shown("0 (off)"),
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="address the dataflow's `/metrics` listens on (`0.0.0.0` in a container)",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING",
+        description="log level of the container's dataflow entry (`bytewax.run`): `DEBUG` "
+        "also logs the full traces, Rust panics included; the `inventory` command takes "
+        "`--log-level` instead",
+    )

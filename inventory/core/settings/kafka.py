@@ -1,0 +1,144 @@
+"""Kafka settings: brokers, security, the librdkafka pass-through, topics, the consumer
+group and timeouts (the client configurations: :mod:`inventory.kafka.config`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+
+from inventory.core.settings.base import TOPIC_RE
+
+
+class KafkaSettings(BaseModel):
+    """Group of :class:`~inventory.core.settings.Settings`: the Kafka clients."""
+
+    kafka_brokers: str | None = Field(
+        default=None,
+        description="bootstrap servers `host:port[,host:port]`; unset starts/reuses the "
+        "local embedded broker",
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="librdkafka `security.protocol`: `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or "
+        "`SASL_SSL` (Redpanda Cloud, Confluent Cloud and MSK use `SASL_SSL`)",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        default=None,
+        description="`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512` (required with `SASL_*`)",
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, description="SASL username (required with `SASL_*`)"
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="SASL password (a secret: never printed)"
+    )
+    kafka_ssl_ca_location: Path | None = Field(
+        default=None,
+        description="CA certificate (PEM file) the brokers' certificates are checked "
+        "against; default: the system's",
+    )
+    kafka_ssl_certificate_location: Path | None = Field(
+        default=None,
+        description="client certificate (PEM) for mutual TLS, with the key below",
+    )
+    kafka_ssl_key_location: Path | None = Field(
+        default=None, description="client private key (PEM) for mutual TLS"
+    )
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, description="password of that key (secret)"
+    )
+    kafka_config: SecretStr = Field(
+        default=SecretStr("{}"),
+        description="JSON object of any other librdkafka property for every Kafka client, "
+        'e.g. `{"client.id": "inventory", "sasl.oauthbearer.method": "oidc"}`; the '
+        "properties the guarantees depend on (`acks`, `enable.idempotence`, "
+        "`enable.auto.commit`, `group.id`) and those a setting above sets are refused; "
+        "librdkafka's own refusal stops every command that uses Kafka at start (exit 2) "
+        "naming this variable. Treated as a secret",
+    )
+    consumer_group: str = Field(
+        default="inventory-dataflow",
+        description="the consumer group the dataflow commits its offsets to after each "
+        "snapshot, so Redpanda Console and `rpk group describe inventory-dataflow` show its "
+        "lag (monitoring only: the dataflow resumes from its own snapshots)",
+    )
+    events_topic: str = Field(default="inventory.events", description="input topic")
+    alerts_topic: str = Field(default="inventory.alerts", description="alerts and reorder requests")
+    dlq_topic: str = Field(default="inventory.events.dlq", description="dead letters")
+    topic_partitions: int = Field(
+        default=3,
+        ge=1,
+        le=1024,
+        description="partitions when this project creates the topics",
+    )
+    kafka_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="how long a produce may wait for the broker's acknowledgement",
+    )
+
+    @field_validator("events_topic", "alerts_topic", "dlq_topic", "consumer_group")
+    @classmethod
+    def _topic_name(cls, value: str) -> str:
+        if not TOPIC_RE.match(value):
+            raise ValueError("must be 1-249 characters of [A-Za-z0-9._-]")
+        return value
+
+    @field_validator("kafka_brokers")
+    @classmethod
+    def _brokers(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"expected host:port[,host:port...], got {server.strip()!r}")
+        return value.strip()
+
+    @field_validator(
+        "kafka_ssl_ca_location", "kafka_ssl_certificate_location", "kafka_ssl_key_location"
+    )
+    @classmethod
+    def _existing_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _kafka_security(self) -> KafkaSettings:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl:
+            missing = [
+                f"INVENTORY_KAFKA_SASL_{name.upper()}"
+                for name in ("mechanism", "username", "password")
+                if getattr(self, f"kafka_sasl_{name}") is None
+            ]
+            if missing:
+                raise ValueError(
+                    f"INVENTORY_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                    + ", ".join(missing)
+                )
+        elif self.kafka_sasl_mechanism is not None:
+            raise ValueError(
+                "INVENTORY_KAFKA_SASL_MECHANISM needs INVENTORY_KAFKA_SECURITY_PROTOCOL "
+                "SASL_PLAINTEXT or SASL_SSL"
+            )
+        if (self.kafka_ssl_certificate_location is None) != (self.kafka_ssl_key_location is None):
+            raise ValueError(
+                "INVENTORY_KAFKA_SSL_CERTIFICATE_LOCATION and INVENTORY_KAFKA_SSL_KEY_LOCATION "
+                "go together (mutual TLS)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _distinct_topics(self) -> KafkaSettings:
+        if len({self.events_topic, self.alerts_topic, self.dlq_topic}) != 3:
+            raise ValueError("events_topic, alerts_topic and dlq_topic must differ")
+        return self
+
+    @property
+    def use_local_broker(self) -> bool:
+        return self.kafka_brokers is None
