@@ -38,7 +38,13 @@ from inventory.clickhouse.catalog import PolicyBook
 from inventory.core.records import Alert, DeadLetter, Event, ProductPolicy
 from inventory.core.settings import Settings
 from inventory.kafka.config import kafka_connection
-from inventory.runtime.metrics import ALERTS, EVENTS_ACCEPTED, KEYS_IN_STATE, count_dead_letters
+from inventory.runtime.metrics import (
+    ALERTS,
+    DUPLICATES_DROPPED,
+    EVENTS_ACCEPTED,
+    KEYS_IN_STATE,
+    count_dead_letters,
+)
 from sinks.clickhouse import ClickHouseSink
 from sinks.kafka import alert_sink, dead_letter_sink
 
@@ -80,9 +86,13 @@ class _KeyLogic(StatefulBatchLogic[list[KeyInput | DeadLetter], list[KeyOutput],
                 lineage=config.lineage,
                 rules=config.rules,
             )
-        if config.seeded:  # seeds may be among the values
-            return [book.apply_items(values)], StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
-        return [book.apply_batch(values)], StatefulBatchLogic.RETAIN  # type: ignore[arg-type]
+        # seeds may be among the values of a seeded flow
+        apply = book.apply_items if config.seeded else book.apply_batch
+        out = apply(values)  # type: ignore[arg-type]
+        if book.duplicates:  # rare: no metric call per key and batch otherwise
+            DUPLICATES_DROPPED.inc(book.duplicates)
+            book.duplicates = 0
+        return [out], StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> bytes:
         if self.book is not None:

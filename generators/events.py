@@ -21,68 +21,11 @@ import random
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate
 
 import orjson
 
-from inventory.clickhouse.catalog import CatalogEntry
+from generators.catalog import Catalog, Product
 from inventory.core.times import format_ms
-
-
-@dataclass(frozen=True)
-class Product:
-    sku: str
-    unit_price: float
-    low_stock_threshold: int
-    target_stock: int
-    lead_time_hours: float = 72.0
-
-
-LEAD_TIMES_HOURS = (24.0, 48.0, 72.0, 96.0)  # by SKU number: no draw, streams unchanged
-
-
-@dataclass(frozen=True)
-class Catalog:
-    products: list[Product]
-    warehouses: list[str]
-    weights: list[float]  # cumulative popularity over (product, warehouse) keys
-
-    @classmethod
-    def build(cls, skus: int, warehouses: int, rng: random.Random) -> Catalog:
-        products = []
-        for i in range(skus):
-            price = round(min(max(rng.lognormvariate(3.2, 0.9), 0.99), 2000.0), 2)
-            threshold = rng.choice((5, 10, 10, 15, 20))
-            lead = LEAD_TIMES_HOURS[i % len(LEAD_TIMES_HOURS)]
-            products.append(Product(f"SKU-{i + 1:05d}", price, threshold, threshold * 5, lead))
-        whs = [f"WH-{j + 1:02d}" for j in range(warehouses)]
-        rank_weight = [1.0 / (rank + 1) ** 1.05 for rank in range(skus)]
-        rng.shuffle(rank_weight)
-        wh_weight = [1.0 / (j + 1) ** 0.5 for j in range(warehouses)]
-        flat = [p * w for p in rank_weight for w in wh_weight]
-        return cls(products, whs, list(accumulate(flat)))
-
-    def key(self, index: int) -> tuple[Product, str]:
-        product = self.products[index // len(self.warehouses)]
-        return product, self.warehouses[index % len(self.warehouses)]
-
-    @property
-    def size(self) -> int:
-        return len(self.products) * len(self.warehouses)
-
-    def entries(self) -> list[CatalogEntry]:
-        """The catalog as ``products`` rows (thresholds the dataflow alerts on)."""
-        return [
-            CatalogEntry(
-                p.sku,
-                f"Product {p.sku[4:]}",
-                p.unit_price,
-                p.low_stock_threshold,
-                p.target_stock,
-                p.lead_time_hours,
-            )
-            for p in self.products
-        ]
 
 
 @dataclass(frozen=True)
@@ -105,6 +48,10 @@ class GeneratorConfig:
     hold_share: float = 0.0  # share of purchases made through a cart hold
     hold_seconds: float = 600.0  # a cart hold's life in event time
     self_restock: bool = True  # False: a supplier restocks (answering reorder requests)
+    # None: the whole stream follows ``seed``, ids included (the same seed repeats the same
+    # events). Otherwise the catalog follows ``seed`` and the events this seed, with ids of
+    # their own: two runs with different stream seeds never share an event id.
+    stream_seed: int | None = None
 
 
 @dataclass
@@ -140,6 +87,11 @@ class EventGenerator:
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)
         self.catalog = Catalog.build(self.config.skus, self.config.warehouses, self.rng)
+        stream_seed = self.config.stream_seed
+        if stream_seed is not None:
+            self.rng = random.Random(stream_seed)
+        # what makes this stream's ids its own: the seed, or the stream seed in hex
+        self.tag = str(self.config.seed) if stream_seed is None else f"{stream_seed:x}"
         self._next = 0  # index of the next event: a later call continues the stream
         self._on_hand: dict[int, int] = {}
         self._recent: list[Message] = []
@@ -196,7 +148,7 @@ class EventGenerator:
             if rng.random() < cfg.late_share:
                 occurred -= int(rng.uniform(1.0, cfg.late_max_seconds) * 1000)
             event: dict[str, object] = {
-                "event_id": f"ev-{cfg.seed}-{i:09d}",
+                "event_id": f"ev-{self.tag}-{i:09d}",
                 "event_type": kind,
                 "sku": product.sku,
                 "warehouse_id": warehouse,
@@ -205,7 +157,7 @@ class EventGenerator:
             }
             if kind in ("sale", "return"):
                 event["unit_price"] = product.unit_price
-                event["order_id"] = f"O-{cfg.seed}-{i // 2:08d}"
+                event["order_id"] = f"O-{self.tag}-{i // 2:08d}"
             msg = Message(f"{warehouse}:{product.sku}".encode(), orjson.dumps(event))
             if len(recent) < 64:
                 recent.append(msg)
@@ -218,7 +170,7 @@ class EventGenerator:
     ) -> dict[str, object]:
         product, warehouse = self.catalog.key(index)
         return {
-            "event_id": f"ev-{self.config.seed}-{i:09d}",
+            "event_id": f"ev-{self.tag}-{i:09d}",
             "event_type": kind,
             "sku": product.sku,
             "warehouse_id": warehouse,
@@ -231,9 +183,7 @@ class EventGenerator:
         return Message(f"{warehouse}:{product.sku}".encode(), orjson.dumps(event))
 
     def _reserve(self, i: int, now_ms: int, index: int, quantity: int) -> Message:
-        cart = Cart(
-            index, f"cart-{self.config.seed}-{i:09d}", quantity, f"O-{self.config.seed}-c{i:09d}"
-        )
+        cart = Cart(index, f"cart-{self.tag}-{i:09d}", quantity, f"O-{self.tag}-c{i:09d}")
         self._carts.append(cart)
         event = self._event(i, "reserve", index, quantity, now_ms)
         event["reservation_id"] = cart.reservation_id
@@ -290,7 +240,7 @@ class EventGenerator:
     def _malformed(self, i: int, now_ms: int) -> Message:
         kind = self.rng.choice(MALFORMED_KINDS)
         good: dict[str, object] = {
-            "event_id": f"bad-{self.config.seed}-{i:09d}",
+            "event_id": f"bad-{self.tag}-{i:09d}",
             "event_type": "sale",
             "sku": "SKU-00001",
             "warehouse_id": "WH-01",

@@ -58,6 +58,7 @@ class Supplier:
         self._clock = clock
         self._pending: list[Delivery] = []
         self._seen: set[str] = set()
+        self.taken = 0  # orders taken so far
         self.delivered = 0
 
     def take(self, alerts: Iterable[bytes | dict[str, object]]) -> int:
@@ -85,6 +86,7 @@ class Supplier:
             )
             heapq.heappush(self._pending, delivery)
             taken += 1
+        self.taken += taken
         return taken
 
     @property

@@ -4,18 +4,18 @@ embedded database held by another process."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
+import click
 import pytest
 
-from inventory.app.progress import ProgressReporter
-from inventory.cli.parser import build_parser
+from inventory.app.progress import FlowProgress, Periodic
+from inventory.cli.main import inventory
 from inventory.kafka.local_broker import free_port
 from tests.http_helpers import get_json, wait_healthy
 from tests.test_cli import clean_env, cli, workdir  # noqa: F401 (the fixture)
@@ -23,19 +23,27 @@ from tests.test_cli import clean_env, cli, workdir  # noqa: F401 (the fixture)
 pytestmark = pytest.mark.integration
 
 
-def test_every_option_has_help_and_no_rest_markup() -> None:
-    parser = build_parser()
-    subcommands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    parsers = [parser, *subcommands.choices.values()]
-    for each in parsers:
-        for action in each._actions:
-            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
-                continue
-            assert action.help, f"{each.prog} {action.dest} has no help"
-        text = each.format_help()
-        assert "``" not in text and ":class:" not in text, each.prog
-    generate = subcommands.choices["generate"].format_help()
-    assert "(default: 10000)" in generate and "(default: 100)" in generate
+def help_of(command: click.Command) -> str:
+    """What ``inventory COMMAND --help`` prints."""
+    with click.Context(command, info_name=command.name, **command.context_settings) as ctx:
+        return command.get_help(ctx)
+
+
+def test_every_option_has_help_and_defaults_are_shown_once() -> None:
+    commands = [inventory, *inventory.commands.values()]
+    assert {c.name for c in commands} >= {"inventory", "run", "generate", "sql", "settings"}
+    for command in commands:
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{command.name} {param.name} has no help"
+        text = help_of(command)
+        assert "``" not in text and ":class:" not in text, command.name
+        assert "default: None" not in text and "(default:" not in text, command.name
+        for line in text.split("\n  -"):
+            assert line.count("[default:") <= 1, (command.name, line)
+    generate = " ".join(help_of(inventory.commands["generate"]).split())
+    assert "[default: 10000]" in generate and "[default: 100]" in generate
+    assert "[default: (a new stream each run)]" in generate
 
 
 def test_sql_formats_statements_and_one_error_line(workdir: Path) -> None:  # noqa: F811
@@ -106,13 +114,20 @@ def test_the_local_broker_listens_on_its_fixed_port(workdir: Path, tmp_path: Pat
     assert taken.returncode == 1 and "INVENTORY_LOCAL_BROKER_PORT" in taken.stderr
 
 
-def test_progress_lines_report_rate_lag_and_rows() -> None:
+def test_progress_lines_report_rate_lag_duplicates_and_rows() -> None:
     lines: list[str] = []
-    with ProgressReporter({"events": 1200, "stock_levels": 30}, lines.append, every=0.05):
-        time.sleep(0.3)
-    assert lines
+    ticked = threading.Event()
+
+    def emit(line: str) -> None:
+        lines.append(line)
+        ticked.set()
+
+    progress = FlowProgress({"events": 1200, "stock_levels": 30})
+    with Periodic(progress.line, emit, every=0.05):
+        assert ticked.wait(10)
     assert lines[-1].startswith("progress: ") and "messages/s read" in lines[-1]
-    assert "lag " in lines[-1] and "rows events=1,200, stock_levels=30" in lines[-1]
+    assert "lag " in lines[-1] and "duplicates dropped" in lines[-1]
+    assert "rows events=1,200, stock_levels=30" in lines[-1]
 
 
 def test_access_logs_and_a_database_held_by_another_process(workdir: Path) -> None:  # noqa: F811

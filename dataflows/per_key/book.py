@@ -64,7 +64,17 @@ class KeyState:
 class KeyBook:
     """Applies batches of one key's events; see the module docstring for the order."""
 
-    __slots__ = ("band", "lineage", "order", "policy", "policy_for", "rules", "stock", "windows")
+    __slots__ = (
+        "band",
+        "duplicates",
+        "lineage",
+        "order",
+        "policy",
+        "policy_for",
+        "rules",
+        "stock",
+        "windows",
+    )
 
     def __init__(
         self,
@@ -85,6 +95,7 @@ class KeyBook:
         self.policy: ProductPolicy | None = None  # looked up on the first batch
         self.lineage = lineage
         self.rules = rules
+        self.duplicates = 0  # events dropped as duplicates since the owner last took them
 
     def apply_items(self, items: list[KeyInput]) -> list[KeyOutput]:
         """Events and seeds in arrival order (see :meth:`apply_batch`, :meth:`adopt`)."""
@@ -112,6 +123,7 @@ class KeyBook:
         for event in events:
             result = stock.apply(event)
             if result is None:
+                self.duplicates += 1
                 continue
             out.append(result)
             if result is not event:

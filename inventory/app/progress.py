@@ -1,4 +1,6 @@
-"""The progress line ``inventory run`` prints every few seconds: read rate, lag, rows."""
+"""Progress lines the long-running commands print every few seconds: ``run`` (read rate,
+lag, duplicates dropped, rows written) and ``supplier`` (requests taken, restocks
+delivered, orders pending)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,13 @@ from collections.abc import Callable, Mapping
 
 from prometheus_client import REGISTRY
 
+from generators.supplier import Supplier
+
 PROGRESS_SECONDS = 10.0
 
 
-def _metric_sum(name: str) -> float:
+def metric_sum(name: str) -> float:
+    """The sum of every sample of metric ``name`` (over its labels) in this process."""
     return sum(
         sample.value
         for metric in REGISTRY.collect()
@@ -20,44 +25,67 @@ def _metric_sum(name: str) -> float:
     )
 
 
-class ProgressReporter:
-    """Calls ``emit`` with one line every ``every`` seconds until :meth:`stop`.
+class Periodic:
+    """A context manager calling ``emit(line())`` every ``every`` seconds until it exits.
 
-    :arg rows: rows written so far per table (the command's counter).
+    :arg line: makes the line (called on the reporter's thread).
     :arg emit: where the line goes (the CLI prints it on stderr).
     """
 
     def __init__(
-        self,
-        rows: Mapping[str, int],
-        emit: Callable[[str], None],
-        every: float = PROGRESS_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
+        self, line: Callable[[], str], emit: Callable[[str], None], every: float = PROGRESS_SECONDS
     ) -> None:
-        self._rows = rows
+        self._line = line
         self._emit = emit
         self._every = every
-        self._clock = clock
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="progress", daemon=True)
 
-    def line(self, read: float, seconds: float) -> str:
-        lag = int(_metric_sum("inventory_consumer_lag_messages"))
-        written = ", ".join(f"{t}={n:,}" for t, n in sorted(self._rows.items())) or "none"
-        rate = read / seconds if seconds > 0 else 0.0
-        return f"progress: {rate:,.0f} messages/s read, lag {lag:,} messages, rows {written}"
-
     def _run(self) -> None:
-        read, started = _metric_sum("inventory_messages_read_total"), self._clock()
         while not self._done.wait(self._every):
-            now_read, now = _metric_sum("inventory_messages_read_total"), self._clock()
-            self._emit(self.line(now_read - read, now - started))
-            read, started = now_read, now
+            self._emit(self._line())
 
-    def __enter__(self) -> ProgressReporter:
+    def __enter__(self) -> Periodic:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()
         self._thread.join(timeout=5)
+
+
+class FlowProgress:
+    """The flow's progress line: messages read per second since the previous line, the
+    consumer lag, the duplicates dropped so far and the rows written per table.
+
+    :arg rows: rows written so far per table (the command's counter).
+    """
+
+    def __init__(
+        self, rows: Mapping[str, int], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._rows = rows
+        self._clock = clock
+        self._read = metric_sum("inventory_messages_read_total")
+        self._since = clock()
+
+    def line(self) -> str:
+        read, now = metric_sum("inventory_messages_read_total"), self._clock()
+        seconds = now - self._since
+        rate = (read - self._read) / seconds if seconds > 0 else 0.0
+        self._read, self._since = read, now
+        lag = int(metric_sum("inventory_consumer_lag_messages"))
+        duplicates = int(metric_sum("inventory_duplicates_dropped_total"))
+        written = ", ".join(f"{t}={n:,}" for t, n in sorted(self._rows.items())) or "none"
+        return (
+            f"progress: {rate:,.0f} messages/s read, lag {lag:,} messages, "
+            f"{duplicates:,} duplicates dropped, rows {written}"
+        )
+
+
+def supplier_line(supplier: Supplier) -> str:
+    """The supplier's progress line."""
+    return (
+        f"supplier: {supplier.taken:,} reorder request(s) taken, {supplier.delivered:,} "
+        f"restock(s) delivered, {supplier.pending:,} pending"
+    )

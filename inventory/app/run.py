@@ -12,8 +12,11 @@ from bytewax.run import cli_main
 
 from dataflows.assembly import ClusterContext, stream_flow
 from dataflows.placement import Placement
+from inventory.clickhouse.migrations import migrate
 from inventory.core.errors import ClusterError, first_line
 from inventory.core.settings import Settings
+from inventory.kafka.local_broker import brokers_for
+from inventory.kafka.topics import ensure_topics
 from inventory.runtime.garbage_collection import tune_for_streaming
 from inventory.runtime.metrics import serve_metrics
 from inventory.runtime.peers import exit_on_lost_peer, watching_peers
@@ -119,3 +122,49 @@ def run_inventory(
         on_write=on_write,
     )
     execute(flow, settings, workers, recovery=recovery, placement=placement)
+
+
+def prepare_stream(settings: Settings) -> str:
+    """Before a stream runs: the brokers (the local broker started if none is
+    configured), the contract topics created if missing, the schema migrated; returns
+    the brokers."""
+    brokers = brokers_for(settings)
+    ensure_topics(settings, brokers)
+    migrate(settings)
+    return brokers
+
+
+def run_stream(
+    settings: Settings,
+    brokers: str,
+    *,
+    processes: int = 1,
+    workers: int = 1,
+    exit_at_end: bool = False,
+    recovery: bool = True,
+    on_write: WriteHook | None = None,
+) -> None:
+    """``inventory run``: the flow in this process, or a local cluster of ``processes``
+    (:mod:`inventory.app.cluster`), each with ``workers`` threads; see
+    :func:`run_inventory` for the rest."""
+    if processes > 1:
+        from inventory.app.cluster import run_local_cluster
+
+        run_local_cluster(
+            settings,
+            brokers,
+            processes=processes,
+            workers=workers,
+            exit_at_end=exit_at_end,
+            recovery=recovery,
+            on_write=on_write,
+        )
+    else:
+        run_inventory(
+            settings,
+            brokers,
+            exit_at_end=exit_at_end,
+            workers=workers,
+            recovery=recovery,
+            on_write=on_write,
+        )

@@ -1,43 +1,31 @@
-"""``inventory dashboards generate|verify|publish``: the dashboards' command line."""
+"""``inventory dashboards generate|verify|publish``: Grafana as code."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+import click
 from rich.console import Console
 from rich.table import Table
 
-from inventory.core.settings import Settings, SettingsError
+from inventory.cli.declare import command
+from inventory.core.settings import Settings
 
 
-def add_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
-    formatter: type[argparse.HelpFormatter],
-) -> None:
-    summary = "Grafana dashboards and alert rules"
-    parser = sub.add_parser(
-        "dashboards", help=summary, description=summary, formatter_class=formatter
-    )
-    parser.add_argument(
-        "action",
-        choices=["generate", "verify", "publish"],
-        help="generate the files under grafana/; verify every query against ClickHouse; "
-        "publish to a running Grafana",
-    )
-    parser.add_argument(
-        "--check", action="store_true", help="generate: fail if the files are out of date"
-    )
-    parser.add_argument(
-        "--days", type=float, default=7.0, help="verify: time range of the queries, in days"
-    )
-
-
-def cmd_dashboards(settings: Settings, args: argparse.Namespace) -> int:
-    if args.action == "generate":
-        return _generate(check=args.check)
-    if args.action == "verify":
-        return _verify(settings, args.days)
+@command(
+    "dashboards",
+    "Grafana dashboards and alert rules",
+    details="ACTION generate: the files under grafana/; verify: run every query against "
+    "ClickHouse; publish: to a running Grafana.",
+)
+@click.argument("action", type=click.Choice(["generate", "verify", "publish"]))
+@click.option("--check", is_flag=True, help="generate: fail if the files are out of date")
+@click.option("--days", type=float, default=7.0, help="verify: time range of the queries, in days")
+def dashboards(settings: Settings, *, action: str, check: bool, days: float) -> int:
+    if action == "generate":
+        return _generate(check=check)
+    if action == "verify":
+        return _verify(settings, days)
     return _publish(settings)
 
 
@@ -84,14 +72,13 @@ def _verify(settings: Settings, days: float) -> int:
 def _publish(settings: Settings) -> int:
     from inventory.dashboards.publish import publish
 
-    try:
-        report = publish(settings)
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    report = publish(settings)  # a SettingsError exits 2, naming the variable
     print(
         f"published to Grafana {report.grafana_version}: datasource {report.datasource}, "
         f"dashboards {', '.join(report.dashboards)}, {report.alert_rules} alert rules, "
         f"contact point {report.contact_point}"
     )
     return 0
+
+
+COMMANDS = (dashboards,)

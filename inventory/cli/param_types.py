@@ -1,77 +1,101 @@
-"""Argument types shared by the CLI's commands (they raise ``ArgumentTypeError``)."""
+"""Option types of the command line: each refuses a bad value with a message that says
+what it wants (``--skus: must be at least 1``)."""
 
 from __future__ import annotations
 
-import argparse
 import time
 from datetime import datetime
+from typing import Any
 
+import click
 
-def parse_start(value: str) -> int:
-    """``now`` or an RFC 3339 timestamp -> epoch ms."""
-    from inventory.core.times import to_ms
-
-    if value == "now":
-        return int(time.time() * 1000)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 timestamp: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError("the start timestamp needs a UTC offset")
-    return to_ms(parsed)
-
-
-def share(value: str) -> float:
-    """A fraction between 0 and 1 (e.g. of malformed events)."""
-    try:
-        fraction = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0.0 <= fraction <= 1.0:
-        raise argparse.ArgumentTypeError("a share is between 0 and 1")
-    return fraction
-
-
-def positive(value: str) -> int:
-    """An integer >= 1."""
-    number = _integer(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
-
-def non_negative(value: str) -> int:
-    """An integer >= 0."""
-    number = _integer(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
-    return number
-
-
-def positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
-    return number
-
-
-def log_level(value: str) -> str:
-    """A logging level name, case-insensitive."""
-    level = value.upper()
-    if level not in LOG_LEVELS:
-        raise argparse.ArgumentTypeError(f"one of {', '.join(LOG_LEVELS)}, not {value!r}")
-    return level
-
+from inventory.core.times import to_ms
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-def _integer(value: str) -> int:
+class _Type(click.ParamType):  # type: ignore[type-arg]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value  # a default, already converted
+        try:
+            return self.parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def parse(self, value: str) -> Any:
+        raise NotImplementedError
+
+
+def _number(value: str, kind: type[int] | type[float]) -> Any:
     try:
-        return int(value)
+        return kind(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+        noun = "an integer" if kind is int else "a number"
+        raise ValueError(f"not {noun}: {value!r}") from None
+
+
+class Count(_Type):
+    """An integer of at least ``minimum`` (1: positive, 0: non-negative)."""
+
+    def __init__(self, minimum: int = 1) -> None:
+        self.minimum = minimum
+        self.name = "integer" if minimum else "count"
+
+    def parse(self, value: str) -> int:
+        number: int = _number(value, int)
+        if number < self.minimum:
+            wanted = "at least 1" if self.minimum == 1 else f"{self.minimum} or more"
+            raise ValueError(f"must be {wanted}, got {number}")
+        return number
+
+
+class PositiveFloat(_Type):
+    name = "number"
+
+    def parse(self, value: str) -> float:
+        number: float = _number(value, float)
+        if not number > 0:
+            raise ValueError(f"must be more than 0, got {value}")
+        return number
+
+
+class Share(_Type):
+    """A fraction between 0 and 1 (e.g. of malformed events)."""
+
+    name = "share"
+
+    def parse(self, value: str) -> float:
+        fraction: float = _number(value, float)
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError("a share is between 0 and 1")
+        return fraction
+
+
+class Timestamp(_Type):
+    """``now`` or an RFC 3339 timestamp, as epoch milliseconds."""
+
+    name = "timestamp"
+
+    def parse(self, value: str) -> int:
+        if value == "now":
+            return int(time.time() * 1000)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not an RFC 3339 timestamp: {value!r}") from None
+        if parsed.tzinfo is None:
+            raise ValueError("the timestamp needs a UTC offset (e.g. Z or +00:00)")
+        return to_ms(parsed)
+
+
+class LogLevel(_Type):
+    """A logging level name, case-insensitive."""
+
+    name = "level"
+
+    def parse(self, value: str) -> str:
+        level = value.upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"one of {', '.join(LOG_LEVELS)}, not {value!r}")
+        return level

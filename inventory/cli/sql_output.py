@@ -1,16 +1,20 @@
 """``inventory sql``: statements split as ClickHouse reads them, results in four formats.
 
-``table`` is for reading (rich; long values are cut to the terminal). ``tsv``, ``csv``
-and ``json`` are for programs and never cut anything: TSV with ClickHouse's escaping of
-tab, newline and backslash; CSV per RFC 4180; JSON an array of row objects per statement,
-one line each. Several statements print one result after the other (a blank line apart
-in the text formats).
+``table`` is for reading: values wrap to fit a terminal (never cut), are printed whole
+when piped, NULL shows as ``NULL``, and a line says how many rows came back. ``tsv``,
+``csv`` and ``json`` are for programs and never cut anything: TSV with ClickHouse's
+escaping of tab, newline and backslash (NULL is ``\\N``); CSV per RFC 4180; JSON an
+array of row objects per statement, one line each. Several statements print one result
+after the other (a blank line apart in the text formats). A statement with a ``FORMAT``
+clause of its own (``FORMAT Vertical``, ``JSONEachRow``, ...) prints the server's text
+as it is (:func:`own_format`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -56,6 +60,47 @@ def split_statements(sql: str) -> list[str]:
         i += 1
     statements.append("".join(current))
     return [s.strip() for s in statements if s.strip()]
+
+
+_FORMAT_CLAUSE = re.compile(r"\bFORMAT\s+[A-Za-z_][A-Za-z0-9_]*\s*(?:SETTINGS\b|$)", re.I)
+
+
+def own_format(statement: str) -> bool:
+    """True when ``statement`` ends in a ``FORMAT <name>`` clause of its own (outside
+    quotes, comments and brackets; a ``SETTINGS`` clause may follow it)."""
+    return bool(_FORMAT_CLAUSE.search(_top_level(statement)))
+
+
+def _top_level(sql: str) -> str:
+    """``sql`` with quoted text, comments and bracketed parts blanked out."""
+    out: list[str] = []
+    depth, i, quote = 0, 0, ""
+    while i < len(sql):
+        char = sql[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+            out.append(" ")
+        elif char in "'\"`":
+            quote = char
+            out.append(" ")
+        elif sql.startswith("--", i) or sql.startswith("/*", i):
+            end = sql.find("\n" if sql[i] == "-" else "*/", i + 2)
+            i = len(sql) if end < 0 else end + (0 if sql[i] == "-" else 2)
+            out.append(" ")
+            continue
+        elif char in "([":
+            depth += 1
+            out.append(" ")
+        elif char in ")]":
+            depth -= 1
+            out.append(" ")
+        else:
+            out.append(char if depth == 0 else " ")
+        i += 1
+    return "".join(out).strip()
 
 
 def _text(value: Any) -> str:
@@ -105,7 +150,22 @@ def write_result(
         records = [dict(zip(columns, (_json(v) for v in row), strict=True)) for row in rows]
         out.write(json.dumps(records, ensure_ascii=False) + "\n")
     else:
-        table = Table(*columns)
-        for row in rows:
-            table.add_row(*(_text(v) for v in row))
-        Console(file=out).print(table)
+        write_table(columns, rows, out)
+
+
+def write_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:
+    """Rows for reading: wrapped to a terminal's width, whole when piped; a row count."""
+    terminal = out.isatty()
+    # piped: as wide as the widest row needs (rich would cut at 80 columns)
+    console = Console(file=out, width=None if terminal else 1_000_000, highlight=False)
+    table = Table(*columns, header_style="bold")
+    for column in table.columns:
+        column.overflow = "fold"
+    for row in rows:
+        table.add_row(*(("[dim]NULL[/]" if v is None else _escape(_text(v))) for v in row))
+    console.print(table, crop=False)
+    console.print(f"{len(rows)} row{'' if len(rows) == 1 else 's'}")
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")

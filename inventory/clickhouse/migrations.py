@@ -18,8 +18,10 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
+from inventory.clickhouse.client import connect, database_name
 from inventory.clickhouse.migration_lock import migration_lock
 from inventory.core.errors import InventoryError
+from inventory.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -116,3 +118,13 @@ def _apply(client: Client, database: str, directory: Path) -> list[Migration]:
         logger.info("applied migration %04d_%s", migration.version, migration.name)
         applied.append(migration)
     return applied
+
+
+def migrate(settings: Settings) -> list[Migration]:
+    """Apply the pending migrations to the configured database (created if missing), with
+    a client of its own; return those applied now."""
+    client = connect(settings)
+    try:
+        return apply_migrations(client, database_name(settings))
+    finally:
+        client.close()

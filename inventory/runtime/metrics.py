@@ -29,6 +29,10 @@ EVENTS_ACCEPTED = Counter(
 DEAD_LETTERS = Counter(
     "inventory_dead_letters", "Messages dead-lettered, by reason code", ["reason"]
 )
+DUPLICATES_DROPPED = Counter(
+    "inventory_duplicates_dropped",
+    "Events dropped as duplicates (an event_id the key already accepted)",
+)
 LATE_EVENTS = Counter("inventory_late_events", "Events dead-lettered as late")
 ALERTS = Counter("inventory_alerts", "Alerts raised, by kind", ["kind"])
 ROWS_WRITTEN = Counter("inventory_rows_written", "Rows written to ClickHouse", ["table"])
