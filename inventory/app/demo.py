@@ -12,13 +12,13 @@ API and the storefront page until interrupted.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import Counter
 
 from rich.console import Console, Group
 from rich.live import Live
-from rich.panel import Panel
 from rich.table import Table
 
 from generators.events import EventGenerator, GeneratorConfig
@@ -37,6 +37,7 @@ from inventory.kafka.config import kafka_connection
 from inventory.kafka.local_broker import brokers_for
 from inventory.kafka.topics import ensure_topics
 
+PIPED_WIDTH = 140
 EVENT_RATE = 20.0  # events per second of event time: 5,000 events span about 4 minutes
 SUPPLIER_SPEEDUP = 3600.0  # live: a lead time of 48 hours is delivered after 48 seconds
 HOLD_SHARE = 0.15  # purchases through a cart hold
@@ -66,7 +67,8 @@ def _written_table(written: Counter[str], started: float) -> Table:
 def run_demo(
     settings: Settings, *, events: int, seed: int | None, workers: int, serve: bool = False
 ) -> int:
-    console = Console()
+    # piped: wide enough for the tables' ids (rich would fit everything into 80 columns)
+    console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
     seed = seed if seed is not None else int(time.time()) % 1_000_000
     console.rule("[bold]inventory demo")
     if settings.use_local_broker and settings.is_embedded_clickhouse:
@@ -119,14 +121,22 @@ def run_demo(
     def on_write(table: str, rows: int) -> None:
         written[table] += rows
 
-    with Live(
-        get_renderable=lambda: _written_table(written, started),
-        console=console,
-        refresh_per_second=8,
-    ):
+    def two_passes() -> int:
         run_inventory(settings, brokers, exit_at_end=True, workers=workers, on_write=on_write)
         delivered = deliver_requested(settings, brokers, generator)
         run_inventory(settings, brokers, exit_at_end=True, workers=workers, on_write=on_write)
+        return delivered
+
+    if console.is_terminal:  # a live table; piped, the final one (a live one garbles)
+        with Live(
+            get_renderable=lambda: _written_table(written, started),
+            console=console,
+            refresh_per_second=8,
+        ):
+            delivered = two_passes()
+    else:
+        delivered = two_passes()
+        console.print(_written_table(written, started))
     console.print(
         f"supplier: {delivered} restock(s) answering the reorder requests, each carrying its "
         "purchase order id (processed in the second pass)"
@@ -186,15 +196,14 @@ def serve_live(
             for sku, rows in snapshot.stock.items()
         }
         scarce = sorted(totals, key=lambda sku: (totals[sku], sku))[:12]
-        console.print(
-            Panel(
-                f"storefront:     {url}/\n"
-                f"scarcest SKUs:  {url}/?skus={','.join(scarce)}\n"
-                f"API:            {url}/v1/availability/{scarce[0] if scarce else 'SKU'}\n"
-                f"OpenAPI:        {url}/openapi.json\n"
-                f"live events: {EVENT_RATE:g}/s, processed as they arrive. Ctrl-C stops.",
-                title="live availability",
-            )
+        console.rule("live availability")
+        print_lines(
+            console,
+            f"storefront:     {url}/\n"
+            f"scarcest SKUs:  {url}/?skus={','.join(scarce)}\n"
+            f"API:            {url}/v1/availability/{scarce[0] if scarce else 'SKU'}\n"
+            f"API docs:       {url}/docs\n"
+            f"live events: {EVENT_RATE:g}/s, processed as they arrive. Ctrl-C stops.",
         )
         feeder = threading.Thread(
             target=publish_to_kafka,
@@ -212,6 +221,19 @@ def serve_live(
         threading.Thread(target=run_supplier, args=(link,), name="supplier", daemon=True).start()
         run_inventory(settings, brokers, exit_at_end=False, workers=workers)
 
+
+# The latest reorder requests, each with the purchase order it opened, its receipt and
+# the key's stock now.
+REORDER_STORY = """
+    SELECT a.warehouse_id, a.sku, a.kind, a.on_hand, a.po_id, o.quantity, o.status,
+           o.received_quantity, s.on_hand
+    FROM (SELECT * FROM alerts FINAL WHERE reorder_quantity > 0) AS a
+    LEFT JOIN (SELECT * FROM purchase_orders FINAL) AS o ON o.po_id = a.po_id
+    LEFT JOIN (SELECT * FROM stock_levels FINAL) AS s
+        ON s.warehouse_id = a.warehouse_id AND s.sku = a.sku
+    ORDER BY a.raised_at DESC, a.alert_id
+    LIMIT 8
+"""
 
 STOCK_WITH_POLICY = """
     SELECT s.warehouse_id, s.sku, s.on_hand, s.updated_at,
@@ -234,23 +256,40 @@ def show_summary(settings: Settings, console: Console) -> None:
         "SELECT count(), sum(on_hand), countIf(on_hand <= threshold AND on_hand > 0), "  # noqa: S608 (constant fragments)
         f"countIf(on_hand <= 0) FROM ({STOCK_WITH_POLICY})"
     )[0]
-    low = Table("warehouse", "sku", "on hand", "threshold", title="low and out of stock")
+    reorders = Table(
+        "warehouse",
+        "sku",
+        "alert (on hand then)",
+        "purchase order",
+        "ordered",
+        "status",
+        "received",
+        "on hand now",
+        title="reorders: each request, its purchase order and its receipt (latest 8)",
+    )
+    for wh, sku, kind, alert_on_hand, po_id, ordered, status, received, on_hand in query(
+        REORDER_STORY
+    ):
+        received_text = f"{received} units" if status == "received" else "-"
+        reorders.add_row(
+            str(wh),
+            str(sku),
+            f"{kind} ({alert_on_hand})",
+            str(po_id),
+            str(ordered),
+            str(status),
+            received_text,
+            str(on_hand),
+        )
+    low = Table("warehouse", "sku", "on hand", "threshold", title="low and out of stock now")
     for wh, sku, on_hand, _, threshold in query(
         f"SELECT * FROM ({STOCK_WITH_POLICY}) WHERE on_hand <= threshold "  # noqa: S608
         "ORDER BY on_hand, warehouse_id, sku LIMIT 8"
     ):
         style = "bold red" if int(str(on_hand)) <= 0 else "yellow"
         low.add_row(str(wh), str(sku), f"[{style}]{on_hand}[/]", str(threshold))
-    alerts = Table(
-        "raised at", "kind", "warehouse", "sku", "on hand", "reorder", "po", title="latest alerts"
-    )
-    for raised, kind, wh, sku, on_hand, reorder, po_id in query(
-        "SELECT raised_at, kind, warehouse_id, sku, on_hand, reorder_quantity, po_id "
-        "FROM alerts FINAL ORDER BY raised_at DESC, alert_id LIMIT 6"
-    ):
-        alerts.add_row(
-            str(raised)[11:19], str(kind), str(wh), str(sku), str(on_hand), str(reorder), str(po_id)
-        )
+    if not low.row_count:
+        low.caption = "none: every request was delivered"
     sellers = Table(
         "warehouse",
         "sku",
@@ -278,9 +317,16 @@ def show_summary(settings: Settings, console: Console) -> None:
     ):
         dead.add_row(str(reason)[:80], str(count))
     client.close()
-    console.print(Group(low, alerts, orders, sellers, dead))
-    summary = (
+    console.print(Group(reorders, low, orders, sellers, dead))
+    console.rule("what you are looking at")
+    console.print(
         f"{totals[0]} (warehouse, sku) pairs, {totals[1]} units on hand, "
-        f"{totals[2]} low, {totals[3]} out of stock (thresholds from the products catalog).\n"
+        f"{totals[2]} low, {totals[3]} out of stock (thresholds from the products catalog)."
     )
-    console.print(Panel(summary + QUERY_HELP, title="what you are looking at"))
+    print_lines(console, QUERY_HELP)
+
+
+def print_lines(console: Console, text: str) -> None:
+    """Lines as they are: never wrapped by rich, so commands and URLs copy whole."""
+    for line in text.splitlines():
+        console.print(line, soft_wrap=True, highlight=False, markup=False)

@@ -26,9 +26,11 @@ import orjson
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, StringConstraints
+from swagger_ui_bundle import swagger_ui_path
 
 from inventory.availability.observability import instrument
 from inventory.availability.rules import (
@@ -145,6 +147,25 @@ NOT_LOADED: dict[int | str, dict[str, Any]] = {
 }
 
 
+DOCS_ASSETS = "/docs-assets"
+
+
+def serve_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the ``swagger-ui-bundle`` package, so it works offline
+    (FastAPI's "self-hosting JavaScript and CSS for docs")."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
+
+
 def create_app(
     store: AvailabilityStore,
     *,
@@ -163,7 +184,10 @@ def create_app(
         title="Inventory availability",
         version="1",
         description="Live per-SKU availability for storefronts, from the inventory pipeline.",
+        docs_url=None,  # served below from the package: the default loads it from a CDN
+        redoc_url=None,
     )
+    serve_docs(app)
     if cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"], max_age=600

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from inventory.cli.declare import command
+from inventory.cli.declare import command, fail
 from inventory.cli.flow_commands import say
 from inventory.cli.param_types import Count, PositiveFloat, Share, Timestamp
 from inventory.core.settings import Settings
@@ -90,6 +90,7 @@ def generate(
         generate_jsonl,
         generate_to_kafka,
     )
+    from inventory.clickhouse.client import EmbeddedClickHouseInUse
 
     options = GenerateOptions(
         count=count,
@@ -108,15 +109,20 @@ def generate(
     if stdout:
         generate_jsonl(generator, count, sys.stdout, rate=rate)
         return 0
-    with progress_bar(enabled=sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"producing to {settings.events_topic}", total=count)
-        sent, brokers = generate_to_kafka(
-            settings,
-            generator,
-            count,
-            rate=rate,
-            catalog=not no_catalog,
-            on_progress=lambda n: bar.advance(task, n),
+    try:
+        with progress_bar(enabled=sys.stderr.isatty()) as bar:
+            task = bar.add_task(f"producing to {settings.events_topic}", total=count)
+            sent, brokers = generate_to_kafka(
+                settings,
+                generator,
+                count,
+                rate=rate,
+                catalog=not no_catalog,
+                on_progress=lambda n: bar.advance(task, n),
+            )
+    except EmbeddedClickHouseInUse as exc:
+        return fail(
+            f"{exc}. `inventory generate --no-catalog` publishes without writing the catalog", 1
         )
     ids = f"event ids ev-{generator.tag}-…"
     say(f"produced {sent} events to {settings.events_topic} at {brokers} ({ids})")

@@ -57,9 +57,15 @@ def inventory(log_level: str) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if log_level != "DEBUG":
-        for noisy in NOISY_LOGGERS:
-            logging.getLogger(noisy).setLevel(logging.ERROR)
+    if log_level != "DEBUG":  # on the handler: libraries may set their loggers' levels
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(quiet_libraries)
+
+
+def quiet_libraries(record: logging.LogRecord) -> bool:
+    """Only errors of the libraries in ``NOISY_LOGGERS`` pass."""
+    noisy = record.name.split(".", 1)[0] in NOISY_LOGGERS
+    return not noisy or record.levelno >= logging.ERROR
 
 
 for _module in (flow_commands, data_commands, ops_commands, dashboard_commands):

@@ -42,13 +42,21 @@ def schema(settings: Settings, *, action: str) -> int:
 )
 def sql(settings: Settings, *, query: str, fmt: str) -> int:
     from inventory.cli.sql_output import own_format, split_statements, write_result
-    from inventory.clickhouse.client import connect, database_name
+    from inventory.clickhouse.client import EmbeddedClickHouseInUse, connect, database_name
 
     text = Path(query[1:]).read_text("utf-8") if query.startswith("@") else query
     statements = split_statements(text)
     if not statements:
         return fail("no SQL statement given")
-    client = connect(settings, database=database_name(settings))
+    try:
+        client = connect(settings, database=database_name(settings))
+    except EmbeddedClickHouseInUse as exc:
+        return fail(
+            f"{exc}. Meanwhile, `inventory run --serve` answers availability over "
+            "HTTP and /metrics counts the rows written; a stopped flow resumes from "
+            "its snapshot",
+            1,
+        )
     try:
         for n, statement in enumerate(statements):
             if n and fmt != "json":

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import OperationalError
 
 from inventory.core.errors import InventoryError
-from inventory.core.settings import Settings, SettingsError
+from inventory.core.settings import Settings, SettingsError, redact_url
+
+logger = logging.getLogger(__name__)
 
 
 def connect(settings: Settings, **kwargs: Any) -> Client:
@@ -28,30 +38,74 @@ def connect(settings: Settings, **kwargs: Any) -> Client:
         path = settings.chdb_path()
         path.mkdir(parents=True, exist_ok=True)
         try:
-            return clickhouse_connect.get_client(dsn=f"chdb://{path}", **kwargs)
+            with _native_stderr_logged():  # chDB prints its refusal on fd 2 itself
+                return clickhouse_connect.get_client(dsn=f"chdb://{path}", **kwargs)
         except Exception as exc:
             if _held_by_another_process(path):
                 raise EmbeddedClickHouseInUse(
-                    f"the embedded ClickHouse at {path} is open in another process (a chdb:// "
-                    "path allows one process): stop it (`inventory run`, `serve`, `demo "
-                    "--serve`; or use `run --serve` to serve the API from the flow's "
-                    "process), or use a ClickHouse server (INVENTORY_CLICKHOUSE_URL=http://...)"
+                    f"the embedded ClickHouse at {path} is held by another process (an "
+                    "`inventory run`, `serve` or `demo`: a chdb:// data path opens in one "
+                    "process at a time); stop that process first, or use a ClickHouse "
+                    "server (INVENTORY_CLICKHOUSE_URL=http://...) for several processes"
                 ) from exc
             raise
     parts = urlsplit(url)
     secure = parts.scheme == "https"
-    return clickhouse_connect.get_client(
-        host=parts.hostname,
-        port=parts.port or (8443 if secure else 8123),
-        username=unquote(parts.username or "default"),
-        password=(
-            settings.clickhouse_password.get_secret_value()
-            if settings.clickhouse_password is not None
-            else unquote(parts.password or "")
-        ),
-        secure=secure,
-        **kwargs,
-    )
+    try:
+        return clickhouse_connect.get_client(
+            host=parts.hostname,
+            port=parts.port or (8443 if secure else 8123),
+            username=unquote(parts.username or "default"),
+            password=(
+                settings.clickhouse_password.get_secret_value()
+                if settings.clickhouse_password is not None
+                else unquote(parts.password or "")
+            ),
+            secure=secure,
+            **kwargs,
+        )
+    except OperationalError as exc:  # no answer: the network, never the query
+        raise ClickHouseUnreachable(
+            f"ClickHouse at {redact_url(url)} (INVENTORY_CLICKHOUSE_URL) did not answer: "
+            f"{_reason(str(exc))}"
+        ) from exc
+
+
+class ClickHouseUnreachable(InventoryError, OperationalError):  # noqa: N818 (a state)
+    """The ClickHouse server did not answer (transient: a sink may retry)."""
+
+
+_REASONS = (
+    re.compile(r"\[Errno -?\d+\] ([^'\"()]+)"),  # Connection refused, ...
+    re.compile(r"Failed to resolve '([^']+)'"),
+)
+
+
+def _reason(text: str) -> str:
+    """Why a connection failed, from urllib3's nested message."""
+    for pattern, say in zip(_REASONS, ("{}", "cannot resolve host {}"), strict=True):
+        found = pattern.search(text)
+        if found:
+            return say.format(found.group(1).strip())
+    return "no connection"
+
+
+@contextlib.contextmanager
+def _native_stderr_logged() -> Iterator[None]:
+    """What native code writes on fd 2 in the block goes to the debug log instead."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            text = captured.read().decode("utf-8", "replace").strip()
+            if text:
+                logger.debug("chDB: %s", text)
 
 
 class EmbeddedClickHouseInUse(InventoryError):  # noqa: N818 (a state, not a failure)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inventory.core.settings import Settings, SettingsError
+from inventory.kafka.librdkafka_log import LIBRDKAFKA_LOG
 
 PRODUCER_DEFAULTS: Mapping[str, Any] = {
     "linger.ms": 20,
@@ -69,8 +70,9 @@ class KafkaConnection:
         required: Mapping[str, Any] | None = None,
         **overrides: Any,
     ) -> dict[str, Any]:
-        """A client configuration (see the module doc for the precedence)."""
-        config: dict[str, Any] = {"bootstrap.servers": self.brokers}
+        """A client configuration (see the module doc for the precedence); librdkafka
+        logs through Python logging (:mod:`inventory.kafka.librdkafka_log`)."""
+        config: dict[str, Any] = {"bootstrap.servers": self.brokers, "logger": LIBRDKAFKA_LOG}
         config.update(defaults or {})
         config.update(overrides)
         config.update(self.options)
@@ -97,8 +99,8 @@ def consumer_config(target: Target, *, group: str, **overrides: Any) -> dict[str
     return connection_of(target).config(None, required, **overrides)
 
 
-def admin_config(target: Target) -> dict[str, Any]:
-    return connection_of(target).config()
+def admin_config(target: Target, **overrides: Any) -> dict[str, Any]:
+    return connection_of(target).config(**overrides)
 
 
 def security_options(settings: Settings) -> dict[str, Any]:

@@ -1,22 +1,60 @@
-"""The contract topics: created if missing, idempotently."""
+"""The contract topics: created if missing, idempotently, once the brokers answer.
+
+A command that needs Kafka fails within ``INVENTORY_KAFKA_CONNECT_TIMEOUT_SECONDS`` when
+no broker answers, with one line naming the address and where it came from
+(:class:`BrokersUnreachable`, exit 1)."""
 
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from inventory.core.errors import InventoryError
 from inventory.core.settings import Settings
 from inventory.kafka.config import admin_config, kafka_connection
+from inventory.kafka.librdkafka_log import LibrdkafkaLog
 
 logger = logging.getLogger(__name__)
 
 
+def _metadata(admin: AdminClient, settings: Settings, brokers: str, log: LibrdkafkaLog) -> Any:
+    """The cluster's metadata, asked in short tries until
+    ``INVENTORY_KAFKA_CONNECT_TIMEOUT_SECONDS`` (librdkafka's log lines are served
+    between them); raises :class:`BrokersUnreachable`."""
+    wait = settings.kafka_connect_timeout_seconds
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return admin.list_topics(timeout=max(min(1.0, deadline - time.monotonic()), 0.1))
+        except KafkaException as exc:
+            admin.poll(0)
+            if time.monotonic() < deadline:
+                continue
+            where = (
+                "the local broker (`inventory broker status`)"
+                if settings.use_local_broker
+                else "INVENTORY_KAFKA_BROKERS"
+            )
+            reason = log.last_error or exc.args[0].str()
+            raise BrokersUnreachable(
+                f"no Kafka broker answered at {brokers} ({where}) within {wait:g} s: {reason}"
+            ) from None
+
+
+class BrokersUnreachable(InventoryError):  # noqa: N818 (a state, not a failure)
+    """No Kafka broker answered at the configured address in time."""
+
+
 def ensure_topics(settings: Settings, brokers: str, timeout: float = 30.0) -> None:
-    """Create the contract topics if missing (idempotent)."""
-    admin = AdminClient(admin_config(kafka_connection(settings, brokers)))
-    existing = admin.list_topics(timeout=timeout).topics
+    """Create the contract topics if missing (idempotent); raises
+    :class:`BrokersUnreachable` if no broker answers."""
+    log = LibrdkafkaLog()
+    admin = AdminClient(admin_config(kafka_connection(settings, brokers), logger=log))
+    existing = _metadata(admin, settings, brokers, log).topics
     wanted = [
         NewTopic(topic, num_partitions=settings.topic_partitions, replication_factor=1)
         for topic in (settings.events_topic, settings.alerts_topic, settings.dlq_topic)

@@ -73,6 +73,13 @@ class KafkaSettings(BaseModel):
         le=1024,
         description="partitions when this project creates the topics",
     )
+    kafka_connect_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="how long a command waits at start for a broker to answer before it "
+        "fails, naming the address (librdkafka's own log lines: `--log-level debug`)",
+    )
     kafka_timeout_seconds: float = Field(
         default=30.0,
         gt=0,
