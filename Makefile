@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo storefront test lint typecheck pytest tools clean setup lock
+.PHONY: demo storefront test test-fast lint typecheck pytest tools clean setup lock
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ pytest: $(STAMP) tools
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# unit + db tiers (no broker): a quick check while working; make test runs every tier
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit tests/db
 
 # The container image's pinned, hashed dependencies (no `local` extra), for Python 3.12 on
 # Linux; a test checks it agrees with pyproject.toml.

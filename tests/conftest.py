@@ -1,6 +1,15 @@
-"""Shared fixtures: one real local broker and one chDB path per test session.
+"""Shared fixtures and the test tiers.
 
-chDB allows one data path per process, so tests isolate by database and topic names.
+Tiers by what a test needs (its folder; ``make test-fast`` runs the first two):
+
+* ``unit/`` - no broker, no database (Bytewax's testing source and sink are fine);
+* ``db/`` - embedded ClickHouse (chDB), no broker;
+* ``integration/`` - the real local broker and chDB, in the test's process;
+* ``system/`` - ``inventory`` commands as processes: signals, clusters, the browser.
+
+A test asking for a fixture its tier does not allow fails at collection. One broker and
+one chDB data path serve the whole session (chDB allows one data path per process):
+tests isolate by database and topic names.
 """
 
 from __future__ import annotations
@@ -17,6 +26,28 @@ from inventory.clickhouse.client import connect
 from inventory.clickhouse.migrations import apply_migrations
 from inventory.core.settings import Settings
 from inventory.kafka.local_broker import temporary_broker
+
+TIERS = ("unit", "db", "integration", "system")
+# fixtures a tier may not use: what it does not need
+FORBIDDEN = {
+    "unit": {"broker", "settings", "ch"},
+    "db": {"broker", "settings"},
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    problems = []
+    for item in items:
+        tier = next((part for part in item.path.parts if part in TIERS), None)
+        if tier is None:
+            problems.append(f"{item.nodeid}: not in a tier folder ({', '.join(TIERS)})")
+            continue
+        item.add_marker(getattr(pytest.mark, tier))
+        used = FORBIDDEN.get(tier, set()) & set(getattr(item, "fixturenames", ()))
+        if used:
+            problems.append(f"{item.nodeid}: a {tier} test uses {', '.join(sorted(used))}")
+    if problems:
+        raise pytest.UsageError("tests outside their tier:\n" + "\n".join(problems))
 
 
 @pytest.fixture(scope="session")
@@ -53,16 +84,23 @@ def make_settings(chdb_dir: Path, tmp_path: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture
+def db_settings(make_settings: Callable[..., Settings]) -> Settings:
+    """The test's settings without a broker (its own database)."""
+    return make_settings()
+
+
+@pytest.fixture
 def settings(make_settings: Callable[..., Settings], broker: str) -> Settings:
+    """The test's settings on the session's broker (the same database as ``db_settings``)."""
     return make_settings(kafka_brokers=broker)
 
 
 @pytest.fixture
-def ch(settings: Settings) -> Iterator[Client]:
+def ch(db_settings: Settings) -> Iterator[Client]:
     """A client on the test's database, with the schema applied."""
-    client = connect(settings)
-    apply_migrations(client, settings.clickhouse_database)
+    client = connect(db_settings)
+    apply_migrations(client, db_settings.clickhouse_database)
     client.close()
-    client = connect(settings, database=settings.clickhouse_database)
+    client = connect(db_settings, database=db_settings.clickhouse_database)
     yield client
     client.close()

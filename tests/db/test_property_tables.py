@@ -1,0 +1,195 @@
+"""Property: for random event streams (duplicates, disorder, late and malformed events,
+reservations and their expiry, purchase orders and their receipts, any batch size) the
+ClickHouse tables equal the independent model. Real chDB; the
+source is Bytewax's TestingSource so hundreds of streams run in seconds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from bytewax.connectors.kafka import KafkaSourceMessage
+from bytewax.testing import TestingSink, TestingSource, run_main
+from clickhouse_connect.driver.client import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dataflows.flow import build_flow
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms
+from sinks.clickhouse import ClickHouseSink
+from tests.support.model import Msg, expected_tables, model_alert_id
+from tests.support.tables import (
+    alerts_table,
+    orders_table,
+    reserved_table,
+    sales_table,
+    stock_table,
+    truncate_tables,
+)
+
+T0 = 1_795_000_000_000
+KEYS = [("W1", "S1"), ("W2", "S1"), ("W1", "S2")]
+# few distinct times: shared windows, equal timestamps, and > 600 s spreads (late events)
+TIMES_S = st.sampled_from([0, 10, 30, 59, 60, 61, 120, 300, 650, 700, 900])
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
+    out: list[tuple[bytes, bytes]] = []
+    for i in range(draw(st.integers(min_value=1, max_value=50))):
+        roll = draw(st.integers(min_value=0, max_value=19))
+        if roll == 0 and out:
+            out.append(draw(st.sampled_from(out)))  # redelivery
+            continue
+        wh, sku = draw(st.sampled_from(KEYS))
+        key = f"{wh}:{sku}".encode()
+        if roll == 1:
+            out.append((key, b'{"event_id": "broken"'))
+            continue
+        kind = draw(
+            st.sampled_from(
+                [
+                    "sale",
+                    "sale",
+                    "sale",
+                    "return",
+                    "restock",
+                    "adjustment",
+                    "count",
+                    "reserve",
+                    "reserve",
+                    "release",
+                    "restock",
+                ]
+            )
+        )
+        qty = draw(st.integers(min_value=1, max_value=12))
+        if kind == "adjustment" and draw(st.booleans()):
+            qty = -qty
+        if kind in ("count", "release"):
+            qty -= 1
+        at_ms = T0 + draw(TIMES_S) * 1000 + draw(st.sampled_from([0, 999]))
+        body: dict[str, Any] = {
+            "event_id": f"e{i}",
+            "event_type": kind,
+            "sku": sku,
+            "warehouse_id": wh,
+            "quantity": qty,
+            "occurred_at": format_ms(at_ms),
+        }
+        if kind in ("reserve", "release") or (kind == "sale" and draw(st.booleans())):
+            body["reservation_id"] = draw(st.sampled_from(["r1", "r2", "r3"]))
+        if kind == "reserve":
+            body["expires_at"] = format_ms(at_ms + draw(st.sampled_from([1, 30, 200, 2000])) * 1000)
+        if kind == "restock" and i and draw(st.booleans()):  # receive a PO an alert may have opened
+            cause = draw(st.integers(min_value=0, max_value=i - 1))
+            crossing = draw(st.sampled_from(["low_stock", "out_of_stock"]))
+            body["po_id"] = "po-" + model_alert_id(wh, sku, crossing, f"e{cause}")[:24]
+        price = draw(st.sampled_from([None, 1.5, 2.25, 19.99]))
+        if price is not None:
+            body["unit_price"] = price
+        order = draw(st.sampled_from([None, "o1", "o2"]))
+        if order is not None:
+            body["order_id"] = order
+        out.append((key, orjson.dumps(body)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def migrated(chdb_dir: Path) -> Iterator[tuple[Settings, Client]]:
+    """One database for every example, migrated once (examples truncate it: 0.01 s against
+    about a second to apply every migration)."""
+    cfg = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        clickhouse_url=f"chdb://{chdb_dir}",
+        clickhouse_database=f"p_{uuid.uuid4().hex[:12]}",
+        clickhouse_backoff_seconds=0.0,
+        epoch_seconds=0.5,
+        lateness_seconds=600,
+        low_stock_threshold=4,
+        default_target_stock=15,
+        default_lead_time_hours=120 / 3600,  # POs fall overdue within the streams' 900 s
+        reorder_grace_hours=60 / 3600,
+    )
+    client = connect(cfg)
+    apply_migrations(client, cfg.clickhouse_database)
+    client.close()
+    client = connect(cfg, database=cfg.clickhouse_database)
+    yield cfg, client
+    client.command(f"DROP DATABASE {cfg.clickhouse_database}")
+    client.close()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(streams(), st.integers(min_value=1, max_value=8))
+def test_tables_equal_model(
+    migrated: tuple[Settings, Client],
+    stream: list[tuple[bytes, bytes]],
+    batch_size: int,
+) -> None:
+    cfg, ch = migrated
+    truncate_tables(ch, cfg.clickhouse_database)
+    partition_of = {k: n % 2 for n, k in enumerate(f"{w}:{s}".encode() for w, s in KEYS)}
+    offsets = [0, 0]
+    kafka_msgs, model_msgs = [], []
+    for key, value in stream:
+        p = partition_of[key]
+        ts = T0 + 1_000_000
+        kafka_msgs.append(
+            KafkaSourceMessage(
+                key=key,
+                value=value,
+                topic="events",
+                partition=p,
+                offset=offsets[p],
+                timestamp=(1, ts),
+            )
+        )
+        model_msgs.append(Msg(key, value, p, offsets[p], ts))
+        offsets[p] += 1
+
+    flow = build_flow(
+        cfg,
+        "unused:9092",
+        source=TestingSource(kafka_msgs, batch_size=batch_size),
+        rows_sink=ClickHouseSink(cfg),
+        dlq_sink=TestingSink([]),
+        alerts_sink=TestingSink([]),
+    )
+    run_main(flow)
+
+    expected = expected_tables(
+        model_msgs,
+        600_000,
+        cfg.max_future_seconds * 1000,
+        60_000,
+        {},
+        (4, 15),
+        default_lead_ms=120_000,
+        grace_ms=60_000,
+    )
+    assert stock_table(ch) == expected.stock
+    assert sales_table(ch) == expected.windows
+    assert alerts_table(ch) == {
+        key: sorted(alerts, key=lambda a: (expected.accepted[a[4]].occurred_at, a[4]))
+        for key, alerts in expected.alerts.items()
+    }
+    assert reserved_table(ch) == expected.reserved
+    assert orders_table(ch) == expected.orders
+    named = ch.query("SELECT alert_id, po_id FROM alerts FINAL WHERE po_id != ''")
+    assert dict(named.result_rows) == expected.alert_orders
+    dead = ch.query("SELECT partition, offset FROM dead_letters FINAL").result_rows
+    assert set(dead) == set(expected.dead)
+    ids = ch.query("SELECT event_id FROM events FINAL").result_rows
+    assert sorted(r[0] for r in ids) == sorted(expected.accepted)
