@@ -1,6 +1,6 @@
-"""Progress lines the long-running commands print every few seconds: ``run`` (read rate,
-lag, duplicates dropped, rows written) and ``supplier`` (requests taken, restocks
-delivered, orders pending)."""
+"""Progress lines the long-running commands print every ``INVENTORY_PROGRESS_SECONDS``:
+``run`` and ``backfill`` (read rate, lag, duplicates dropped, rows written) and
+``supplier`` (requests taken, restocks delivered, orders pending)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from collections.abc import Callable, Mapping
 from prometheus_client import REGISTRY
 
 from generators.supplier import Supplier
-
-PROGRESS_SECONDS = 10.0
 
 
 def metric_sum(name: str) -> float:
@@ -26,15 +24,14 @@ def metric_sum(name: str) -> float:
 
 
 class Periodic:
-    """A context manager calling ``emit(line())`` every ``every`` seconds until it exits.
+    """A context manager calling ``emit(line())`` every ``every`` seconds until it exits
+    (never with ``every`` 0).
 
     :arg line: makes the line (called on the reporter's thread).
     :arg emit: where the line goes (the CLI prints it on stderr).
     """
 
-    def __init__(
-        self, line: Callable[[], str], emit: Callable[[str], None], every: float = PROGRESS_SECONDS
-    ) -> None:
+    def __init__(self, line: Callable[[], str], emit: Callable[[str], None], every: float) -> None:
         self._line = line
         self._emit = emit
         self._every = every
@@ -46,25 +43,34 @@ class Periodic:
             self._emit(self._line())
 
     def __enter__(self) -> Periodic:
-        self._thread.start()
+        if self._every > 0:  # 0: never
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
 
 class FlowProgress:
-    """The flow's progress line: messages read per second since the previous line, the
-    consumer lag, the duplicates dropped so far and the rows written per table.
+    """The flow's progress line: messages read per second since the previous line and the
+    consumer lag (with ``topic``), the duplicates dropped so far and the rows written per
+    table.
 
     :arg rows: rows written so far per table (the command's counter).
+    :arg topic: the flow reads a topic (a backfill of a file reads none).
     """
 
     def __init__(
-        self, rows: Mapping[str, int], clock: Callable[[], float] = time.monotonic
+        self,
+        rows: Mapping[str, int],
+        *,
+        topic: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._rows = rows
+        self._topic = topic
         self._clock = clock
         self._read = metric_sum("inventory_messages_read_total")
         self._since = clock()
@@ -77,10 +83,8 @@ class FlowProgress:
         lag = int(metric_sum("inventory_consumer_lag_messages"))
         duplicates = int(metric_sum("inventory_duplicates_dropped_total"))
         written = ", ".join(f"{t}={n:,}" for t, n in sorted(self._rows.items())) or "none"
-        return (
-            f"progress: {rate:,.0f} messages/s read, lag {lag:,} messages, "
-            f"{duplicates:,} duplicates dropped, rows {written}"
-        )
+        reading = f"{rate:,.0f} messages/s read, lag {lag:,} messages, " if self._topic else ""
+        return f"progress: {reading}{duplicates:,} duplicates dropped, rows {written}"
 
 
 def supplier_line(supplier: Supplier) -> str:

@@ -152,9 +152,9 @@ def supplier(settings: Settings, *, speedup: float) -> int:
     link, simulator, brokers = supplier_link(settings, speedup)
     say(
         f"supplier: reading reorder requests from {settings.alerts_topic}, delivering to "
-        f"{settings.events_topic} at {brokers} (lead times / {speedup:g}); a line every 10 s"
+        f"{settings.events_topic} at {brokers} (lead times / {speedup:g})"
     )
-    with Periodic(lambda: supplier_line(simulator), say):
+    with Periodic(lambda: supplier_line(simulator), say, settings.progress_seconds):
         serve_supplier(link)
     say(supplier_line(simulator))
     return 0

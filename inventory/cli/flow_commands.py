@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -93,7 +94,8 @@ def run(
     brokers = prepare_stream(settings)
     written = RowCounter()
     with contextlib.ExitStack() as stack:
-        stack.enter_context(Periodic(FlowProgress(written).line, say))
+        every = settings.progress_seconds
+        stack.enter_context(Periodic(FlowProgress(written).line, say, every))
         if serve:
             from inventory.availability.server import AvailabilityService
 
@@ -162,6 +164,7 @@ def backfill(
     from dataflows.sources.files import progress_total
     from generators.publish import progress_bar
     from inventory.app.backfill import BackfillConflict, run_backfill, run_topic_backfill
+    from inventory.app.progress import FlowProgress, Periodic
     from inventory.clickhouse.migrations import migrate
     from inventory.kafka.local_broker import brokers_for
 
@@ -173,8 +176,10 @@ def backfill(
         return fail(f"backfill input not found: {file}", 1)
     migrate(settings)
     written = RowCounter()
+    terminal = sys.stderr.isatty()  # a bar; else (logs) a line now and then
+    lines = Periodic(FlowProgress(written, topic=file is None).line, say, settings.progress_seconds)
     try:
-        with progress_bar(enabled=sys.stderr.isatty()) as bar:
+        with progress_bar(enabled=terminal) as bar, lines if not terminal else nullcontext():
             if file is None:
                 task = bar.add_task(f"backfill {settings.events_topic} (messages)", total=None)
                 run_topic_backfill(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 
@@ -30,5 +32,27 @@ def read_topic(brokers: str, topic: str, timeout: float = 30.0) -> list[Message]
                 else:
                     raise RuntimeError(err.str())
         return sorted(out, key=lambda m: (m.partition(), m.offset()))
+    finally:
+        consumer.close()
+
+
+def wait_for_message(brokers: str, topic: str, timeout: float = 60.0) -> None:
+    """Return once ``topic`` (created meanwhile, maybe) holds a message; fail after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    consumer = Consumer({"bootstrap.servers": brokers, "group.id": "tests-waiter"})
+    try:
+        while True:
+            assert time.monotonic() < deadline, f"no message in {topic} in {timeout:g} s"
+            metadata = consumer.list_topics(topic, timeout=5).topics.get(topic)
+            if metadata is not None and metadata.error is None and metadata.partitions:
+                break
+            time.sleep(0.1)
+        consumer.assign([TopicPartition(topic, p, 0) for p in metadata.partitions])
+        while True:
+            assert time.monotonic() < deadline, f"no message in {topic} in {timeout:g} s"
+            msg = consumer.poll(0.2)
+            if msg is not None and msg.error() is None:
+                return
     finally:
         consumer.close()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.envs import base_env
+from tests.support.cli import base_env
 
 
 def test_backfill_command(tmp_path: Path) -> None:

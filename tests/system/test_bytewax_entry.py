@@ -17,7 +17,8 @@ from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
 from inventory.core.settings import Settings
 from inventory.kafka.topics import ensure_topics
-from tests.support.processes import cli, cli_stock, env_for, keyed_epochs, query, topic_model
+from tests.support.cli import env_for, query, spawn_cli
+from tests.support.processes import cli_stock, keyed_epochs, topic_model
 
 CONFIG = GeneratorConfig(seed=5, skus=30, warehouses=2, rate=100.0, malformed_share=0.02)
 EVENTS = 20_000
@@ -34,7 +35,7 @@ def start_entry(settings: Settings, tmp_path: Path) -> tuple[subprocess.Popen[st
     recovery = tmp_path / "data" / "recovery"
     env["INVENTORY_RECOVERY_DIR"] = str(recovery)
     env["INVENTORY_EPOCH_SECONDS"] = "1"  # bytewax.run -s takes whole seconds
-    assert cli(env, tmp_path, "schema", "apply").wait(120) == 0
+    assert spawn_cli(env, tmp_path, "schema", "apply").wait(120) == 0
     entry = subprocess.Popen(
         [*ENTRY, "-r", str(recovery), "-s", env["INVENTORY_EPOCH_SECONDS"], "-b", "0"],
         cwd=tmp_path,
@@ -54,7 +55,7 @@ def start_entry(settings: Settings, tmp_path: Path) -> tuple[subprocess.Popen[st
 def resume_to_the_end(settings: Settings, env: dict[str, str], tmp_path: Path) -> None:
     """``inventory run`` resumes from the entry's recovery store; the tables are exact."""
     expected = topic_model(settings)
-    resumed = cli(env, tmp_path, "run", "--exit-at-end")
+    resumed = spawn_cli(env, tmp_path, "run", "--exit-at-end")
     _, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     summary = err.strip().splitlines()[-1]

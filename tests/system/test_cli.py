@@ -119,8 +119,8 @@ def test_demo_shows_stock_low_stock_and_dead_letters(workdir: Path) -> None:
     result = cli(workdir, "demo", "--events", "2000", "--seed", "1")
     assert result.returncode == 0, result.stderr
     for text in (
-        "low and out of stock",
-        "latest alerts",
+        "reorders: each request, its purchase order and its receipt",
+        "low and out of stock now",
         "purchase orders",
         "top sellers",
         "dead letters",
@@ -128,9 +128,16 @@ def test_demo_shows_stock_low_stock_and_dead_letters(workdir: Path) -> None:
     ):
         assert text in result.stdout
     # the loop closed: the supplier answered the reorder requests, the POs were received
-    delivered = re.search(r"supplier: (\d+) restock", result.stdout)
+    delivered = re.search(r"^supplier: (\d+) restock", result.stdout, re.M)  # a line of its own
     assert delivered and int(delivered.group(1)) > 0, result.stdout
     assert re.search(r"received\s*│\s*" + delivered.group(1) + r"\s", result.stdout), result.stdout
+    # per request: the alert, its purchase order (whole id), received, the stock now
+    assert re.search(
+        r"low_stock \(\d+\)\s*│\s*po-[0-9a-f]{24}\s*│.*│\s*received\s*│", result.stdout
+    )
+    # commands to copy are whole lines, never wrapped
+    sql = '.venv/bin/inventory sql "SELECT * FROM stock_levels FINAL ORDER BY on_hand LIMIT 9"'
+    assert any(line.strip() == sql for line in result.stdout.splitlines()), result.stdout
 
 
 def test_serve_without_a_schema_fails_at_start(workdir: Path) -> None:

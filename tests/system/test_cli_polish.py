@@ -100,7 +100,11 @@ def test_access_logs_and_a_database_held_by_another_process(workdir: Path) -> No
         get_json(f"{url}/v1/products")
         held = cli(workdir, "sql", "SELECT 1")
         assert held.returncode == 1
-        assert "is open in another process" in held.stderr
+        assert "is held by another process" in held.stderr
+        assert "Code: 76" not in held.stderr  # chDB's own line: to the debug log
+        assert "inventory run --serve" in held.stderr  # where to look meanwhile
+        generate = cli(workdir, "generate", "--count", "10")
+        assert generate.returncode == 1 and "generate --no-catalog" in generate.stderr
         assert str(workdir / "data" / "clickhouse") in held.stderr
     finally:
         server.send_signal(signal.SIGTERM)

@@ -19,14 +19,9 @@ from generators.publish import publish_to_kafka
 from inventory.core.settings import Settings
 from inventory.kafka.local_broker import temporary_broker
 from inventory.kafka.topics import ensure_topics
+from tests.support.cli import env_for, spawn_cli
 from tests.support.netns import TwoHosts, namespaces_unavailable, two_hosts
-from tests.support.processes import (
-    assert_tables_equal_model,
-    cli,
-    env_for,
-    keyed_epochs,
-    topic_model,
-)
+from tests.support.processes import assert_tables_equal_model, keyed_epochs, topic_model
 
 CONFIG = GeneratorConfig(
     seed=17,
@@ -78,7 +73,7 @@ def cluster_processes(workdir: Path) -> list[int]:
 
 def run_to_end(env: dict[str, str], workdir: Path, processes: int) -> str:
     args = ["run", "--exit-at-end"] + (["--processes", str(processes)] if processes > 1 else [])
-    proc = cli(env, workdir, *args)
+    proc = spawn_cli(env, workdir, *args)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     return err
@@ -114,7 +109,7 @@ def test_a_killed_process_stops_the_cluster_loudly_and_a_restart_resumes_exactly
     expected = topic_model(settings)
     env = env_for(settings, tmp_path)
     recovery = tmp_path / "data" / "recovery"
-    proc = cli(env, tmp_path, "run", "--processes", "2")  # tails: only a failure ends it
+    proc = spawn_cli(env, tmp_path, "run", "--processes", "2")  # tails: only a failure ends it
     deadline = time.monotonic() + 120
     # kill once a few epochs with processed events are snapshotted (and so committed)
     seen: set[int] = set()

@@ -15,10 +15,11 @@ from generators.events import GeneratorConfig
 from generators.publish import publish_to_kafka
 from inventory.core.settings import Settings
 from inventory.kafka.topics import ensure_topics
+from tests.support.cli import env_for, spawn_cli
 from tests.support.kafka import read_topic
 from tests.support.loop_streams import stream_with_receipts
 from tests.support.model import Msg, expected_tables
-from tests.support.processes import assert_tables_equal_model, cli, env_for, keyed_epochs
+from tests.support.processes import assert_tables_equal_model, keyed_epochs
 
 CONFIG = GeneratorConfig(
     seed=11,
@@ -66,7 +67,7 @@ def test_sigkill_at_random_points_then_resume_gives_exact_tables(
     rng = random.Random(2026)
     recovery_db = tmp_path / "data" / "recovery" / "part-0.sqlite3"
     kills = 0
-    proc = cli(env, tmp_path, "run", "--exit-at-end")
+    proc = spawn_cli(env, tmp_path, "run", "--exit-at-end")
     for _ in range(3):
         before = keyed_epochs(recovery_db)
         deadline = time.monotonic() + 120
@@ -80,7 +81,7 @@ def test_sigkill_at_random_points_then_resume_gives_exact_tables(
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
         kills += 1
-        proc = cli(env, tmp_path, "run", "--exit-at-end")
+        proc = spawn_cli(env, tmp_path, "run", "--exit-at-end")
     if kills < 2:
         ended = proc.poll() is not None
         err = proc.communicate()[1] if ended else ""

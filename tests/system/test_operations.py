@@ -10,8 +10,6 @@ import io
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -23,10 +21,11 @@ from generators.publish import publish_to_kafka, write_jsonl
 from inventory.core.contract import InventoryEvent
 from inventory.core.settings import Settings
 from inventory.kafka.topics import ensure_topics
-from tests.support.envs import base_env
+from tests.support.cli import base_env, read_tables, spawn_cli
 from tests.support.http import free_port, get_json, wait_healthy
 from tests.support.kafka import read_topic
 from tests.support.model import Msg, alerts_of, expected_tables, reserved_of, stock_of, windows_of
+from tests.support.processes import wait_for_epoch
 
 CONFIG = GeneratorConfig(
     seed=33,
@@ -52,15 +51,7 @@ class Operator:
         self.env["INVENTORY_EPOCH_SECONDS"] = "0.5"
 
     def spawn(self, *args: str, **env: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "inventory.cli", *args],
-            cwd=self.workdir,
-            env={**self.env, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        return spawn_cli({**self.env, **env}, self.workdir, *args, session=True)
 
     def __call__(self, *args: str, expect: int = 0) -> str:
         proc = self.spawn(*args)
@@ -71,9 +62,9 @@ class Operator:
     def broker(self) -> str:
         return self("broker", "start").split()[-1]
 
-    def rows(self, sql: str) -> list[list[str]]:
-        out = self("sql", sql, "--format", "tsv")
-        return [line.split("\t") for line in out.splitlines()[1:] if line]
+    def tables(self, **queries: str) -> dict[str, list[list[str]]]:
+        """Each query's rows, read by one process."""
+        return read_tables(self.env, self.workdir, queries)
 
 
 class Model:
@@ -145,30 +136,21 @@ def _event_id(value: bytes | None) -> object:
 
 
 def check(op: Operator, model: Model, step: str) -> None:
-    stock = {
-        (r[0], r[1]): (int(r[2]), int(r[3]))
-        for r in op.rows("SELECT warehouse_id, sku, on_hand, version FROM stock_levels FINAL")
-    }
-    assert stock == model.stock(), step
+    got = op.tables(
+        stock="SELECT warehouse_id, sku, on_hand, version, reserved FROM stock_levels FINAL",
+        windows="SELECT warehouse_id, sku, toUnixTimestamp64Milli(window_start), units_sold, "
+        "toInt64(revenue * 10000), orders, version FROM sales_rates FINAL",
+        alerts="SELECT warehouse_id, sku, kind, on_hand, reorder_quantity, event_id "
+        "FROM alerts FINAL",
+    )
+    assert {(r[0], r[1]): (int(r[2]), int(r[3])) for r in got["stock"]} == model.stock(), step
     windows = {
         (r[0], r[1], int(r[2])): (int(r[3]), int(r[4]), int(r[5]), int(r[6]))
-        for r in op.rows(
-            "SELECT warehouse_id, sku, toUnixTimestamp64Milli(window_start), units_sold, "
-            "toInt64(revenue * 10000), orders, version FROM sales_rates FINAL"
-        )
+        for r in got["windows"]
     }
     assert windows == model.windows(), step
-    reserved = {
-        (r[0], r[1]): int(r[2])
-        for r in op.rows("SELECT warehouse_id, sku, reserved FROM stock_levels FINAL")
-    }
-    assert reserved == model.reserved(), step
-    alerts = {
-        (r[0], r[1], r[2], int(r[3]), int(r[4]), r[5])
-        for r in op.rows(
-            "SELECT warehouse_id, sku, kind, on_hand, reorder_quantity, event_id FROM alerts FINAL"
-        )
-    }
+    assert {(r[0], r[1]): int(r[4]) for r in got["stock"]} == model.reserved(), step
+    alerts = {(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5]) for r in got["alerts"]}
     assert alerts == model.alerts, step
     # the storefront's view of the same stock
     port = free_port()
@@ -215,7 +197,7 @@ def test_operations_walk(tmp_path: Path) -> None:
 
         # stream, stopped by SIGTERM mid-way, then restarted: as one uninterrupted run
         running = op.spawn("run")
-        time.sleep(4)
+        wait_for_epoch(running, tmp_path / "data" / "recovery" / "part-0.sqlite3")
         os.killpg(running.pid, signal.SIGTERM)
         _, err = running.communicate(timeout=60)
         assert running.returncode == 0 and "stopped on SIGTERM" in err, err

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from inventory.clickhouse.migrations import MigrationError, load_migrations
-from tests.support.envs import base_env
+from tests.support.cli import base_env
 from tests.support.paths import ROOT
 
 

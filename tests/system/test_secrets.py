@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from inventory.kafka.local_broker import free_port
-from tests.support.envs import base_env
+from tests.support.cli import base_env
 
 PASSWORD = "s3cr3t#/@:%4Ftail"
 FRAGMENTS = ("s3cr3t", "4Ftail", quote(PASSWORD, safe=""))

@@ -10,7 +10,6 @@ import io
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,9 +17,11 @@ from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka, write_jsonl
 from inventory.core.settings import Settings
 from inventory.kafka.topics import ensure_topics
+from tests.support.cli import Lines, env_for, query, spawn_cli
 from tests.support.http import free_port, wait_healthy
+from tests.support.kafka import wait_for_message
 from tests.support.model import Msg, expected_tables
-from tests.support.processes import cli_stock, env_for, keyed_epochs, query, topic_model
+from tests.support.processes import cli_stock, topic_model, wait_for_epoch
 
 CONFIG = GeneratorConfig(seed=17, skus=40, warehouses=2, rate=100.0, malformed_share=0.01)
 STOP_WITHIN = 10.0  # seconds from the signal to the exit
@@ -29,15 +30,7 @@ NOISE = ("panicked", "stack backtrace", "Traceback", "KeyboardInterrupt")
 
 def spawn(env: dict[str, str], workdir: Path, *args: str) -> subprocess.Popen[str]:
     """A command in its own process group, like a terminal's foreground job."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "inventory.cli", *args],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    return spawn_cli(env, workdir, *args, session=True)
 
 
 def stop(proc: subprocess.Popen[str], sig: int) -> tuple[int, str, float]:
@@ -54,12 +47,9 @@ def assert_clean(err: str, line: str) -> None:
         assert noise not in err, err
 
 
-def wait_for_progress(proc: subprocess.Popen[str], recovery: Path) -> None:
-    deadline = time.monotonic() + 120
-    while not keyed_epochs(recovery / "part-0.sqlite3"):
-        assert proc.poll() is None, proc.communicate()[1]
-        assert time.monotonic() < deadline, "no snapshot with processed events in 120 s"
-        time.sleep(0.05)
+def wait_for_progress(proc: subprocess.Popen[str], recovery: Path, *, keyed: bool = True) -> None:
+    """Until the flow snapshots a new epoch (``keyed``: one that processed events)."""
+    wait_for_epoch(proc, recovery / "part-0.sqlite3", keyed=keyed)
 
 
 def run_to_end(env: dict[str, str], workdir: Path) -> None:
@@ -86,14 +76,14 @@ def test_run_stops_on_sigterm_and_sigint_and_resumes_exactly(
 
     publish_to_kafka(generator.messages(10_000), brokers, settings.events_topic)
     running = spawn(env, tmp_path, "run")
-    time.sleep(3)
+    wait_for_progress(running, recovery)  # it resumed and processed some of the new ones
     code, err, took = stop(running, signal.SIGINT)
     assert code == 130 and took < STOP_WITHIN, err
     assert_clean(err, "stopped on SIGINT")
 
     run_to_end(env, tmp_path)
     idle = spawn(env, tmp_path, "run")  # nothing left to read: Ctrl-C on an idle flow
-    time.sleep(4)
+    wait_for_progress(idle, recovery, keyed=False)
     code, err, took = stop(idle, signal.SIGINT)
     assert code == 130 and took < STOP_WITHIN, err
     assert_clean(err, "stopped on SIGINT")
@@ -120,14 +110,17 @@ def test_backfill_stops_on_sigterm_and_a_rerun_completes(
     settings: Settings, tmp_path: Path
 ) -> None:
     buffer = io.StringIO()
-    write_jsonl(EventGenerator(CONFIG).messages(100_000), buffer)
+    write_jsonl(EventGenerator(CONFIG).messages(40_000), buffer)
     path = tmp_path / "history.jsonl"
     path.write_text(buffer.getvalue())
-    env = env_for(settings, tmp_path)
+    env = {**env_for(settings, tmp_path), "INVENTORY_PROGRESS_SECONDS": "0.2"}
     backfill = spawn(env, tmp_path, "backfill", str(path))
-    time.sleep(6)
-    assert backfill.poll() is None, "the backfill ended before it could be stopped"
-    code, err, took = stop(backfill, signal.SIGTERM)
+    lines = Lines(backfill)
+    lines.wait_for(lambda line: line.startswith("progress:") and "events=" in line)
+    os.killpg(backfill.pid, signal.SIGTERM)
+    started = time.monotonic()
+    code, err = lines.finish()
+    took = time.monotonic() - started
     assert code == 0 and took < STOP_WITHIN, err
     assert_clean(err, "stopped on SIGTERM: the backfill is partial")
     partial = int(query(env, tmp_path, "SELECT count() FROM events FINAL")[0][0])
@@ -175,7 +168,10 @@ def test_generate_stops_on_sigterm_to_kafka_and_to_stdout(
         generate = spawn(
             env, tmp_path, "generate", "--count", "100000000", "--rate", "2000", *target
         )
-        time.sleep(3)
+        if target:  # producing: its first line is out
+            assert generate.stdout is not None and generate.stdout.readline()
+        else:  # producing: a message is in the topic
+            wait_for_message(settings.kafka_brokers or "", settings.events_topic)
         code, err, took = stop(generate, signal.SIGTERM)
         assert code == 0 and took < STOP_WITHIN, err
         assert_clean(err, "stopped on SIGTERM")

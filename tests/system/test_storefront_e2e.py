@@ -31,7 +31,7 @@ import pytest
 from generators.events import Message
 from generators.publish import publish_to_kafka
 from inventory.core.times import format_ms
-from tests.support.envs import base_env
+from tests.support.cli import base_env
 from tests.support.http import free_port, wait_healthy
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")

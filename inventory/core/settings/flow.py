@@ -95,6 +95,13 @@ class FlowSettings(BaseModel):
         description="Bytewax epoch = snapshot interval; after a crash, sinks see at most "
         "this much again",
     )
+    progress_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="how often `run`, `backfill` and `supplier` print a progress line on "
+        "stderr (0: never)",
+    )
     metrics_port: int = Field(
         default=0,
         ge=0,
