@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# test processes: the suite waits on subprocesses and brokers, so both cores of a 2-core
+# machine stay busy with two (worksteal: a long test does not hold up the rest)
+WORKERS ?= 2
 
 .PHONY: demo storefront test test-fast lint typecheck pytest tools clean setup lock
 
@@ -36,13 +39,13 @@ tools:
 	scripts/ensure-tools
 
 pytest: $(STAMP) tools
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal --durations=15
 
 test: lint typecheck pytest
 
 # unit + db tiers (no broker): a quick check while working; make test runs every tier
 test-fast: $(STAMP)
-	$(BIN)/pytest tests/unit tests/db
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal tests/unit tests/db
 
 # The container image's pinned, hashed dependencies (no `local` extra), for Python 3.12 on
 # Linux; a test checks it agrees with pyproject.toml.

@@ -32,8 +32,13 @@ def test_a_wheel_install_finds_its_sql_and_applies_every_migration(tmp_path: Pat
         check=False,
     )
     assert built.returncode == 0, built.stderr
+    # the package list is found, not listed: setuptools has nothing to warn about
+    assert "Warning" not in built.stderr and "would be ignored" not in built.stderr, built.stderr
     (wheel,) = tmp_path.glob("inventory_stream-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "inventory = inventory.cli.main:main" in scripts  # the `inventory` command
     assert "inventory/clickhouse/sql/migrations/0001_core_tables.sql" in names
     assert "inventory/clickhouse/sql/queries/seed_summary.sql" in names
     target = tmp_path / "installed"
@@ -69,5 +74,5 @@ def test_a_wheel_install_finds_its_sql_and_applies_every_migration(tmp_path: Pat
     assert applied.returncode == 0, applied.stderr
     count = len(load_migrations())
     assert applied.stdout.count(", ") == count - 1 and "0011_" in applied.stdout
-    again = run("-m", "inventory.cli", "schema", "apply")
-    assert "nothing (up to date)" in again.stdout
+    again = run("-c", "from inventory.cli.main import main; main(['schema', 'apply'])")
+    assert "nothing (up to date)" in again.stdout, again.stderr  # the console script's call

@@ -8,6 +8,7 @@ from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.testing import TestingSink, TestingSource, run_main
 
 from dataflows.flow import build_flow
+from inventory.app.progress import metric_sum
 from inventory.core.records import Alert, DeadLetter, Event, SalesWindow, StockLevel
 from inventory.core.settings import Settings
 from inventory.core.times import format_ms
@@ -59,6 +60,7 @@ def run(
 
 
 def test_flow_routes_events_levels_and_dead_letters() -> None:
+    duplicates_before = metric_sum("inventory_duplicates_dropped_total")
     rows, dead, alerts = run(
         [
             msg(0, event("c", "count", 10, 0)),
@@ -71,6 +73,7 @@ def test_flow_routes_events_levels_and_dead_letters() -> None:
     )
     events = [r for r in rows if isinstance(r, Event)]
     assert sorted(e.event_id for e in events) == ["c", "r", "s1"]
+    assert metric_sum("inventory_duplicates_dropped_total") == duplicates_before + 1
     final = {}
     for level in (r for r in rows if isinstance(r, StockLevel)):
         final[(level.warehouse_id, level.sku)] = (level.on_hand, level.version % 2**64)
