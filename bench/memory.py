@@ -74,7 +74,7 @@ def child(sink: str) -> None:
     HTTP client.
     """
     from dataflows import assembly
-    from inventory import runner
+    from inventory.app import run as runner
     from inventory.clickhouse.catalog import PolicyBook
     from inventory.core.settings import load_settings
     from sinks.discard import DiscardSink

@@ -31,14 +31,22 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
-from inventory.broker import temporary_broker
-from inventory.clickhouse import connect
-from inventory.kafka import ensure_topics
-from inventory.runner import run_inventory
-from inventory.schema import apply_migrations
-from inventory.settings import Settings
-import inventory.runner
-assert inventory.runner.__file__.startswith(sys.argv[1]), inventory.runner.__file__
+try:  # the layout of issue 23 (inventory/core, clickhouse, kafka, app, ...)
+    from inventory.app import run as runner
+    from inventory.clickhouse.client import connect
+    from inventory.clickhouse.migrations import apply_migrations
+    from inventory.core.settings import Settings
+    from inventory.kafka.local_broker import temporary_broker
+    from inventory.kafka.topics import ensure_topics
+except ImportError:  # the flat layout before it
+    from inventory import runner
+    from inventory.broker import temporary_broker
+    from inventory.clickhouse import connect
+    from inventory.kafka import ensure_topics
+    from inventory.schema import apply_migrations
+    from inventory.settings import Settings
+run_inventory = runner.run_inventory
+assert runner.__file__.startswith(sys.argv[1]), runner.__file__
 events = int(sys.argv[2])
 work = Path(tempfile.mkdtemp(prefix="bench-versus-"))
 config = GeneratorConfig(seed=3, skus=2000, warehouses=5, rate=2000.0,
