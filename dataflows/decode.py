@@ -24,6 +24,7 @@ from inventory.core.contract import (
     MAX_UNIT_PRICE,
     MIN_OCCURRED_MS,
     RFC3339_RE,
+    po_problem,
     quantity_problem,
     reservation_problem,
     stock_delta,
@@ -143,6 +144,9 @@ def validate(
     if problem:
         raise ContractError(problem)
     po_id = _optional_id(obj, "po_id")
+    problem = po_problem(event_type, po_id)
+    if problem:
+        raise ContractError(problem)
     return Event(
         event_id=event_id,
         event_type=event_type,

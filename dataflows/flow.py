@@ -31,7 +31,7 @@ from dataflows.per_key.book import (
     decode_state,
     encode_state,
 )
-from dataflows.per_key.orders import OrderRules
+from dataflows.per_key.orders import HOUR_MS, OrderRules
 from dataflows.seeds import Seeder
 from dataflows.sources.events_topic import EventsSource
 from inventory.clickhouse.catalog import PolicyBook
@@ -204,7 +204,12 @@ def build_flow(
     max_future_ms = settings.max_future_seconds * 1000
     book = policies if policies is not None else PolicyBook(settings, {})
 
-    rules = OrderRules(grace_ms=round(settings.reorder_grace_hours * 3_600_000))
+    rules = OrderRules(
+        grace_ms=round(settings.reorder_grace_hours * HOUR_MS),
+        expiry_ms=round(settings.reorder_expiry_hours * HOUR_MS),
+        receipts_need_po_id=settings.receipts_need_po_id,
+        historical=lineage.startswith("backfill:"),  # history is not a live obligation
+    )
     config = KeyConfig(lateness_ms, window_ms, book.for_sku, lineage, seeder is not None, rules)
 
     def build_key(resume: bytes | None) -> _KeyLogic:

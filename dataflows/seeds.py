@@ -9,7 +9,7 @@ exactly as the flow would have left it (on-hand by the stock rule, accepted coun
 event, governing count, dedup ids and movements inside the lateness horizon, open sales
 windows, the holds it may still need) plus, per source partition, the offset of the last
 message already in it, so a replay of those messages is skipped, and its open purchase
-order from ``purchase_orders``. See docs/semantics.md, "Versions, lineage and seeds".
+orders from ``purchase_orders``. See docs/semantics.md, "Versions, lineage and seeds".
 
 Cost: one query for the foreign keys at start (normally none), a cheap query for new ones
 every ``REFRESH_SECONDS``, and three queries per batch that first meets foreign keys.
@@ -100,22 +100,27 @@ class SeedReader:
         hold_rows = self._rows("seed_holds", keys=keys, lateness_ms=self.lateness_ms)
         newest = {(wh, sku): newest_ms for wh, sku, _, newest_ms, *_ in summary}
         holds = hold_states(hold_rows, newest, self.lateness_ms)
-        orders: dict[Key, PurchaseOrder] = {}
-        for (
-            wh,
-            sku,
-            po_id,
-            status,
-            qty,
-            opened,
-            expected,
-            got,
-            receipt,
-            alert,
-            version,
-        ) in self._rows("seed_orders", keys=keys):
-            orders[(wh, sku)] = PurchaseOrder(
-                po_id, wh, sku, status, qty, opened, expected, -1, got, receipt, alert, version
+        orders: dict[Key, list[PurchaseOrder]] = defaultdict(list)
+        for wh, sku, *values in self._rows("seed_orders", keys=keys):
+            po_id, status, qty, opened, expected, received, got, receipt, alert, version = values[
+                :10
+            ]
+            orders[(wh, sku)].append(
+                PurchaseOrder(
+                    po_id,
+                    wh,
+                    sku,
+                    status,
+                    qty,
+                    opened,
+                    expected,
+                    received,
+                    got,
+                    receipt,
+                    alert,
+                    version,
+                    cancelled_quantity=values[10],
+                )
             )
         seeds = {}
         for wh, sku, accepted, newest_ms, newest_id, count_ms, count_id, on_hand in summary:
@@ -125,7 +130,7 @@ class SeedReader:
             stock.on_hand, stock.accepted = on_hand, accepted
             stock.newest, stock.applied_upto = (newest_ms, newest_id), applied[key]
             stock.holds = holds[key]
-            seeds[key] = Seed(wh, sku, stock, windows, orders.get(key))
+            seeds[key] = Seed(wh, sku, stock, windows, tuple(orders.get(key, ())))
         return seeds
 
     def _rebuild(

@@ -24,6 +24,7 @@ from inventory.core.contract import (
     MAX_UNIT_PRICE,
     MIN_OCCURRED_MS,
     RFC3339_RE,
+    po_problem,
     quantity_problem,
     reservation_problem,
     stock_delta,
@@ -38,7 +39,9 @@ _OptionalId = Annotated[str, msgspec.Meta(max_length=MAX_ID_LENGTH)]
 
 class _Wire(msgspec.Struct, forbid_unknown_fields=False):
     event_id: _Id
-    event_type: Literal["sale", "return", "restock", "adjustment", "count", "reserve", "release"]
+    event_type: Literal[
+        "sale", "return", "restock", "adjustment", "count", "reserve", "release", "cancel"
+    ]
     sku: _Code
     warehouse_id: _Code
     quantity: int
@@ -77,6 +80,8 @@ def decode_typed(
         if expires_ms is None:
             return None
     if reservation_problem(wire.event_type, wire.reservation_id, expires_ms, occurred_ms):
+        return None
+    if po_problem(wire.event_type, wire.po_id):
         return None
     if max_future_ms >= 0 and 0 <= source.timestamp_ms < occurred_ms - max_future_ms:
         return None

@@ -65,6 +65,7 @@ STOCK_COLUMNS = (
     "lineage",
     "reserved",
     "available",
+    "on_order",
 )
 DEAD_LETTER_COLUMNS = (
     "topic",
@@ -112,6 +113,7 @@ def stock_row(s: StockLevel) -> tuple[Any, ...]:
         s.lineage,
         s.reserved,
         s.on_hand - s.reserved,
+        s.on_order,
     )
 
 
@@ -165,6 +167,9 @@ ORDER_COLUMNS = (
     "receipt_event_id",
     "alert_id",
     "version",
+    "cancelled_quantity",
+    "remaining",
+    "closed_at",
 )
 
 
@@ -212,6 +217,9 @@ def order_row(o: PurchaseOrder) -> tuple[Any, ...]:
         o.receipt_event_id,
         o.alert_id,
         o.version,
+        o.cancelled_quantity,
+        o.remaining,
+        stored_ms(o.closed_ms) if o.closed_ms >= 0 else None,
     )
 
 

@@ -1,22 +1,22 @@
 """Everything computed per (warehouse_id, sku), in one stateful step.
 
 For each accepted event in arrival order: stock (dedup, lateness, event-time on-hand,
-holds), then the sales window, then the purchase order's receipt, the alert band (a
-reorder opens a purchase order) and the open PO's deadline. Per batch the key emits, in
-order: the accepted events, late dead letters, alerts and purchase-order changes as they
-happen, then one :class:`StockLevel` and one :class:`SalesWindow` per window the batch
-touched.
+holds), the sales window, then replenishment (docs/semantics.md, "Replenishment"): this
+event's receipt or cancellation, the open purchase orders' deadlines, the band alert and
+the request on the inventory position. Per batch the key emits, in order: the accepted
+events, late dead letters, purchase-order changes and alerts as they happen, then one
+:class:`StockLevel` and one :class:`SalesWindow` per window the batch touched.
 """
 
 from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from dataflows.per_key.alerts import OK, alert_id, band, crossing
+from dataflows.per_key.alerts import OK, band, crossing, event_alert_id
 from dataflows.per_key.holds import HoldState
-from dataflows.per_key.orders import OrderRules, on_alert, overdue, receipt
+from dataflows.per_key.orders import OrderBook, OrderRules
 from dataflows.per_key.stock import StockBook, StockState
 from dataflows.per_key.windows import SalesWindows, WindowTotals
 from inventory.core.records import (
@@ -39,7 +39,7 @@ class Seed:
     sku: str
     stock: StockState
     windows: dict[int, WindowTotals]
-    order: PurchaseOrder | None = None
+    orders: tuple[PurchaseOrder, ...] = ()  # the open purchase orders, oldest first
 
     @property
     def version(self) -> int:
@@ -48,7 +48,7 @@ class Seed:
 
 KeyOutput = Event | DeadLetter | StockLevel | SalesWindow | Alert | PurchaseOrder
 KeyInput = Event | Seed
-DEFAULT_ORDER_RULES = OrderRules(grace_ms=24 * 3_600_000)
+DEFAULT_ORDER_RULES = OrderRules()
 
 
 @dataclass
@@ -58,7 +58,8 @@ class KeyState:
     stock: StockState = field(default_factory=StockState)
     windows: dict[int, WindowTotals] = field(default_factory=dict)
     band: str = OK
-    order: PurchaseOrder | None = None  # the open purchase order
+    orders: tuple[PurchaseOrder, ...] = ()  # the open purchase orders, oldest first
+    above: bool | None = True  # position above the reorder point (None: not known)
 
 
 class KeyBook:
@@ -68,7 +69,7 @@ class KeyBook:
         "band",
         "duplicates",
         "lineage",
-        "order",
+        "orders",
         "policy",
         "policy_for",
         "rules",
@@ -90,7 +91,7 @@ class KeyBook:
         self.stock = StockBook(lateness_ms, state.stock)
         self.windows = SalesWindows(window_ms, state.windows)
         self.band = state.band
-        self.order = state.order
+        self.orders = OrderBook(list(state.orders), state.above)
         self.policy_for = policy_for
         self.policy: ProductPolicy | None = None  # looked up on the first batch
         self.lineage = lineage
@@ -119,6 +120,9 @@ class KeyBook:
         policy = self.policy
         if policy is None:
             policy = self.policy = self.policy_for(events[0].sku)
+        if self.orders.above is None:  # a state of an older format: as it stands now
+            position = stock.state.on_hand + self.orders.on_order
+            self.orders.above = position > policy.threshold
         before = stock.state.accepted
         for event in events:
             result = stock.apply(event)
@@ -130,48 +134,47 @@ class KeyBook:
                 continue  # late: dead-lettered, nothing else happens
             if event.event_type == "sale":
                 self.windows.add(event)
-            state = stock.state
-            if self.order is not None and event.po_id is not None:
-                received = receipt(self.order, event, state.version)
-                if received is not None:
-                    out.append(received)
-                    self.order = None
-            self.band, alert = crossing(self.band, state.on_hand, policy, event)
-            if alert is not None:
-                alert, opened = on_alert(self.order, alert, policy, state.version)
-                out.append(alert)
-                if opened is not None:
-                    out.append(opened)
-                    self.order = opened
-            if self.order is not None:
-                self._check_deadline(event, policy, out)
+            self._replenish(event, policy, out)
         if stock.state.accepted != before:
             first = events[0]
-            out.append(stock.level(first.warehouse_id, first.sku, self.lineage))
+            level = stock.level(first.warehouse_id, first.sku, self.lineage)
+            on_order = self.orders.on_order
+            out.append(replace(level, on_order=on_order) if on_order else level)
             out.extend(self.windows.flush(first.warehouse_id, first.sku, stock.cutoff()))
         return out
 
-    def _check_deadline(self, event: Event, policy: ProductPolicy, out: list[KeyOutput]) -> None:
+    def _replenish(self, event: Event, policy: ProductPolicy, out: list[KeyOutput]) -> None:
+        """Receipt or cancellation, deadlines, band alert, request (the documented order)."""
         state = self.stock.state
-        order = self.order
-        if order is None or order.status != "open":
-            return
-        if state.newest[0] < order.expected_ms + self.rules.grace_ms:
-            return  # the common case: no hashing per event
-        aid = alert_id(event.warehouse_id, event.sku, "reorder_overdue", event.event_id)
-        late = overdue(
-            self.rules,
-            order,
+        orders = self.orders
+        closed = False
+        if orders.open:
+            done = orders.settle(
+                event,
+                newest_ms=state.newest[0],
+                on_hand=state.on_hand,
+                policy=policy,
+                rules=self.rules,
+                version=state.version,
+                alert_id=event_alert_id,
+            )
+            out.extend(done.changed)
+            out.extend(done.alerts)
+            closed = done.closed
+        self.band, band_alert = crossing(self.band, state.on_hand, policy, event)
+        alerts, opened = orders.request(
+            band_alert,
             event,
-            newest_ms=state.newest[0],
             on_hand=state.on_hand,
-            threshold=policy.threshold,
+            policy=policy,
+            rules=self.rules,
             version=state.version,
-            alert_id=aid,
+            closed=closed,
+            alert_id=event_alert_id,
         )
-        if late is not None:
-            out.extend(late)
-            self.order = late[1]
+        out.extend(alerts)
+        if opened is not None:
+            out.append(opened)
 
     def adopt(self, seed: Seed) -> None:
         """Take ``seed`` (the key's state rebuilt from the tables) if it is newer than the
@@ -186,21 +189,40 @@ class KeyBook:
         self.windows.open = {start: t.copy() for start, t in seed.windows.items()}
         self.windows.touched.clear()
         self.band = band(stock.state.on_hand, self.policy.threshold)
-        self.order = seed.order
+        on_order = sum(po.remaining for po in seed.orders)
+        self.orders = OrderBook(
+            list(seed.orders), stock.state.on_hand + on_order > self.policy.threshold
+        )
 
     def snapshot(self) -> KeyState:
-        return KeyState(self.stock.state.copy(), self.windows.snapshot(), self.band, self.order)
+        return KeyState(
+            self.stock.state.copy(),
+            self.windows.snapshot(),
+            self.band,
+            tuple(self.orders.open),
+            self.orders.above,
+        )
 
     def encode(self) -> bytes:
         """The state as a compact immutable blob (see :func:`encode_state`)."""
-        return encode_state(KeyState(self.stock.state, self.windows.open, self.band, self.order))
+        return encode_state(
+            KeyState(
+                self.stock.state,
+                self.windows.open,
+                self.band,
+                tuple(self.orders.open),
+                self.orders.above,
+            )
+        )
 
 
 # Idle keys are held as one pickled tuple of plain values: about 170 bytes for a key
 # with a count and a sale, against about 2 KB as live objects. Format version first:
 # 1 (before seeds) has no applied_upto; 2 appends it; 3 appends the holds (reserves,
-# closes, reserved) and the open purchase order (its field values, or None).
-_FORMAT = 3
+# closes, reserved) and the open purchase order (its field values, or None); 4 (contract
+# v5) has the open purchase orders (a tuple of their field values) and whether the
+# position was above the reorder point.
+_FORMAT = 4
 
 
 def encode_state(state: KeyState) -> bytes:
@@ -223,7 +245,8 @@ def encode_state(state: KeyState) -> bytes:
             state.band,
             st.applied_upto,
             (st.holds.reserves, st.holds.closes, st.holds.reserved),
-            None if state.order is None else _order_fields(state.order),
+            tuple(_order_fields(po) for po in state.orders),
+            state.above,
         ),
         protocol=5,
     )
@@ -234,17 +257,20 @@ def _order_fields(order: PurchaseOrder) -> tuple[object, ...]:
 
 
 def decode_state(blob: bytes) -> KeyState:
-    """Inverse of :func:`encode_state` (formats 1 to 3); raises ``ValueError`` on an
-    unknown format."""
+    """Inverse of :func:`encode_state` (formats 1 to 4); raises ``ValueError`` on an
+    unknown format. An older state's position flag is left to the key's next batch."""
     fields = pickle.loads(blob)  # noqa: S301 (our own recovery store)
     if fields[0] == 1:
         fields = (*fields, {})
     if fields[0] in (1, 2):
         fields = (*fields, ({}, {}, 0), None)
+    if fields[0] in (1, 2, 3):
+        order = fields[12]
+        fields = (*fields[:12], () if order is None else (order,), None)
     elif fields[0] != _FORMAT:
         raise ValueError(f"unknown key state format {fields[0]!r}")
     _, on_hand, accepted, newest, count, seen, moves, prune_at, windows, band, upto = fields[:11]
-    (reserves, closes, reserved), order = fields[11:]
+    (reserves, closes, reserved), orders, above = fields[11:]
     return KeyState(
         StockState(
             on_hand,
@@ -259,5 +285,12 @@ def decode_state(blob: bytes) -> KeyState:
         ),
         {start: WindowTotals(*totals) for start, totals in windows.items()},
         band,
-        None if order is None else PurchaseOrder(*order),
+        tuple(_order(values) for values in orders),
+        above,
     )
+
+
+def _order(values: tuple[object, ...]) -> PurchaseOrder:
+    """A purchase order from its field values (a v4 one has no cancellation fields, and
+    its ``overdue`` status stays)."""
+    return PurchaseOrder(*values)  # type: ignore[arg-type]

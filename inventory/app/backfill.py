@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,8 @@ def keys_missing_events(client: Client, events: Iterator[Event]) -> list[tuple[s
 def union_rows(
     client: Client, keys: list[Key], window_ms: int, lateness_ms: int, lineage: str
 ) -> list[StockLevel | SalesWindow]:
-    """Stock levels (on-hand and holds) and sales windows of ``keys`` recomputed from all
-    their events."""
+    """Stock levels (on-hand and holds, with what their open purchase orders still bring)
+    and sales windows of ``keys`` recomputed from all their events."""
     out: list[StockLevel | SalesWindow] = []
     for start in range(0, len(keys), 2000):
         chunk = keys[start : start + 2000]
@@ -112,11 +113,27 @@ def union_rows(
         ).result_rows
         newest = {(wh, sku): newest_ms for wh, sku, _, newest_ms, *_ in summary}
         holds = hold_states(hold_rows, newest, lateness_ms)
+        on_order: dict[Key, int] = defaultdict(int)  # the stream's open purchase orders
+        for wh, sku, *po in client.query(
+            query("seed_orders"), parameters={"keys": chunk}
+        ).result_rows:
+            quantity, received, cancelled = po[2], po[6], po[10]
+            on_order[(wh, sku)] += max(quantity - received - cancelled, 0)
         for wh, sku, accepted, newest_ms, newest_id, _, _, on_hand in summary:
             version = stock_version(newest_ms, accepted)
             reserved = holds[(wh, sku)].reserved
             out.append(
-                StockLevel(wh, sku, on_hand, version, newest_ms, newest_id, lineage, reserved)
+                StockLevel(
+                    wh,
+                    sku,
+                    on_hand,
+                    version,
+                    newest_ms,
+                    newest_id,
+                    lineage,
+                    reserved,
+                    on_order[(wh, sku)],
+                )
             )
         for wh, sku, begin, units, revenue_e4, orders, sales in client.query(
             query("union_windows"), parameters={"keys": chunk, "window_ms": window_ms}

@@ -1,9 +1,10 @@
-"""Product catalog: per-SKU stock policy (threshold, target, supplier lead time) in the
-``products`` table.
+"""Product catalog: per-SKU replenishment policy (reorder point, order-up-to level,
+supplier lead time, case pack, minimum and maximum order) in the ``products`` table.
 
 The dataflow reads the catalog once at start; SKUs missing from it use
 ``INVENTORY_LOW_STOCK_THRESHOLD``, ``INVENTORY_DEFAULT_TARGET_STOCK`` and
-``INVENTORY_DEFAULT_LEAD_TIME_HOURS`` (as does a lead time of 0). A catalog
+``INVENTORY_DEFAULT_LEAD_TIME_HOURS`` (as does a lead time of 0), a case pack of 1, no
+minimum and a maximum of 10 x the target (docs/semantics.md, "Replenishment"). A catalog
 change therefore applies from the next start of the flow (alerts already raised stay).
 """
 
@@ -27,6 +28,9 @@ class CatalogEntry:
     low_stock_threshold: int
     target_stock: int
     lead_time_hours: float = 0.0  # 0: INVENTORY_DEFAULT_LEAD_TIME_HOURS
+    case_pack: int = 1
+    min_order_quantity: int = 0  # 0: none
+    max_order_quantity: int = 0  # 0: 10 x target_stock
 
 
 HOUR_MS = 3_600_000
@@ -43,6 +47,9 @@ def write_catalog(client: Client, database: str, entries: Iterable[CatalogEntry]
             e.low_stock_threshold,
             e.target_stock,
             e.lead_time_hours,
+            e.case_pack,
+            e.min_order_quantity,
+            e.max_order_quantity,
             now_ms,
         )
         for e in entries
@@ -58,6 +65,9 @@ def write_catalog(client: Client, database: str, entries: Iterable[CatalogEntry]
                 "low_stock_threshold",
                 "target_stock",
                 "lead_time_hours",
+                "case_pack",
+                "min_order_quantity",
+                "max_order_quantity",
                 "updated_at",
             ],
             database=database,
@@ -70,13 +80,20 @@ def load_policies(
 ) -> dict[str, ProductPolicy]:
     """Current policy of every SKU in the catalog (a lead time of 0: the default)."""
     result = client.query(
-        "SELECT sku, low_stock_threshold, target_stock, lead_time_hours "
-        "FROM {db:Identifier}.products FINAL",
+        "SELECT sku, low_stock_threshold, target_stock, lead_time_hours, case_pack, "
+        "min_order_quantity, max_order_quantity FROM {db:Identifier}.products FINAL",
         parameters={"db": database},
     )
     return {
-        sku: ProductPolicy(int(t), int(target), lead_time_ms(lead or default_lead_time_hours))
-        for sku, t, target, lead in result.result_rows
+        sku: ProductPolicy(
+            int(t),
+            int(target),
+            lead_time_ms(lead or default_lead_time_hours),
+            int(pack) or 1,
+            int(least),
+            int(most),
+        )
+        for sku, t, target, lead, pack, least, most in result.result_rows
     }
 
 

@@ -26,8 +26,19 @@ from pydantic import (
 
 from inventory.core.times import to_ms
 
-EVENT_TYPES = ("sale", "return", "restock", "adjustment", "count", "reserve", "release")
-EventType = Literal["sale", "return", "restock", "adjustment", "count", "reserve", "release"]
+EVENT_TYPES = (
+    "sale",
+    "return",
+    "restock",
+    "adjustment",
+    "count",
+    "reserve",
+    "release",
+    "cancel",
+)
+EventType = Literal[
+    "sale", "return", "restock", "adjustment", "count", "reserve", "release", "cancel"
+]
 # Event types that carry a reservation_id of their own (a sale may carry one).
 RESERVATION_TYPES = ("reserve", "release")
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -91,11 +102,15 @@ class InventoryEvent(BaseModel):
 
     @model_validator(mode="after")
     def _quantity_rule(self) -> InventoryEvent:
-        problem = quantity_problem(self.event_type, self.quantity) or reservation_problem(
-            self.event_type,
-            self.reservation_id,
-            None if self.expires_at is None else to_ms(self.expires_at),
-            to_ms(self.occurred_at),
+        problem = (
+            quantity_problem(self.event_type, self.quantity)
+            or reservation_problem(
+                self.event_type,
+                self.reservation_id,
+                None if self.expires_at is None else to_ms(self.expires_at),
+                to_ms(self.occurred_at),
+            )
+            or po_problem(self.event_type, self.po_id)
         )
         if problem:
             raise ValueError(problem)
@@ -114,8 +129,8 @@ def quantity_problem(event_type: str, quantity: int) -> str | None:
         return "quantity must be >= 0 for count"
     if event_type == "reserve" and quantity < 1:
         return "quantity must be >= 1 for reserve"
-    if event_type == "release" and quantity < 0:
-        return "quantity must be >= 0 for release"
+    if event_type in ("release", "cancel") and quantity < 0:
+        return f"quantity must be >= 0 for {event_type}"
     return None
 
 
@@ -133,11 +148,20 @@ def reservation_problem(
     return None
 
 
+def po_problem(event_type: str, po_id: str | None) -> str | None:
+    """Contract rule for ``po_id`` (v5: a ``cancel`` names the purchase order it cancels);
+    ``None`` when it holds."""
+    if event_type == "cancel" and not po_id:
+        return "po_id is required for cancel"
+    return None
+
+
 def stock_delta(event_type: str, quantity: int) -> int:
     """Signed on-hand effect; ``count`` sets the level instead and has delta 0; a hold
-    (``reserve``/``release``) changes what is available, not what is on hand."""
+    (``reserve``/``release``) changes what is available, not what is on hand; a
+    ``cancel`` changes what is on order."""
     if event_type == "sale":
         return -quantity
-    if event_type in ("count", "reserve", "release"):
+    if event_type in ("count", "reserve", "release", "cancel"):
         return 0
     return quantity

@@ -88,7 +88,9 @@ def stock_version(newest_ms: int, accepted: int) -> int:
 class StockLevel:
     """On-hand of one (warehouse, sku); ``version`` is :func:`stock_version` of its state
     and ``lineage`` says who computed it (``flow:<id>`` or ``backfill:<id>``).
-    ``reserved`` is the units of active holds; ``available`` = on-hand - reserved."""
+    ``reserved`` is the units of active holds (available = on-hand - reserved),
+    ``on_order`` what the open purchase orders still bring (position = on-hand +
+    on order)."""
 
     __reduce__ = _reduce_by_fields
 
@@ -100,10 +102,15 @@ class StockLevel:
     last_event_id: str
     lineage: str = ""
     reserved: int = 0
+    on_order: int = 0
 
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+    @property
+    def inventory_position(self) -> int:
+        return self.on_hand + self.on_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +132,22 @@ class SalesWindow:
     version: int
 
 
-ALERT_KINDS = ("low_stock", "out_of_stock", "back_in_stock", "reorder_overdue")
+ALERT_KINDS = (
+    "low_stock",
+    "out_of_stock",
+    "back_in_stock",
+    "reorder",
+    "reorder_overdue",
+    "reorder_expired",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A threshold crossing, or an overdue purchase order. ``reorder_quantity`` > 0 when
-    the alert requests a reorder (it opened purchase order ``po_id``, expected at
-    ``expected_ms``); a low_stock/out_of_stock while a PO is open carries that PO's id
-    and requests nothing."""
+    """A threshold crossing of on-hand, a reorder request (``reorder_quantity`` > 0: it
+    opened purchase order ``po_id``, expected at ``expected_ms``), or a purchase order
+    overdue or expired. A ``low_stock``/``out_of_stock`` that requests nothing names the
+    key's oldest open purchase order, if any (docs/semantics.md, "Replenishment")."""
 
     __reduce__ = _reduce_by_fields
 
@@ -165,14 +179,16 @@ class Alert:
         }
 
 
-PO_STATUSES = ("open", "overdue", "received")
+OPEN_STATUSES = ("open", "partially_received", "overdue")  # on order
+CLOSED_STATUSES = ("received", "cancelled", "expired", "historical")
+PO_STATUSES = OPEN_STATUSES + CLOSED_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
 class PurchaseOrder:
     """The state of one purchase order after the key's event ``version`` (the stock
     version, so a later state of the PO wins FINAL). ``received_ms`` is -1 until a
-    restock carrying ``po_id`` receives it."""
+    receipt; ``closed_ms`` is -1 while it is open."""
 
     __reduce__ = _reduce_by_fields
 
@@ -188,13 +204,43 @@ class PurchaseOrder:
     receipt_event_id: str
     alert_id: str
     version: int
+    cancelled_quantity: int = 0
+    closed_ms: int = -1
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def remaining(self) -> int:
+        """Units still on order (0 once closed)."""
+        if not self.is_open:
+            return 0
+        return max(self.quantity - self.received_quantity - self.cancelled_quantity, 0)
+
+
+DEFAULT_MAX_ORDER_TARGETS = 10  # max_order_quantity 0: this many times the target stock
 
 
 @dataclass(frozen=True, slots=True)
 class ProductPolicy:
-    """Per-SKU stock policy from the catalog: alert below ``threshold``, reorder up to
-    ``target_stock``, the supplier delivers ``lead_time_ms`` after the order."""
+    """Per-SKU replenishment policy from the catalog: alert and reorder at or below
+    ``threshold`` (the reorder point), order up to ``target_stock``, in multiples of
+    ``case_pack``, at least ``min_order`` and at most ``max_order`` units (0: 10 x the
+    target); the supplier delivers ``lead_time_ms`` after the order."""
 
     threshold: int
     target_stock: int
     lead_time_ms: int = 72 * 3_600_000
+    case_pack: int = 1
+    min_order: int = 0
+    max_order: int = 0
+
+    def order_quantity(self, position: int) -> int:
+        """What a request asks for at inventory ``position`` (docs/semantics.md)."""
+        wanted = max(self.target_stock - position, 1)
+        pack = max(self.case_pack, 1)
+        wanted = -(-wanted // pack) * pack
+        wanted = max(wanted, self.min_order)
+        ceiling = self.max_order or DEFAULT_MAX_ORDER_TARGETS * self.target_stock
+        return max(min(wanted, ceiling), 1)

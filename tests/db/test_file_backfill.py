@@ -25,7 +25,7 @@ def test_backfill_equals_model_and_rerun_changes_nothing(
     run_backfill(db_settings, path, on_progress=progress.append)
     assert sum(progress) == path.stat().st_size
 
-    expected = expected_for(db_settings, msgs, catalog)
+    expected = expected_for(db_settings, msgs, catalog, historical=True)
     assert stock_table(ch) == expected.stock
     assert sales_table(ch) == expected.windows
     assert sum(len(a) for a in alerts_table(ch).values()) == sum(

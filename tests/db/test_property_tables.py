@@ -19,14 +19,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataflows.flow import build_flow
+from inventory.clickhouse.catalog import PolicyBook
 from inventory.clickhouse.client import connect
 from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.records import ProductPolicy
 from inventory.core.settings import Settings
 from inventory.core.times import format_ms
 from sinks.clickhouse import ClickHouseSink
-from tests.support.model import Msg, expected_tables, model_alert_id
+from tests.support.model import Msg, Policy, expected_tables, model_alert_id
 from tests.support.tables import (
     alerts_table,
+    on_order_table,
     orders_table,
     reserved_table,
     sales_table,
@@ -67,13 +70,15 @@ def streams(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
                     "reserve",
                     "release",
                     "restock",
+                    "restock",
+                    "cancel",
                 ]
             )
         )
         qty = draw(st.integers(min_value=1, max_value=12))
         if kind == "adjustment" and draw(st.booleans()):
             qty = -qty
-        if kind in ("count", "release"):
+        if kind in ("count", "release", "cancel"):
             qty -= 1
         at_ms = T0 + draw(TIMES_S) * 1000 + draw(st.sampled_from([0, 999]))
         body: dict[str, Any] = {
@@ -88,9 +93,11 @@ def streams(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
             body["reservation_id"] = draw(st.sampled_from(["r1", "r2", "r3"]))
         if kind == "reserve":
             body["expires_at"] = format_ms(at_ms + draw(st.sampled_from([1, 30, 200, 2000])) * 1000)
-        if kind == "restock" and i and draw(st.booleans()):  # receive a PO an alert may have opened
-            cause = draw(st.integers(min_value=0, max_value=i - 1))
-            crossing = draw(st.sampled_from(["low_stock", "out_of_stock"]))
+        # name a purchase order an alert may have opened: a receipt (partial, in full or
+        # over), a cancellation (some or all); a restock without one: the oldest open PO
+        if kind == "cancel" or (kind == "restock" and i and draw(st.booleans())):
+            cause = draw(st.integers(min_value=0, max_value=max(i - 1, 0)))
+            crossing = draw(st.sampled_from(["low_stock", "out_of_stock", "reorder"]))
             body["po_id"] = "po-" + model_alert_id(wh, sku, crossing, f"e{cause}")[:24]
         price = draw(st.sampled_from([None, 1.5, 2.25, 19.99]))
         if price is not None:
@@ -117,6 +124,7 @@ def migrated(chdb_dir: Path) -> Iterator[tuple[Settings, Client]]:
         default_target_stock=15,
         default_lead_time_hours=120 / 3600,  # POs fall overdue within the streams' 900 s
         reorder_grace_hours=60 / 3600,
+        reorder_expiry_hours=240 / 3600,  # ... and expire
     )
     client = connect(cfg)
     apply_migrations(client, cfg.clickhouse_database)
@@ -132,13 +140,25 @@ def migrated(chdb_dir: Path) -> Iterator[tuple[Settings, Client]]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(streams(), st.integers(min_value=1, max_value=8))
+@given(
+    streams(),
+    st.integers(min_value=1, max_value=8),
+    st.sampled_from([(1, 0, 0), (4, 0, 0), (1, 20, 0), (3, 0, 10)]),  # case pack, min, max
+    st.booleans(),  # a backfill: requests are history
+    st.booleans(),  # receipts need their po_id
+)
 def test_tables_equal_model(
     migrated: tuple[Settings, Client],
     stream: list[tuple[bytes, bytes]],
     batch_size: int,
+    order_rules: tuple[int, int, int],
+    backfill: bool,
+    need_po_id: bool,
 ) -> None:
-    cfg, ch = migrated
+    base, ch = migrated
+    cfg = base.model_copy(update={"receipts_need_po_id": need_po_id})
+    pack, least, most = order_rules
+    policy = ProductPolicy(4, 15, 120_000, pack, least, most)
     truncate_tables(ch, cfg.clickhouse_database)
     partition_of = {k: n % 2 for n, k in enumerate(f"{w}:{s}".encode() for w, s in KEYS)}
     offsets = [0, 0]
@@ -162,10 +182,12 @@ def test_tables_equal_model(
     flow = build_flow(
         cfg,
         "unused:9092",
+        policies=PolicyBook(cfg, {"S1": policy}),
         source=TestingSource(kafka_msgs, batch_size=batch_size),
         rows_sink=ClickHouseSink(cfg),
         dlq_sink=TestingSink([]),
         alerts_sink=TestingSink([]),
+        lineage="backfill:property" if backfill else "",
     )
     run_main(flow)
 
@@ -174,19 +196,23 @@ def test_tables_equal_model(
         600_000,
         cfg.max_future_seconds * 1000,
         60_000,
-        {},
+        {"S1": Policy(4, 15, pack, least, most)},
         (4, 15),
         default_lead_ms=120_000,
         grace_ms=60_000,
+        expiry_ms=240_000,
+        receipts_need_po_id=need_po_id,
+        historical=backfill,
     )
     assert stock_table(ch) == expected.stock
     assert sales_table(ch) == expected.windows
     assert alerts_table(ch) == {
-        key: sorted(alerts, key=lambda a: (expected.accepted[a[4]].occurred_at, a[4]))
+        key: sorted(alerts, key=lambda a: (expected.accepted[a[4]].occurred_at, a[4], a[0]))
         for key, alerts in expected.alerts.items()
     }
     assert reserved_table(ch) == expected.reserved
     assert orders_table(ch) == expected.orders
+    assert on_order_table(ch) == expected.on_order
     named = ch.query("SELECT alert_id, po_id FROM alerts FINAL WHERE po_id != ''")
     assert dict(named.result_rows) == expected.alert_orders
     dead = ch.query("SELECT partition, offset FROM dead_letters FINAL").result_rows

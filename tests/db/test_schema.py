@@ -44,6 +44,8 @@ def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:
         "lineage",
         "reserved",
         "available",
+        "on_order",
+        "inventory_position",
     }
     assert columns["version"] == "UInt128"
     # a writer of contract v3 (no holds) stores rows that read reserved 0, available on_hand
@@ -61,8 +63,119 @@ def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:
         ],
         database=db,
     )
-    row = client.query(f"SELECT on_hand, reserved, available FROM {db}.stock_levels").result_rows
-    assert row == [(7, 0, 7)]
+    row = client.query(
+        f"SELECT on_hand, reserved, available, on_order, inventory_position FROM {db}.stock_levels"
+    ).result_rows
+    assert row == [(7, 0, 7, 0, 7)]
+    client.close()
+
+
+def test_upgrade_to_contract_v5_brings_on_order_and_one_row_per_event_id(  # type: ignore[no-untyped-def]
+    make_settings, tmp_path: Path
+) -> None:
+    """Data written under migrations 0001-0013 (contract v4) survives 0014: stock rows of
+    keys with open purchase orders get their on-order units, old orders read their
+    remaining units, and `events` keeps one row per event id (the earliest copy), while
+    the acceptances remember both copies for the reconciliation."""
+    import shutil
+
+    from inventory.clickhouse.migrations import MIGRATIONS_DIR
+
+    settings = make_settings()
+    db = settings.clickhouse_database
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql"))[:13]:
+        shutil.copy(path, folder / path.name)
+    client = connect(settings)
+    apply_migrations(client, db, folder)
+    t = 1_795_000_000_000
+    client.insert(
+        "stock_levels",
+        [("W", "S", 5, (t << 64) | 3, t, "s", "flow:x", 0, 5)],
+        column_names=[
+            "warehouse_id",
+            "sku",
+            "on_hand",
+            "version",
+            "updated_at",
+            "last_event_id",
+            "lineage",
+            "reserved",
+            "available",
+        ],
+        database=db,
+    )
+    client.insert(
+        "purchase_orders",
+        [
+            ("po-open", "W", "S", "open", 45, t, t + 1, None, 0, "", "a1", 1),
+            ("po-late", "W", "S", "overdue", 10, t, t + 1, None, 0, "", "a2", 1),
+            ("po-done", "W", "S", "received", 20, t, t + 1, t + 2, 20, "r", "a3", 1),
+        ],
+        column_names=[
+            "po_id",
+            "warehouse_id",
+            "sku",
+            "status",
+            "quantity",
+            "opened_at",
+            "expected_at",
+            "received_at",
+            "received_quantity",
+            "receipt_event_id",
+            "alert_id",
+            "version",
+        ],
+        database=db,
+    )
+    month = 31 * 86_400_000
+    client.insert(
+        "events",
+        [
+            ("e1", "restock", "S", "W", 100, 100, None, None, t, t),
+            ("e1", "restock", "S", "W", 100, 100, None, None, t + month, t + month),  # retry
+            ("s", "sale", "S", "W", 95, -95, 1.0, None, t + 1, t + 1),
+        ],
+        column_names=[
+            "event_id",
+            "event_type",
+            "sku",
+            "warehouse_id",
+            "quantity",
+            "delta",
+            "unit_price",
+            "order_id",
+            "occurred_at",
+            "ingested_at",
+        ],
+        database=db,
+    )
+    applied = apply_migrations(client, db)
+    assert [m.version for m in applied] == [14]
+    stock = client.query(
+        f"SELECT on_hand, on_order, inventory_position, version FROM {db}.stock_levels FINAL"
+    ).result_rows
+    assert stock == [(5, 55, 60, (t << 64) | 3)]
+    orders = client.query(
+        f"SELECT po_id, remaining, cancelled_quantity, closed_at IS NULL "
+        f"FROM {db}.purchase_orders FINAL ORDER BY po_id"
+    ).result_rows
+    assert orders == [("po-done", 0, 0, False), ("po-late", 10, 0, True), ("po-open", 45, 0, True)]
+    events = client.query(
+        f"SELECT event_id, toUnixTimestamp64Milli(occurred_at) FROM {db}.events FINAL "
+        "ORDER BY event_id"
+    ).result_rows
+    assert events == [("e1", t), ("s", t + 1)]
+    copies = client.query(f"SELECT count() FROM {db}.event_acceptances FINAL WHERE event_id = 'e1'")
+    assert copies.result_rows == [(2,)]
+    client.command(f"SYSTEM REFRESH VIEW {db}.stock_reconciliation")
+    client.command(f"SYSTEM WAIT VIEW {db}.stock_reconciliation")
+    check = client.query(
+        f"SELECT batch_on_hand, stream_on_hand, repeated_event_ids, status "
+        f"FROM {db}.stock_reconciliation"
+    ).result_rows
+    assert check == [(5, 5, 1, "repeated_event_id")]  # counted once, accepted twice
     client.close()
 
 

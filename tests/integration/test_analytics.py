@@ -57,14 +57,14 @@ SCRIPT = [
     event("e6", "adjustment", 3, 80),  # 3: out -> low, no alert
     event("e7", "count", 12, 75),  # late count: 12 + e6 (after it) = 15: back_in_stock
     event("e8", "sale", 10, 30, price=1.0, order="o3"),  # before the count: absorbed (15)
-    event("e9", "restock", 5, 700),  # 20; lateness cutoff is now T+100 s
+    event("e9", "restock", 5, 700),  # 20; receives 5 of e3's PO; lateness cutoff T+100 s
     event("e10", "sale", 1, 50, price=2.0),  # late: dead-lettered, changes nothing
-    event("e11", "sale", 16, 710, price=1.0),  # 4: low_stock, reorder 16
+    event("e11", "sale", 16, 710, price=1.0),  # 4: low_stock; position 4 + 10: no reorder
     event("e11", "sale", 16, 710, price=1.0),  # duplicate
     # SKU-B: target below threshold (misconfigured catalog) and a drop from ok to out
     event("b1", "count", 9, 0, sku="SKU-B"),  # 9 ok (threshold 5)
     event("b2", "adjustment", -9, 5, sku="SKU-B"),  # 0: out_of_stock straight from ok, 3
-    event("b3", "restock", 9, 6, sku="SKU-B"),  # 9: back_in_stock
+    event("b3", "restock", 9, 6, sku="SKU-B"),  # 9: back_in_stock; receives b2's PO (over)
     event("b4", "adjustment", -5, 7, sku="SKU-B"),  # 4: low_stock, reorder max(3-4, 1) = 1
 ]
 
@@ -113,10 +113,10 @@ def test_alert_sequence_is_one_per_crossing(flow_output: tuple[Settings, Client]
         ("SKU-A", "low_stock", 5, 5, 15, "e3", 20_000),
         ("SKU-A", "out_of_stock", 0, 5, 0, "e5", 65_000),  # e3's PO still open
         ("SKU-A", "back_in_stock", 15, 5, 0, "e7", 75_000),
-        ("SKU-A", "low_stock", 4, 5, 0, "e11", 710_000),
+        ("SKU-A", "low_stock", 4, 5, 0, "e11", 710_000),  # e3's PO still brings 10
         ("SKU-B", "out_of_stock", 0, 5, 3, "b2", 5_000),
         ("SKU-B", "back_in_stock", 9, 5, 0, "b3", 6_000),
-        ("SKU-B", "low_stock", 4, 5, 0, "b4", 7_000),
+        ("SKU-B", "low_stock", 4, 5, 1, "b4", 7_000),  # b2's PO received: a new request
     ]
     assert rows == expected
     published = [

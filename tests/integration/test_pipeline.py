@@ -35,7 +35,7 @@ def test_stock_levels_equal_independent_model(settings: Settings, ch: Client) ->
     assert sales_table(ch) == expected.windows
     assert sum(len(a) for a in expected.alerts.values()) > 20
     assert alerts_table(ch) == {
-        key: sorted(alerts, key=lambda a: (expected.accepted[a[4]].occurred_at, a[4]))
+        key: sorted(alerts, key=lambda a: (expected.accepted[a[4]].occurred_at, a[4], a[0]))
         for key, alerts in expected.alerts.items()
     }
     published = [orjson.loads(m.value()) for m in read_topic(brokers, settings.alerts_topic)]

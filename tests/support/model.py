@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -44,17 +44,42 @@ class Expected:
     # (warehouse, sku) -> units held by active reservations
     reserved: dict[tuple[str, str], int] = field(default_factory=dict)
     # po_id -> (warehouse, sku, status, quantity, opened_ms, expected_ms, received_ms,
-    #           received_quantity, receipt_event_id, version)
-    orders: dict[str, tuple[str, str, str, int, int, int, int, int, str, int]] = field(
+    #           received_quantity, receipt_event_id, version, cancelled_quantity, closed_ms)
+    orders: dict[str, tuple[str, str, str, int, int, int, int, int, str, int, int, int]] = field(
         default_factory=dict
     )
     # alert_id -> po_id of every alert that names a purchase order
     alert_orders: dict[str, str] = field(default_factory=dict)
+    # (warehouse, sku) -> units the open purchase orders still bring
+    on_order: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 HOUR_MS = 3_600_000
 LEAD_MS = 72 * HOUR_MS
 GRACE_MS = 24 * HOUR_MS
+EXPIRY_MS = 168 * HOUR_MS
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A SKU's replenishment policy as the catalog documents it."""
+
+    threshold: int
+    target: int
+    case_pack: int = 1
+    min_order: int = 0
+    max_order: int = 0  # 0: 10 x target
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The flow's replenishment settings as documented."""
+
+    lead_ms: int = LEAD_MS
+    grace_ms: int = GRACE_MS
+    expiry_ms: int = EXPIRY_MS
+    receipts_need_po_id: bool = False
+    historical: bool = False  # a backfill
 
 
 def expected_tables(
@@ -62,17 +87,23 @@ def expected_tables(
     lateness_ms: int,
     max_future_ms: int,
     window_ms: int = 60_000,
-    policies: dict[str, tuple[int, int]] | None = None,
-    default_policy: tuple[int, int] = (10, 50),
+    policies: dict[str, tuple[int, int] | Policy] | None = None,
+    default_policy: tuple[int, int] | Policy = (10, 50),
     lead_ms: dict[str, int] | None = None,
     default_lead_ms: int = LEAD_MS,
     grace_ms: int = GRACE_MS,
+    *,
+    expiry_ms: int = EXPIRY_MS,
+    receipts_need_po_id: bool = False,
+    historical: bool | Callable[[Msg], bool] = False,
 ) -> Expected:
     """What the tables must hold for messages given in per-partition offset order.
 
-    ``policies`` maps sku -> (low_stock_threshold, target_stock); ``lead_ms`` sku -> lead
-    time (ms).
+    ``policies`` maps sku -> :class:`Policy` (or (low_stock_threshold, target_stock));
+    ``lead_ms`` sku -> lead time (ms); ``historical``: the messages are a backfill's (or
+    those it says are: a backfill, then a stream that continues it).
     """
+    is_history = historical if callable(historical) else (lambda _: historical)
     out = Expected()
     per_key: dict[tuple[str, str], list[tuple[Msg, InventoryEvent]]] = defaultdict(list)
     for msg in sorted(msgs, key=lambda m: (m.partition, m.offset)):
@@ -90,6 +121,7 @@ def expected_tables(
         newest: int | None = None
         accepted: list[InventoryEvent] = []
         ids: set[str] = set()
+        history: set[str] = set()  # ids of the accepted events a backfill decided
         for msg, event in items:
             ms = to_ms(event.occurred_at)
             if newest is not None and ms < newest - lateness_ms:
@@ -99,17 +131,25 @@ def expected_tables(
                 continue
             ids.add(event.event_id)
             accepted.append(event)
+            if is_history(msg):
+                history.add(event.event_id)
             newest = ms if newest is None else max(newest, ms)
         out.stock[key] = stock_of(accepted)
         out.reserved[key] = reserved_of(accepted)
         out.accepted.update({e.event_id: e for e in accepted})
         out.windows.update(windows_of(key, accepted, window_ms))
-        policy = (policies or {}).get(key[1], default_policy)
-        lead = (lead_ms or {}).get(key[1], default_lead_ms)
-        alerts = alerts_of(accepted, *policy, lead_ms=lead, grace_ms=grace_ms, out=out)
+        policy = as_policy((policies or {}).get(key[1], default_policy))
+        rules = Rules(
+            (lead_ms or {}).get(key[1], default_lead_ms), grace_ms, expiry_ms, receipts_need_po_id
+        )
+        alerts = alerts_of(accepted, policy, rules, out=out, history=history)
         if alerts:
             out.alerts[key] = alerts
     return out
+
+
+def as_policy(policy: tuple[int, int] | Policy) -> Policy:
+    return policy if isinstance(policy, Policy) else Policy(*policy)
 
 
 def reserved_of(accepted: list[InventoryEvent]) -> int:
@@ -141,16 +181,22 @@ def reserved_of(accepted: list[InventoryEvent]) -> int:
     return total
 
 
-def model_alert_id(warehouse_id: str, sku: str, kind: str, event_id: str) -> str:
-    """The documented alert id: BLAKE2b-128 of the fields joined by U+001F, in hex."""
-    raw = "\x1f".join((warehouse_id, sku, kind, event_id)).encode()
+def model_alert_id(*fields: str) -> str:
+    """The documented alert id: BLAKE2b-128 of (warehouse_id, sku, kind, event_id[,
+    po_id]) joined by U+001F, in hex."""
+    raw = "\x1f".join(fields).encode()
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def expected_for(
-    settings: Settings, msgs: list[Msg], catalog: Iterable[CatalogEntry] = ()
+    settings: Settings,
+    msgs: list[Msg],
+    catalog: Iterable[CatalogEntry] = (),
+    *,
+    historical: bool | Callable[[Msg], bool] = False,
 ) -> Expected:
-    """:func:`expected_tables` with the horizons and policies of ``settings`` and a catalog."""
+    """:func:`expected_tables` with the horizons and policies of ``settings`` and a catalog
+    (``historical``: which messages are a backfill's)."""
     entries = list(catalog)
     default_lead = round(settings.default_lead_time_hours * HOUR_MS)
     return expected_tables(
@@ -158,7 +204,16 @@ def expected_for(
         settings.lateness_seconds * 1000,
         settings.max_future_seconds * 1000,
         settings.window_seconds * 1000,
-        {e.sku: (e.low_stock_threshold, e.target_stock) for e in entries},
+        {
+            e.sku: Policy(
+                e.low_stock_threshold,
+                e.target_stock,
+                e.case_pack or 1,
+                e.min_order_quantity,
+                e.max_order_quantity,
+            )
+            for e in entries
+        },
         (settings.low_stock_threshold, settings.default_target_stock),
         {
             e.sku: round((e.lead_time_hours or settings.default_lead_time_hours) * HOUR_MS)
@@ -166,6 +221,9 @@ def expected_for(
         },
         default_lead,
         round(settings.reorder_grace_hours * HOUR_MS),
+        expiry_ms=round(settings.reorder_expiry_hours * HOUR_MS),
+        receipts_need_po_id=settings.receipts_need_po_id,
+        historical=historical,
     )
 
 
@@ -187,30 +245,77 @@ def windows_of(
     return result
 
 
+def order_quantity(policy: Policy, position: int) -> int:
+    """docs/semantics.md: target - position (at least 1), up to a multiple of the case
+    pack, then at least the minimum and at most the maximum (0: 10 x target)."""
+    wanted = max(policy.target - position, 1)
+    pack = policy.case_pack
+    if wanted % pack:
+        wanted += pack - wanted % pack
+    wanted = max(wanted, policy.min_order)
+    return max(min(wanted, policy.max_order or 10 * policy.target), 1)
+
+
 def alerts_of(
     accepted: list[InventoryEvent],
-    threshold: int,
-    target: int,
+    policy: Policy | tuple[int, int],
+    rules: Rules | None = None,
     *,
-    lead_ms: int = LEAD_MS,
-    grace_ms: int = GRACE_MS,
     out: Expected | None = None,
+    history: set[str] | None = None,
+    silent: set[str] | None = None,
 ) -> list[tuple[str, int, int, int, str]]:
-    """Crossings of the on-hand after each accepted event (arrival order), one reorder
-    per open purchase order, receipts and overdue purchase orders (into ``out``)."""
+    """Band crossings of the on-hand, requests on the inventory position and purchase
+    orders' lives after each accepted event in arrival order (docs/semantics.md,
+    "Replenishment"); the orders go into ``out``. A request at an event of ``history``
+    (or with ``rules.historical``) opens a historical order. The events of ``silent``
+    (a history folded into the stock) change on-hand and nothing else; the next other
+    event meets the key as a seed leaves it: band and position flag from the stock then.
+    """
+    policy = as_policy(policy)
+    rules = rules or Rules()
     orders = out.orders if out is not None else {}
     alert_orders = out.alert_orders if out is not None else {}
-    open_po: str | None = None
+    # po_id -> [status, quantity, opened, expected, received_ms, received, receipt,
+    #           version, cancelled, closed_ms]: the open ones, in the order they opened
+    live: dict[str, list] = {}  # type: ignore[type-arg]
     newest = -1
+    threshold = policy.threshold
 
     def level(on_hand: int) -> int:  # 2 ok, 1 low, 0 out
         return 0 if on_hand <= 0 else (1 if on_hand <= threshold else 2)
 
-    alerts = []
-    previous = 2
+    def remaining(po: list) -> int:  # type: ignore[type-arg]
+        return max(po[1] - po[5] - po[8], 0)
+
+    def record(po_id: str, po: list, wh: str, sku: str) -> None:  # type: ignore[type-arg]
+        orders[po_id] = (
+            wh,
+            sku,
+            po[0],
+            po[1],
+            po[2],
+            po[3],
+            po[4],
+            po[5],
+            po[6],
+            po[7],
+            po[8],
+            po[9],
+        )
+
+    alerts: list[tuple[str, int, int, int, str]] = []
+    band = 2
+    above = True
     latest_count: tuple[int, str, int] | None = None  # (ms, event_id, quantity)
     movements: list[tuple[int, int]] = []  # (ms, delta) of every movement so far
+    on_hand = 0
+    seam = False
     for n, event in enumerate(accepted, start=1):
+        if seam and event.event_id not in (silent or ()):  # a seed: as the stock stands
+            band = level(on_hand)
+            above = on_hand + sum(remaining(po) for po in live.values()) > threshold
+            seam = False
         ms = to_ms(event.occurred_at)
         newest = max(newest, ms)
         version = (newest << 64) | n
@@ -222,44 +327,86 @@ def alerts_of(
             movements.append((ms, stock_delta(event.event_type, event.quantity)))
         base, after = (latest_count[2], latest_count[0]) if latest_count else (0, -1)
         on_hand = base + sum(d for t, d in movements if t > after)
-        if open_po is not None and event.event_type == "restock" and event.po_id == open_po:
-            po = orders[open_po]
-            orders[open_po] = (
-                *po[:2],
-                "received",
-                *po[3:6],
-                ms,
-                event.quantity,
-                event.event_id,
-                version,
-            )
-            open_po = None
-        now = level(on_hand)
-        if now < previous:
-            kind = "out_of_stock" if now == 0 else "low_stock"
-            aid = model_alert_id(wh, sku, kind, event.event_id)
-            if open_po is None:
-                reorder = max(target - on_hand, 1)
-                open_po = "po-" + aid[:24]
-                orders[open_po] = (wh, sku, "open", reorder, ms, ms + lead_ms, -1, 0, "", version)
+        if event.event_id in (silent or ()):
+            seam = True
+            continue
+        closed = False
+        # 2. this event's receipt or cancellation
+        if event.event_type == "restock":
+            target = event.po_id if event.po_id in live else None
+            if target is None and event.po_id is None and live and not rules.receipts_need_po_id:
+                target = next(iter(live))  # the oldest open order
+            if target is not None:
+                po = live[target]
+                po[5] += event.quantity
+                po[4], po[6], po[7] = ms, event.event_id, version
+                if po[5] >= po[1] - po[8]:
+                    po[0], po[9] = "received", ms
+                    del live[target]
+                    closed = True
+                elif po[0] != "overdue":
+                    po[0] = "partially_received"
+                record(target, po, wh, sku)
+        elif event.event_type == "cancel" and event.po_id in live:
+            po = live[event.po_id]
+            left = remaining(po)
+            po[8] += min(event.quantity, left) if event.quantity else left
+            po[7] = version
+            if remaining(po) == 0:
+                po[0], po[9] = "cancelled", ms
+                del live[event.po_id]
+                closed = True
+            record(event.po_id, po, wh, sku)
+        # 3. deadlines
+        for po_id in list(live):
+            po = live[po_id]
+            if newest >= po[3] + rules.expiry_ms:
+                kind = "reorder_expired"
+                po[0], po[9], po[7] = "expired", ms, version
+                del live[po_id]
+                closed = True
+            elif po[0] != "overdue" and newest >= po[3] + rules.grace_ms:
+                kind = "reorder_overdue"
+                po[0], po[7] = "overdue", version
             else:
-                reorder = 0
-            alert_orders[aid] = open_po
-            alerts.append((kind, on_hand, threshold, reorder, event.event_id))
-        elif now == 2 and previous < 2:
-            alerts.append(("back_in_stock", on_hand, threshold, 0, event.event_id))
-        previous = now
-        po = orders.get(open_po) if open_po is not None else None
-        if (
-            open_po is not None
-            and po is not None
-            and po[2] == "open"
-            and newest >= po[5] + grace_ms
-        ):
-            orders[open_po] = (*po[:2], "overdue", *po[3:9], version)
-            aid = model_alert_id(wh, sku, "reorder_overdue", event.event_id)
-            alert_orders[aid] = open_po
-            alerts.append(("reorder_overdue", on_hand, threshold, 0, event.event_id))
+                continue
+            record(po_id, po, wh, sku)
+            alert_orders[model_alert_id(wh, sku, kind, event.event_id, po_id)] = po_id
+            alerts.append((kind, on_hand, threshold, 0, event.event_id))
+        # 4. the band
+        now = level(on_hand)
+        crossing = None
+        if now < band:
+            crossing = "out_of_stock" if now == 0 else "low_stock"
+        elif now == 2 and band < 2:
+            crossing = "back_in_stock"
+        band = now
+        # 5. the request
+        position = on_hand + sum(remaining(po) for po in live.values())
+        if position <= threshold and (above or closed):
+            quantity = order_quantity(policy, position)
+            kind = crossing if crossing in ("low_stock", "out_of_stock") else "reorder"
+            if kind == "reorder" and crossing is not None:
+                alerts.append((crossing, on_hand, threshold, 0, event.event_id))
+            aid = model_alert_id(wh, sku, kind, event.event_id)
+            po_id = "po-" + aid[:24]
+            po = ["open", quantity, ms, ms + rules.lead_ms, -1, 0, "", version, 0, -1]
+            if rules.historical or event.event_id in (history or ()):
+                po[0], po[9] = "historical", ms
+            else:
+                live[po_id] = po
+            record(po_id, po, wh, sku)
+            alert_orders[aid] = po_id
+            alerts.append((kind, on_hand, threshold, quantity, event.event_id))
+        elif crossing is not None:
+            if crossing != "back_in_stock" and live:
+                aid = model_alert_id(wh, sku, crossing, event.event_id)
+                alert_orders[aid] = next(iter(live))
+            alerts.append((crossing, on_hand, threshold, 0, event.event_id))
+        above = on_hand + sum(remaining(po) for po in live.values()) > threshold
+    if out is not None and accepted:
+        key = (accepted[0].warehouse_id, accepted[0].sku)
+        out.on_order[key] = sum(remaining(po) for po in live.values())
     return alerts
 
 

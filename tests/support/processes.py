@@ -12,6 +12,7 @@ from inventory.core.settings import Settings
 from tests.support.cli import query, read_tables
 from tests.support.kafka import read_topic
 from tests.support.model import Expected, Msg, expected_tables
+from tests.support.tables import ORDERS_SQL
 
 
 def keyed_epochs(db: Path) -> set[int]:
@@ -76,10 +77,8 @@ MODEL_TABLES = {
     "alerts": "SELECT warehouse_id, sku, kind, on_hand, event_id FROM alerts FINAL",
     "dead": "SELECT partition, offset FROM dead_letters FINAL",
     "reserved": "SELECT warehouse_id, sku, reserved FROM stock_levels FINAL",
-    "orders": "SELECT po_id, warehouse_id, sku, status, quantity, "
-    "toUnixTimestamp64Milli(opened_at), toUnixTimestamp64Milli(expected_at), "
-    "ifNull(toUnixTimestamp64Milli(received_at), -1), received_quantity, receipt_event_id, "
-    "version FROM purchase_orders FINAL",
+    "orders": ORDERS_SQL,
+    "on_order": "SELECT warehouse_id, sku, on_order FROM stock_levels FINAL",
     "named": "SELECT alert_id, po_id FROM alerts FINAL WHERE po_id != ''",
     "events": "SELECT count(), uniqExact(event_id) FROM events FINAL",
 }
@@ -102,7 +101,9 @@ def assert_tables_equal_model(env: dict[str, str], workdir: Path, expected: Expe
     assert {(int(p), int(o)) for p, o in got["dead"]} == set(expected.dead)
     assert {(r[0], r[1]): int(r[2]) for r in got["reserved"]} == expected.reserved
     assert {
-        r[0]: (r[1], r[2], r[3], *map(int, r[4:9]), r[9], int(r[10])) for r in got["orders"]
+        r[0]: (r[1], r[2], r[3], *map(int, r[4:9]), r[9], int(r[10]), int(r[11]), int(r[12]))
+        for r in got["orders"]
     } == expected.orders
+    assert {(r[0], r[1]): int(r[2]) for r in got["on_order"]} == expected.on_order
     assert dict((r[0], r[1]) for r in got["named"]) == expected.alert_orders
     assert got["events"] == [[str(len(expected.accepted))] * 2]

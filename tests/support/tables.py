@@ -44,13 +44,22 @@ def reserved_table(ch: Client) -> dict[tuple[str, str], int]:
     return {(r[0], r[1]): r[2] for r in rows}
 
 
-def orders_table(ch: Client) -> dict[str, tuple[str, str, str, int, int, int, int, int, str, int]]:
-    rows = ch.query(
-        "SELECT po_id, warehouse_id, sku, status, quantity, toUnixTimestamp64Milli(opened_at), "
-        "toUnixTimestamp64Milli(expected_at), ifNull(toUnixTimestamp64Milli(received_at), -1), "
-        "received_quantity, receipt_event_id, version FROM purchase_orders FINAL"
-    ).result_rows
-    return {r[0]: tuple(r[1:]) for r in rows}  # type: ignore[misc]
+ORDERS_SQL = (
+    "SELECT po_id, warehouse_id, sku, status, quantity, toUnixTimestamp64Milli(opened_at), "
+    "toUnixTimestamp64Milli(expected_at), ifNull(toUnixTimestamp64Milli(received_at), -1), "
+    "received_quantity, receipt_event_id, version, cancelled_quantity, "
+    "ifNull(toUnixTimestamp64Milli(closed_at), -1) FROM purchase_orders FINAL"
+)
+
+
+def orders_table(ch: Client) -> dict[str, tuple[object, ...]]:
+    """po_id -> the model's order tuple (see ``Expected.orders``)."""
+    return {r[0]: tuple(r[1:]) for r in ch.query(ORDERS_SQL).result_rows}
+
+
+def on_order_table(ch: Client) -> dict[tuple[str, str], int]:
+    rows = ch.query("SELECT warehouse_id, sku, on_order FROM stock_levels FINAL").result_rows
+    return {(r[0], r[1]): r[2] for r in rows}
 
 
 def truncate_tables(client: Client, database: str) -> None:
@@ -58,7 +67,8 @@ def truncate_tables(client: Client, database: str) -> None:
     start for the next example without applying the migrations again."""
     tables = client.query(
         "SELECT name FROM system.tables WHERE database = {db:String} "
-        "AND engine NOT IN ('View', 'MaterializedView') AND name != 'schema_migrations'",
+        "AND engine NOT IN ('View', 'MaterializedView') AND name != 'schema_migrations' "
+        "AND NOT startsWith(name, '.tmp')",  # a refresh's scratch table
         parameters={"db": database},
     ).result_rows
     for (name,) in tables:

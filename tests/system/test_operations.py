@@ -24,8 +24,18 @@ from inventory.kafka.topics import ensure_topics
 from tests.support.cli import base_env, read_tables, spawn_cli
 from tests.support.http import free_port, get_json, wait_healthy
 from tests.support.kafka import read_topic
-from tests.support.model import Msg, alerts_of, expected_tables, reserved_of, stock_of, windows_of
+from tests.support.model import (
+    Expected,
+    Msg,
+    Rules,
+    alerts_of,
+    expected_tables,
+    reserved_of,
+    stock_of,
+    windows_of,
+)
 from tests.support.processes import wait_for_epoch
+from tests.support.tables import ORDERS_SQL
 
 CONFIG = GeneratorConfig(
     seed=33,
@@ -76,6 +86,9 @@ class Model:
         self.accepted: dict[str, InventoryEvent] = {}
         self.order: list[str] = []  # arrival order of accepted ids
         self.alerts: set[tuple[Any, ...]] = set()
+        self.folded: set[str] = set()  # ids a backfill folded into the stock
+        self.orders: dict[str, tuple[Any, ...]] = {}  # po_id -> the model's order tuple
+        self.on_order: dict[Key, int] = {}
 
     def add(self, msgs: list[Msg], *, continues: bool) -> None:
         """A part's messages. ``continues``: it was processed on top of the state so far
@@ -93,18 +106,33 @@ class Model:
             self.accepted[event_id] = decided.accepted[event_id]
         self.order += new
         self.msgs += msgs
-        self._alerts(before if continues else [], new)
+        self._replenish(before if continues else [], new, backfill=not continues)
+        if not continues:
+            self.folded.update(new)
 
-    def _alerts(self, before: list[str], new: list[str]) -> None:
+    def _replenish(self, before: list[str], new: list[str], *, backfill: bool) -> None:
+        """Alerts and purchase orders: a backfill's from its own events (historical); the
+        stream's over everything so far, a folded history changing only the stock."""
         per_key: dict[Key, list[InventoryEvent]] = defaultdict(list)
         for event_id in before + new:
             e = self.accepted[event_id]
             per_key[(e.warehouse_id, e.sku)].append(e)
         fresh = set(new)
         for key, events in per_key.items():
-            for kind, on_hand, _, reorder, event_id in alerts_of(events, *POLICY):
+            out = Expected()
+            raised = alerts_of(
+                events,
+                POLICY,
+                Rules(historical=backfill),
+                out=out,
+                silent=None if backfill else self.folded,
+            )
+            for kind, on_hand, _, reorder, event_id in raised:
                 if event_id in fresh:
                     self.alerts.add((key[0], key[1], kind, on_hand, reorder, event_id))
+            self.orders.update(out.orders)
+            if not backfill:
+                self.on_order[key] = out.on_order.get(key, 0)
 
     def stock(self) -> dict[Key, tuple[int, int]]:
         per_key: dict[Key, list[InventoryEvent]] = defaultdict(list)
@@ -137,7 +165,9 @@ def _event_id(value: bytes | None) -> object:
 
 def check(op: Operator, model: Model, step: str) -> None:
     got = op.tables(
-        stock="SELECT warehouse_id, sku, on_hand, version, reserved FROM stock_levels FINAL",
+        stock="SELECT warehouse_id, sku, on_hand, version, reserved, on_order "
+        "FROM stock_levels FINAL",
+        orders=ORDERS_SQL,
         windows="SELECT warehouse_id, sku, toUnixTimestamp64Milli(window_start), units_sold, "
         "toInt64(revenue * 10000), orders, version FROM sales_rates FINAL",
         alerts="SELECT warehouse_id, sku, kind, on_hand, reorder_quantity, event_id "
@@ -152,6 +182,13 @@ def check(op: Operator, model: Model, step: str) -> None:
     assert {(r[0], r[1]): int(r[4]) for r in got["stock"]} == model.reserved(), step
     alerts = {(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5]) for r in got["alerts"]}
     assert alerts == model.alerts, step
+    orders = {
+        r[0]: (r[1], r[2], r[3], *map(int, r[4:9]), r[9], int(r[10]), int(r[11]), int(r[12]))
+        for r in got["orders"]
+    }
+    assert orders == model.orders, step
+    on_order = {(r[0], r[1]): int(r[5]) for r in got["stock"]}
+    assert on_order == {key: model.on_order.get(key, 0) for key in on_order}, step
     # the storefront's view of the same stock
     port = free_port()
     server = op.spawn("serve", INVENTORY_API_PORT=str(port))
@@ -237,5 +274,8 @@ def test_operations_walk(tmp_path: Path) -> None:
         op("run", "--exit-at-end", "--workers", "2")
         model.add([m for m in read_back(broker, 100) if m not in model.msgs], continues=True)
         check(op, model, "2 workers")
+        # the walk met purchase orders of the stream and of the backfill's history
+        statuses = {order[2] for order in model.orders.values()}
+        assert {"historical", "received"} <= statuses, statuses
     finally:
         op("broker", "stop")

@@ -11,7 +11,7 @@ from tests.support.paths import ROOT
 
 def test_readme_configuration_table_is_generated_from_the_settings() -> None:
     """The table is what ``inventory settings --markdown`` prints: regenerate it with
-    ``inventory settings --markdown --write README.md`` after changing a setting."""
+    ``inventory settings --readme README.md`` after changing a setting."""
     readme = (ROOT / "README.md").read_text()
     assert readme == with_table(readme), "README's settings table drifted from the settings"
     documented = set(re.findall(r"^\| `(INVENTORY_[A-Z_]+)` \|", readme, flags=re.M))

@@ -67,17 +67,17 @@ def test_windows_before_the_cutoff_are_forgotten() -> None:
     assert len(out) == 1 and isinstance(out[0], DeadLetter) and out[0].error.startswith("late")
 
 
-def test_one_alert_per_crossing_and_one_reorder_per_open_purchase_order() -> None:
+def test_one_alert_per_crossing_and_requests_on_the_inventory_position() -> None:
     k = book()
     out = k.apply_batch(
         [
-            ev("c", "count", 8, 0),  # ok (starts ok, 8 > 5)
-            ev("s1", "sale", 3, 1),  # 5: low_stock, reorder 15
-            ev("s2", "sale", 1, 2),  # 4: still low, no alert
-            ev("s3", "sale", 6, 3),  # -2: out_of_stock, the PO is open: reorder 0
-            ev("r1", "restock", 4, 4),  # 2: out -> low, no alert
-            ev("r2", "restock", 10, 5),  # 12: back_in_stock (not the PO's receipt)
-            ev("a", "adjustment", -12, 6),  # 0: out_of_stock directly from ok
+            ev("c", "count", 8, 0),  # ok (starts ok, 8 > 5); position 8
+            ev("s1", "sale", 3, 1),  # 5: low_stock; position 5 <= 5: request 15, PO A
+            ev("s2", "sale", 1, 2),  # 4: still low, no alert; position 19
+            ev("s3", "sale", 6, 3),  # -2: out_of_stock naming A; position 13
+            ev("r1", "restock", 4, 4),  # no po_id: against A (4 of 15); out -> low: no alert
+            ev("r2", "restock", 10, 5),  # A: 14 of 15; 12: back_in_stock; position 13
+            ev("a", "adjustment", -12, 6),  # 0: out_of_stock; position 1: request 19, PO B
         ]
     )
     alerts = [o for o in out if isinstance(o, Alert)]
@@ -85,18 +85,26 @@ def test_one_alert_per_crossing_and_one_reorder_per_open_purchase_order() -> Non
         ("low_stock", 5, 5, 15, "s1"),
         ("out_of_stock", -2, 5, 0, "s3"),
         ("back_in_stock", 12, 5, 0, "r2"),
-        ("out_of_stock", 0, 5, 0, "a"),
+        ("out_of_stock", 0, 5, 19, "a"),
     ]
     assert alerts[0].alert_id == alert_id("W", "S", "low_stock", "s1")
     assert alerts[0].raised_ms == T0 + 1000
-    po_ids = {a.po_id for a in alerts if a.kind != "back_in_stock"}
     orders = [o for o in out if isinstance(o, PurchaseOrder)]
-    assert len(orders) == 1 and po_ids == {orders[0].po_id}
-    assert (orders[0].status, orders[0].quantity, orders[0].opened_ms) == ("open", 15, T0 + 1000)
+    first, second = orders[0].po_id, orders[-1].po_id
+    assert [(o.po_id, o.status, o.received_quantity) for o in orders] == [
+        (first, "open", 0),
+        (first, "partially_received", 4),
+        (first, "partially_received", 14),
+        (second, "open", 0),
+    ]
+    assert alerts[1].po_id == first and alerts[1].expected_ms == orders[0].expected_ms
+    assert alerts[3].po_id == second != first
+    assert (orders[0].quantity, orders[0].opened_ms) == (15, T0 + 1000)
     assert orders[0].expected_ms == T0 + 1000 + POLICY.lead_time_ms
     assert alerts[0].expected_ms == orders[0].expected_ms
     levels = [o for o in out if isinstance(o, StockLevel)]
-    assert len(levels) == 1 and levels[0].on_hand == 0
+    assert len(levels) == 1 and (levels[0].on_hand, levels[0].on_order) == (0, 1 + 19)
+    assert levels[0].inventory_position == 20
 
 
 def test_snapshot_round_trip_continues_identically() -> None:

@@ -32,13 +32,15 @@ class FlowSettings(BaseModel):
         default=10,
         ge=0,
         le=1_000_000_000,
-        description="low-stock threshold for SKUs missing from the `products` catalog",
+        description="low-stock threshold and reorder point (of the inventory position) for "
+        "SKUs missing from the `products` catalog",
     )
     default_target_stock: int = Field(
         default=50,
         ge=1,
         le=1_000_000_000,
-        description="level a reorder request tops up to, for SKUs missing from the catalog",
+        description="order-up-to level of the inventory position a reorder request tops up "
+        "to, for SKUs missing from the catalog",
     )
     default_lead_time_hours: float = Field(
         default=72,
@@ -53,6 +55,20 @@ class FlowSettings(BaseModel):
         le=8760,
         description="a purchase order not received this long after `expected_at` raises "
         "`reorder_overdue`",
+    )
+    reorder_expiry_hours: float = Field(
+        default=168,
+        gt=0,
+        le=87600,
+        description="a purchase order not fully received this long after `expected_at` is "
+        "closed as `expired` (alert `reorder_expired`): what it still brought is no longer "
+        "on order, so a new request follows",
+    )
+    receipts_need_po_id: bool = Field(
+        default=False,
+        description="a `restock` receives a purchase order only when it carries its `po_id` "
+        "(for shops whose receipts always do); otherwise one without `po_id` is received "
+        "against the key's oldest open purchase order",
     )
     window_seconds: int = Field(
         default=60,
