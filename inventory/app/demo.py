@@ -305,12 +305,21 @@ def show_summary(settings: Settings, console: Console) -> None:
         "GROUP BY warehouse_id, sku ORDER BY units DESC, warehouse_id, sku LIMIT 5"
     ):
         sellers.add_row(str(wh), str(sku), str(units), f"{revenue:.2f}", str(orders))
-    orders = Table("status", "purchase orders", "units", title="purchase orders")
-    for status, count, units in query(
-        "SELECT status, count(), sum(quantity) FROM purchase_orders FINAL GROUP BY status "
-        "ORDER BY status"
+    orders = Table(
+        "status", "purchase orders", "units ordered", "units received", title="purchase orders"
+    )
+    opened = ordered = received = 0
+    for status, count, units, got in query(
+        "SELECT status, count(), sum(quantity), sum(received_quantity) "
+        "FROM purchase_orders FINAL GROUP BY status ORDER BY status"
     ):
-        orders.add_row(str(status), str(count), str(units))
+        orders.add_row(str(status), str(count), str(units), str(got))
+        opened, ordered, received = (
+            opened + int(str(count)),
+            ordered + int(str(units)),
+            received + int(str(got)),
+        )
+    orders.add_row("[bold]opened[/]", f"[bold]{opened}[/]", str(ordered), str(received))
     dead = Table("reason", "messages", title="dead letters by reason code")
     for reason, count in query(
         "SELECT reason, count() FROM dead_letters FINAL GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 8"

@@ -27,13 +27,16 @@ STATUS_COLORS = {
 }
 PO_COLORS = {
     "overdue": ("Overdue", "red"),
+    "partially_received": ("Partially received", "yellow"),
     "open": ("Open", "blue"),
 }
 ALERT_COLORS = {
     "out_of_stock": ("Out of stock", "red"),
     "low_stock": ("Low stock", "orange"),
     "back_in_stock": ("Back in stock", "green"),
+    "reorder": ("Reorder", "blue"),
     "reorder_overdue": ("Reorder overdue", "purple"),
+    "reorder_expired": ("Reorder expired", "dark-red"),
 }
 
 
@@ -148,9 +151,9 @@ def build() -> Board:
         table.Panel()
         .title("Open purchase orders")
         .description(
-            "Reorder requests not yet received, most overdue first. Status overdue: the "
-            "stream saw no receipt by expected + INVENTORY_REORDER_GRACE_HOURS; hours late "
-            "is by the clock."
+            "Purchase orders on order, most overdue first: remaining is what they still "
+            "bring. Status overdue: the stream saw no full receipt by expected + "
+            "INVENTORY_REORDER_GRACE_HOURS; hours late is by the clock."
         )
         .span(24)
         .height(8)
@@ -158,8 +161,8 @@ def build() -> Board:
             log.target(
                 "Open purchase orders",
                 """
-                SELECT po_id, warehouse_id, sku, status, quantity, opened_at, expected_at,
-                       round(hours_late, 1) AS hours_late
+                SELECT po_id, warehouse_id, sku, status, quantity, remaining, opened_at,
+                       expected_at, round(hours_late, 1) AS hours_late
                 FROM ${database}.open_purchase_orders
                 WHERE {warehouses}
                 ORDER BY status = 'overdue' DESC, hours_late DESC, po_id
@@ -171,6 +174,7 @@ def build() -> Board:
                     "sku",
                     "status",
                     "quantity",
+                    "remaining",
                     "opened_at",
                     "expected_at",
                     "hours_late",

@@ -50,7 +50,18 @@ field_values = {
     "event_id": st.one_of(st.text(min_size=0, max_size=130), json_scalars),
     "event_type": st.one_of(
         st.sampled_from(
-            ["sale", "return", "restock", "adjustment", "count", "reserve", "release", "Sale", ""]
+            [
+                "sale",
+                "return",
+                "restock",
+                "adjustment",
+                "count",
+                "reserve",
+                "release",
+                "cancel",
+                "Sale",
+                "",
+            ]
         ),
         json_scalars,
     ),
@@ -83,7 +94,7 @@ valid_events = st.fixed_dictionaries(
     {
         "event_id": st.text(min_size=1, max_size=128),
         "event_type": st.sampled_from(
-            ["sale", "return", "restock", "adjustment", "count", "reserve", "release"]
+            ["sale", "return", "restock", "adjustment", "count", "reserve", "release", "cancel"]
         ),
         "sku": st.from_regex(r"[A-Za-z0-9._-]{1,64}", fullmatch=True),
         "warehouse_id": st.from_regex(r"[A-Za-z0-9._-]{1,64}", fullmatch=True),
