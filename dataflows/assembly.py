@@ -97,6 +97,7 @@ def seed_reader(settings: Settings, lineage: str) -> SeedReader:
         lineage,
         settings.lateness_seconds * 1000,
         settings.window_seconds * 1000,
+        settings.demand_horizon_days,
     )
 
 

@@ -31,6 +31,7 @@ from dataflows.per_key.book import (
     decode_state,
     encode_state,
 )
+from dataflows.per_key.demand import DemandRules
 from dataflows.per_key.orders import HOUR_MS, OrderRules
 from dataflows.seeds import Seeder
 from dataflows.sources.events_topic import EventsSource
@@ -110,6 +111,17 @@ class KeyConfig:
     lineage: str = ""
     seeded: bool = False
     rules: OrderRules = DEFAULT_ORDER_RULES
+
+
+def demand_rules(settings: Settings) -> DemandRules:
+    """How ``demand`` SKUs compute their reorder points, from the settings."""
+    return DemandRules(
+        horizon_days=settings.demand_horizon_days,
+        min_days=settings.demand_min_days,
+        min_receipts=settings.lead_time_min_receipts,
+        service_level=settings.default_service_level,
+        review_days=settings.default_review_period_days,
+    )
 
 
 def kafka_source(settings: Settings, brokers: str, *, tail: bool) -> EventsSource:
@@ -209,6 +221,7 @@ def build_flow(
         expiry_ms=round(settings.reorder_expiry_hours * HOUR_MS),
         receipts_need_po_id=settings.receipts_need_po_id,
         historical=lineage.startswith("backfill:"),  # history is not a live obligation
+        demand=demand_rules(settings),
     )
     config = KeyConfig(lateness_ms, window_ms, book.for_sku, lineage, seeder is not None, rules)
 

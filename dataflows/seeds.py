@@ -12,7 +12,7 @@ message already in it, so a replay of those messages is skipped, and its open pu
 orders from ``purchase_orders``. See docs/semantics.md, "Versions, lineage and seeds".
 
 Cost: one query for the foreign keys at start (normally none), a cheap query for new ones
-every ``REFRESH_SECONDS``, and three queries per batch that first meets foreign keys.
+every ``REFRESH_SECONDS``, and a few queries per batch that first meets foreign keys.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 
 from dataflows.per_key.book import Seed
+from dataflows.per_key.demand import rebuild
 from dataflows.per_key.holds import HoldState, apply_hold, prune_holds
 from dataflows.per_key.stock import MIN_PRUNE_AT, SourcePartition, StockState
 from dataflows.per_key.windows import WindowTotals, order_key, price_e4
@@ -52,13 +53,19 @@ class SeedReader:
     """
 
     def __init__(
-        self, client_factory: Callable[[], Client], lineage: str, lateness_ms: int, window_ms: int
+        self,
+        client_factory: Callable[[], Client],
+        lineage: str,
+        lateness_ms: int,
+        window_ms: int,
+        horizon_days: int = 28,
     ) -> None:
         self._client_factory = client_factory
         self._client: Client | None = None
         self.lineage = lineage
         self.lateness_ms = lateness_ms
         self.window_ms = window_ms
+        self.horizon_days = horizon_days
 
     def _rows(self, name: str, **parameters: Any) -> list[tuple[Any, ...]]:
         if self._client is None:
@@ -122,6 +129,13 @@ class SeedReader:
                     cancelled_quantity=values[10],
                 )
             )
+        firsts: dict[Key, tuple[int, list[tuple[int, int]]]] = {
+            (wh, sku): (first_ms, [(day, units) for day, units in sales])
+            for wh, sku, first_ms, sales in self._rows("seed_demand", keys=keys)
+        }
+        receipts: dict[Key, list[tuple[int, int]]] = defaultdict(list)
+        for wh, sku, opened_ms, received_ms in self._rows("seed_lead_times", keys=keys):
+            receipts[(wh, sku)].append((opened_ms, received_ms))
         seeds = {}
         for wh, sku, accepted, newest_ms, newest_id, count_ms, count_id, on_hand in summary:
             key = (wh, sku)
@@ -130,7 +144,13 @@ class SeedReader:
             stock.on_hand, stock.accepted = on_hand, accepted
             stock.newest, stock.applied_upto = (newest_ms, newest_id), applied[key]
             stock.holds = holds[key]
-            seeds[key] = Seed(wh, sku, stock, windows, tuple(orders.get(key, ())))
+            demand = rebuild(
+                *firsts[key],
+                newest_ms - self.lateness_ms,
+                receipts.get(key, []),
+                self.horizon_days,
+            )
+            seeds[key] = Seed(wh, sku, stock, windows, tuple(orders.get(key, ())), demand)
         return seeds
 
     def _rebuild(

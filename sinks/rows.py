@@ -66,6 +66,14 @@ STOCK_COLUMNS = (
     "reserved",
     "available",
     "on_order",
+    "next_expected_at",
+    "reorder_point",
+    "order_up_to",
+    "reorder_basis",
+    "demand_per_day",
+    "lead_time_days",
+    "days_of_cover",
+    "projected_stockout_at",
 )
 DEAD_LETTER_COLUMNS = (
     "topic",
@@ -114,6 +122,14 @@ def stock_row(s: StockLevel) -> tuple[Any, ...]:
         s.reserved,
         s.on_hand - s.reserved,
         s.on_order,
+        stored_ms(s.next_expected_ms) if s.next_expected_ms >= 0 else None,
+        s.reorder_point,
+        s.order_up_to,
+        s.reorder_basis,
+        s.demand_per_day,
+        s.lead_time_days,
+        s.days_of_cover,
+        None if (stockout := s.projected_stockout_ms) is None else stored_ms(stockout),
     )
 
 

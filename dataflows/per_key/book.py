@@ -15,6 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from dataflows.per_key.alerts import OK, band, crossing, event_alert_id
+from dataflows.per_key.demand import (
+    DAY_MS,
+    DemandState,
+    Ewma,
+    Levels,
+    add_lead_time,
+    add_sale,
+    close_days,
+    levels,
+    note_event,
+)
 from dataflows.per_key.holds import HoldState
 from dataflows.per_key.orders import OrderBook, OrderRules
 from dataflows.per_key.stock import StockBook, StockState
@@ -40,6 +51,7 @@ class Seed:
     stock: StockState
     windows: dict[int, WindowTotals]
     orders: tuple[PurchaseOrder, ...] = ()  # the open purchase orders, oldest first
+    demand: DemandState = field(default_factory=DemandState)
 
     @property
     def version(self) -> int:
@@ -60,6 +72,7 @@ class KeyState:
     band: str = OK
     orders: tuple[PurchaseOrder, ...] = ()  # the open purchase orders, oldest first
     above: bool | None = True  # position above the reorder point (None: not known)
+    demand: DemandState = field(default_factory=DemandState)
 
 
 class KeyBook:
@@ -67,7 +80,9 @@ class KeyBook:
 
     __slots__ = (
         "band",
+        "demand",
         "duplicates",
+        "levels",
         "lineage",
         "orders",
         "policy",
@@ -92,6 +107,8 @@ class KeyBook:
         self.windows = SalesWindows(window_ms, state.windows)
         self.band = state.band
         self.orders = OrderBook(list(state.orders), state.above)
+        self.demand = state.demand
+        self.levels: Levels | None = None  # in effect; recomputed when the figures change
         self.policy_for = policy_for
         self.policy: ProductPolicy | None = None  # looked up on the first batch
         self.lineage = lineage
@@ -122,7 +139,8 @@ class KeyBook:
             policy = self.policy = self.policy_for(events[0].sku)
         if self.orders.above is None:  # a state of an older format: as it stands now
             position = stock.state.on_hand + self.orders.on_order
-            self.orders.above = position > policy.threshold
+            self.orders.above = position > self._levels(policy).reorder_point
+        demand, horizon = self.demand, self.rules.demand.horizon_days
         before = stock.state.accepted
         for event in events:
             result = stock.apply(event)
@@ -132,16 +150,45 @@ class KeyBook:
             out.append(result)
             if result is not event:
                 continue  # late: dead-lettered, nothing else happens
+            note_event(demand, event.occurred_ms)
             if event.event_type == "sale":
                 self.windows.add(event)
+                add_sale(demand, event.occurred_ms, event.quantity)
+            if close_days(demand, stock.cutoff(), horizon):
+                self.levels = None
             self._replenish(event, policy, out)
         if stock.state.accepted != before:
             first = events[0]
-            level = stock.level(first.warehouse_id, first.sku, self.lineage)
-            on_order = self.orders.on_order
-            out.append(replace(level, on_order=on_order) if on_order else level)
+            out.append(self._level(first.warehouse_id, first.sku, policy))
             out.extend(self.windows.flush(first.warehouse_id, first.sku, stock.cutoff()))
         return out
+
+    def _levels(self, policy: ProductPolicy) -> Levels:
+        levels_now = self.levels
+        if levels_now is None:
+            levels_now = self.levels = levels(self.demand, policy, self.rules.demand)
+        return levels_now
+
+    def stock_row(self, warehouse_id: str, sku: str) -> StockLevel:
+        """The key's stock row as it stands (a seeded key's, for the fold)."""
+        assert self.policy is not None  # set by the first batch or an adopted seed
+        return self._level(warehouse_id, sku, self.policy)
+
+    def _level(self, warehouse_id: str, sku: str, policy: ProductPolicy) -> StockLevel:
+        """The key's stock row: on-hand, holds, on order and what reorders follow."""
+        level = self.stock.level(warehouse_id, sku, self.lineage)
+        in_effect = self._levels(policy)
+        open_orders = self.orders.open
+        return replace(
+            level,
+            on_order=self.orders.on_order,
+            next_expected_ms=min((po.expected_ms for po in open_orders), default=-1),
+            reorder_point=in_effect.reorder_point,
+            order_up_to=in_effect.order_up_to,
+            reorder_basis=in_effect.basis,
+            demand_per_day=in_effect.demand_per_day,
+            lead_time_days=in_effect.lead_time_days,
+        )
 
     def _replenish(self, event: Event, policy: ProductPolicy, out: list[KeyOutput]) -> None:
         """Receipt or cancellation, deadlines, band alert, request (the documented order)."""
@@ -161,7 +208,16 @@ class KeyBook:
             out.extend(done.changed)
             out.extend(done.alerts)
             closed = done.closed
+            for po in done.changed:
+                if po.status == "received":  # received in full: a lead time learned
+                    add_lead_time(self.demand, po.opened_ms, po.received_ms)
+                    self.levels = None
         self.band, band_alert = crossing(self.band, state.on_hand, policy, event)
+        in_effect = self._levels(policy)
+        if in_effect.basis == "demand":  # requests follow the computed levels
+            policy = replace(
+                policy, threshold=in_effect.reorder_point, target_stock=in_effect.order_up_to
+            )
         alerts, opened = orders.request(
             band_alert,
             event,
@@ -189,10 +245,10 @@ class KeyBook:
         self.windows.open = {start: t.copy() for start, t in seed.windows.items()}
         self.windows.touched.clear()
         self.band = band(stock.state.on_hand, self.policy.threshold)
+        self.demand, self.levels = seed.demand.copy(), None
         on_order = sum(po.remaining for po in seed.orders)
-        self.orders = OrderBook(
-            list(seed.orders), stock.state.on_hand + on_order > self.policy.threshold
-        )
+        reorder_point = self._levels(self.policy).reorder_point
+        self.orders = OrderBook(list(seed.orders), stock.state.on_hand + on_order > reorder_point)
 
     def snapshot(self) -> KeyState:
         return KeyState(
@@ -201,6 +257,7 @@ class KeyBook:
             self.band,
             tuple(self.orders.open),
             self.orders.above,
+            self.demand.copy(),
         )
 
     def encode(self) -> bytes:
@@ -212,6 +269,7 @@ class KeyBook:
                 self.band,
                 tuple(self.orders.open),
                 self.orders.above,
+                self.demand,
             )
         )
 
@@ -221,8 +279,9 @@ class KeyBook:
 # 1 (before seeds) has no applied_upto; 2 appends it; 3 appends the holds (reserves,
 # closes, reserved) and the open purchase order (its field values, or None); 4 (contract
 # v5) has the open purchase orders (a tuple of their field values) and whether the
-# position was above the reorder point.
-_FORMAT = 4
+# position was above the reorder point; 5 appends the demand state (open days, the first
+# day not closed, the demand's and the lead time's mean, variance and count).
+_FORMAT = 5
 
 
 def encode_state(state: KeyState) -> bytes:
@@ -247,8 +306,35 @@ def encode_state(state: KeyState) -> bytes:
             (st.holds.reserves, st.holds.closes, st.holds.reserved),
             tuple(_order_fields(po) for po in state.orders),
             state.above,
+            _demand_fields(state.demand),
         ),
         protocol=5,
+    )
+
+
+def _demand_fields(demand: DemandState) -> tuple[object, ...] | None:
+    """Compact: days as day numbers (small ints), None for a key without events, None
+    for statistics with no data yet."""
+    if demand.next_day < 0:
+        return None
+    d, lead = demand.demand, demand.lead
+    return (
+        {day // DAY_MS: units for day, units in demand.open_days.items()} or None,
+        demand.next_day // DAY_MS,
+        (d.mean, d.variance, d.count) if d.count else None,
+        (lead.mean, lead.variance, lead.count) if lead.count else None,
+    )
+
+
+def _demand(fields: tuple[object, ...] | None) -> DemandState:
+    if fields is None:
+        return DemandState()
+    days, next_day, demand, lead = fields
+    return DemandState(
+        {day * DAY_MS: units for day, units in (days or {}).items()},  # type: ignore[attr-defined]
+        next_day * DAY_MS,  # type: ignore[operator]
+        Ewma(*demand) if demand else Ewma(),  # type: ignore[misc]
+        Ewma(*lead) if lead else Ewma(),  # type: ignore[misc]
     )
 
 
@@ -257,8 +343,9 @@ def _order_fields(order: PurchaseOrder) -> tuple[object, ...]:
 
 
 def decode_state(blob: bytes) -> KeyState:
-    """Inverse of :func:`encode_state` (formats 1 to 4); raises ``ValueError`` on an
-    unknown format. An older state's position flag is left to the key's next batch."""
+    """Inverse of :func:`encode_state` (formats 1 to 5); raises ``ValueError`` on an
+    unknown format. An older state's position flag is left to the key's next batch; its
+    demand starts at its next event."""
     fields = pickle.loads(blob)  # noqa: S301 (our own recovery store)
     if fields[0] == 1:
         fields = (*fields, {})
@@ -267,10 +354,12 @@ def decode_state(blob: bytes) -> KeyState:
     if fields[0] in (1, 2, 3):
         order = fields[12]
         fields = (*fields[:12], () if order is None else (order,), None)
+    if fields[0] in (1, 2, 3, 4):
+        fields = (*fields[:14], None)
     elif fields[0] != _FORMAT:
         raise ValueError(f"unknown key state format {fields[0]!r}")
     _, on_hand, accepted, newest, count, seen, moves, prune_at, windows, band, upto = fields[:11]
-    (reserves, closes, reserved), orders, above = fields[11:]
+    (reserves, closes, reserved), orders, above, demand = fields[11:]
     return KeyState(
         StockState(
             on_hand,
@@ -287,6 +376,7 @@ def decode_state(blob: bytes) -> KeyState:
         band,
         tuple(_order(values) for values in orders),
         above,
+        _demand(demand),
     )
 
 

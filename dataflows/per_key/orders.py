@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from dataflows.per_key.demand import DemandRules
 from inventory.core.records import Alert, Event, ProductPolicy, PurchaseOrder
 
 HOUR_MS = 3_600_000
@@ -30,12 +31,14 @@ class OrderRules:
     :arg expiry_ms: an order not fully received this long after ``expected_at`` expires.
     :arg receipts_need_po_id: a restock without a matching ``po_id`` receives nothing.
     :arg historical: a backfill: requests open ``historical`` orders, never on order.
+    :arg demand: how ``demand`` SKUs compute their reorder points.
     """
 
     grace_ms: int = 24 * HOUR_MS
     expiry_ms: int = 168 * HOUR_MS
     receipts_need_po_id: bool = False
     historical: bool = False
+    demand: DemandRules = field(default_factory=DemandRules)
 
 
 def po_id_for(alert: Alert) -> str:

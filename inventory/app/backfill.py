@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,15 +25,18 @@ from clickhouse_connect.driver.client import Client
 
 from dataflows.assembly import load_policy_book
 from dataflows.decode import decode_batch
-from dataflows.flow import build_flow
-from dataflows.seeds import hold_states
+from dataflows.flow import build_flow, demand_rules
+from dataflows.per_key.book import KeyBook
+from dataflows.per_key.orders import OrderRules
+from dataflows.seeds import SeedReader
 from dataflows.sources.files import FileSource, ProgressHook
 from dataflows.sources.topic_range import TopicRangeSource
 from inventory.app.run import execute
+from inventory.clickhouse.catalog import PolicyBook
 from inventory.clickhouse.client import connect, database_name
 from inventory.clickhouse.queries import query
 from inventory.core.errors import ConfigurationError
-from inventory.core.records import Event, SalesWindow, StockLevel, stock_version
+from inventory.core.records import Event, SalesWindow, StockLevel
 from inventory.core.settings import Settings
 from inventory.kafka.config import kafka_connection
 from sinks.clickhouse import ClickHouseSink, WriteHook
@@ -100,41 +102,34 @@ def keys_missing_events(client: Client, events: Iterator[Event]) -> list[tuple[s
 
 
 def union_rows(
-    client: Client, keys: list[Key], window_ms: int, lateness_ms: int, lineage: str
+    client: Client,
+    keys: list[Key],
+    settings: Settings,
+    policies: PolicyBook,
+    lineage: str,
 ) -> list[StockLevel | SalesWindow]:
-    """Stock levels (on-hand and holds, with what their open purchase orders still bring)
-    and sales windows of ``keys`` recomputed from all their events."""
+    """Stock levels and sales windows of ``keys`` recomputed from all their events: each
+    key's state rebuilt as a seed (on-hand, holds, the stream's open purchase orders,
+    demand and lead times) and its stock row as the flow writes it, under ``lineage``."""
+    window_ms = settings.window_seconds * 1000
+    lateness_ms = settings.lateness_seconds * 1000
+    reader = SeedReader(
+        lambda: client, lineage, lateness_ms, window_ms, settings.demand_horizon_days
+    )
+    rules = OrderRules(demand=demand_rules(settings))
     out: list[StockLevel | SalesWindow] = []
+    for (wh, sku), seed in reader.seeds(keys).items():
+        book = KeyBook(
+            lateness_ms=lateness_ms,
+            window_ms=window_ms,
+            policy_for=policies.for_sku,
+            lineage=lineage,
+            rules=rules,
+        )
+        book.adopt(seed)
+        out.append(book.stock_row(wh, sku))
     for start in range(0, len(keys), 2000):
         chunk = keys[start : start + 2000]
-        summary = client.query(query("seed_summary"), parameters={"keys": chunk}).result_rows
-        hold_rows = client.query(
-            query("seed_holds"), parameters={"keys": chunk, "lateness_ms": lateness_ms}
-        ).result_rows
-        newest = {(wh, sku): newest_ms for wh, sku, _, newest_ms, *_ in summary}
-        holds = hold_states(hold_rows, newest, lateness_ms)
-        on_order: dict[Key, int] = defaultdict(int)  # the stream's open purchase orders
-        for wh, sku, *po in client.query(
-            query("seed_orders"), parameters={"keys": chunk}
-        ).result_rows:
-            quantity, received, cancelled = po[2], po[6], po[10]
-            on_order[(wh, sku)] += max(quantity - received - cancelled, 0)
-        for wh, sku, accepted, newest_ms, newest_id, _, _, on_hand in summary:
-            version = stock_version(newest_ms, accepted)
-            reserved = holds[(wh, sku)].reserved
-            out.append(
-                StockLevel(
-                    wh,
-                    sku,
-                    on_hand,
-                    version,
-                    newest_ms,
-                    newest_id,
-                    lineage,
-                    reserved,
-                    on_order[(wh, sku)],
-                )
-            )
         for wh, sku, begin, units, revenue_e4, orders, sales in client.query(
             query("union_windows"), parameters={"keys": chunk, "window_ms": window_ms}
         ).result_rows:
@@ -225,10 +220,11 @@ def _run_history(
         missing = keys_missing_events(client, input_events(check_source, max_future_ms))
         if missing and not force:
             raise BackfillConflict(missing)
+        policies = load_policy_book(settings)
         flow = build_flow(
             settings,
             "",
-            policies=load_policy_book(settings),
+            policies=policies,
             source=source,
             rows_sink=ClickHouseSink(settings, on_write=on_write),
             dlq_sink=DiscardSink(),
@@ -239,13 +235,7 @@ def _run_history(
         execute(flow, settings, workers, recovery=False)
         if missing:
             keys = [(wh, sku) for wh, sku, _ in missing]
-            folded = union_rows(
-                client,
-                keys,
-                settings.window_seconds * 1000,
-                settings.lateness_seconds * 1000,
-                lineage,
-            )
+            folded = union_rows(client, keys, settings, policies, lineage)
             sink = ClickHouseSink(settings, on_write=on_write).build("fold", 0, 1)
             try:
                 sink.write_batch(list(folded))

@@ -31,6 +31,12 @@ class CatalogEntry:
     case_pack: int = 1
     min_order_quantity: int = 0  # 0: none
     max_order_quantity: int = 0  # 0: 10 x target_stock
+    replenishment_policy: str = "static"  # or "demand" (v6)
+    service_level: float = 0.0  # 0: INVENTORY_DEFAULT_SERVICE_LEVEL
+    review_period_days: float = 0.0  # 0: INVENTORY_DEFAULT_REVIEW_PERIOD_DAYS
+    order_cost: float = 0.0
+    holding_cost: float = 0.0  # per unit and year
+    supplier: str = ""
 
 
 HOUR_MS = 3_600_000
@@ -50,6 +56,12 @@ def write_catalog(client: Client, database: str, entries: Iterable[CatalogEntry]
             e.case_pack,
             e.min_order_quantity,
             e.max_order_quantity,
+            e.replenishment_policy,
+            e.service_level,
+            e.review_period_days,
+            e.order_cost,
+            e.holding_cost,
+            e.supplier,
             now_ms,
         )
         for e in entries
@@ -68,6 +80,12 @@ def write_catalog(client: Client, database: str, entries: Iterable[CatalogEntry]
                 "case_pack",
                 "min_order_quantity",
                 "max_order_quantity",
+                "replenishment_policy",
+                "service_level",
+                "review_period_days",
+                "order_cost",
+                "holding_cost",
+                "supplier",
                 "updated_at",
             ],
             database=database,
@@ -81,19 +99,25 @@ def load_policies(
     """Current policy of every SKU in the catalog (a lead time of 0: the default)."""
     result = client.query(
         "SELECT sku, low_stock_threshold, target_stock, lead_time_hours, case_pack, "
-        "min_order_quantity, max_order_quantity FROM {db:Identifier}.products FINAL",
+        "min_order_quantity, max_order_quantity, replenishment_policy, service_level, "
+        "review_period_days, order_cost, holding_cost FROM {db:Identifier}.products FINAL",
         parameters={"db": database},
     )
     return {
-        sku: ProductPolicy(
-            int(t),
-            int(target),
-            lead_time_ms(lead or default_lead_time_hours),
-            int(pack) or 1,
-            int(least),
-            int(most),
+        row[0]: ProductPolicy(
+            int(row[1]),
+            int(row[2]),
+            lead_time_ms(row[3] or default_lead_time_hours),
+            int(row[4]) or 1,
+            int(row[5]),
+            int(row[6]),
+            str(row[7]),
+            float(row[8]),
+            float(row[9]),
+            float(row[10]),
+            float(row[11]),
         )
-        for sku, t, target, lead, pack, least, most in result.result_rows
+        for row in result.result_rows
     }
 
 

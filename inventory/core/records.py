@@ -103,10 +103,29 @@ class StockLevel:
     lineage: str = ""
     reserved: int = 0
     on_order: int = 0
+    # what reorders follow (docs/semantics.md, "Reorder points from live demand")
+    next_expected_ms: int = -1  # the earliest expected_at of the open orders
+    reorder_point: int = 0
+    order_up_to: int = 0
+    reorder_basis: str = "static"
+    demand_per_day: float = 0.0
+    lead_time_days: float = 0.0
 
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+    @property
+    def days_of_cover(self) -> float | None:
+        """On-hand divided by the daily demand (None while there is none)."""
+        return self.on_hand / self.demand_per_day if self.demand_per_day > 0 else None
+
+    @property
+    def projected_stockout_ms(self) -> int | None:
+        """When on-hand runs out at the daily demand (None while there is none)."""
+        if self.demand_per_day <= 0:
+            return None
+        return self.updated_ms + round(max(self.on_hand, 0) / self.demand_per_day * 86_400_000)
 
     @property
     def inventory_position(self) -> int:
@@ -227,7 +246,9 @@ class ProductPolicy:
     """Per-SKU replenishment policy from the catalog: alert and reorder at or below
     ``threshold`` (the reorder point), order up to ``target_stock``, in multiples of
     ``case_pack``, at least ``min_order`` and at most ``max_order`` units (0: 10 x the
-    target); the supplier delivers ``lead_time_ms`` after the order."""
+    target); the supplier delivers ``lead_time_ms`` after the order. With
+    ``replenishment`` ``demand`` the reorder point and target come from the key's demand
+    and lead times instead (:mod:`dataflows.per_key.demand`)."""
 
     threshold: int
     target_stock: int
@@ -235,6 +256,11 @@ class ProductPolicy:
     case_pack: int = 1
     min_order: int = 0
     max_order: int = 0
+    replenishment: str = "static"  # or "demand": computed levels (v6)
+    service_level: float = 0.0  # 0: INVENTORY_DEFAULT_SERVICE_LEVEL
+    review_days: float = 0.0  # 0: INVENTORY_DEFAULT_REVIEW_PERIOD_DAYS
+    order_cost: float = 0.0  # with holding_cost: the order-up-to level from the EOQ
+    holding_cost: float = 0.0  # per unit and year
 
     def order_quantity(self, position: int) -> int:
         """What a request asks for at inventory ``position`` (docs/semantics.md)."""

@@ -46,6 +46,14 @@ def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:
         "available",
         "on_order",
         "inventory_position",
+        "next_expected_at",
+        "reorder_point",
+        "order_up_to",
+        "reorder_basis",
+        "demand_per_day",
+        "lead_time_days",
+        "days_of_cover",
+        "projected_stockout_at",
     }
     assert columns["version"] == "UInt128"
     # a writer of contract v3 (no holds) stores rows that read reserved 0, available on_hand
@@ -64,9 +72,12 @@ def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:
         database=db,
     )
     row = client.query(
-        f"SELECT on_hand, reserved, available, on_order, inventory_position FROM {db}.stock_levels"
+        f"SELECT on_hand, reserved, available, on_order, inventory_position, reorder_point, "
+        f"reorder_basis FROM {db}.stock_levels"
     ).result_rows
-    assert row == [(7, 0, 7, 0, 7)]
+    assert row == [(7, 0, 7, 0, 7, -1, "static")]  # -1: the catalog's threshold is in effect
+    shown = client.query(f"SELECT reorder_point, order_up_to FROM {db}.current_stock").result_rows
+    assert shown == [(10, 50)]  # the defaults (no catalog row)
     client.close()
 
 
@@ -87,6 +98,7 @@ def test_upgrade_to_contract_v5_brings_on_order_and_one_row_per_event_id(  # typ
     folder.mkdir()
     for path in sorted(MIGRATIONS_DIR.glob("*.sql"))[:13]:
         shutil.copy(path, folder / path.name)
+    shutil.copy(MIGRATIONS_DIR / "0014_inventory_position.sql", tmp_path / "0014.sql")
     client = connect(settings)
     apply_migrations(client, db, folder)
     t = 1_795_000_000_000
@@ -151,7 +163,8 @@ def test_upgrade_to_contract_v5_brings_on_order_and_one_row_per_event_id(  # typ
         ],
         database=db,
     )
-    applied = apply_migrations(client, db)
+    shutil.copy(tmp_path / "0014.sql", folder / "0014_inventory_position.sql")
+    applied = apply_migrations(client, db, folder)
     assert [m.version for m in applied] == [14]
     stock = client.query(
         f"SELECT on_hand, on_order, inventory_position, version FROM {db}.stock_levels FINAL"

@@ -9,9 +9,12 @@ accepted events in arrival order with plain dicts.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from statistics import NormalDist
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -52,6 +55,11 @@ class Expected:
     alert_orders: dict[str, str] = field(default_factory=dict)
     # (warehouse, sku) -> units the open purchase orders still bring
     on_order: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (warehouse, sku) -> (reorder_point, order_up_to, basis, demand_per_day,
+    #                      lead_time_days, next_expected_ms) after its last event
+    levels: dict[tuple[str, str], tuple[int, int, str, float, float, int]] = field(
+        default_factory=dict
+    )
 
 
 HOUR_MS = 3_600_000
@@ -69,6 +77,11 @@ class Policy:
     case_pack: int = 1
     min_order: int = 0
     max_order: int = 0  # 0: 10 x target
+    replenishment: str = "static"  # or "demand"
+    service_level: float = 0.0  # 0: the default
+    review_days: float = 0.0  # 0: the default
+    order_cost: float = 0.0
+    holding_cost: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,12 @@ class Rules:
     expiry_ms: int = EXPIRY_MS
     receipts_need_po_id: bool = False
     historical: bool = False  # a backfill
+    lateness_ms: int = 600_000
+    horizon_days: int = 28
+    min_days: int = 7
+    min_receipts: int = 3
+    service_level: float = 0.95
+    review_days: float = 7.0
 
 
 def expected_tables(
@@ -96,12 +115,14 @@ def expected_tables(
     expiry_ms: int = EXPIRY_MS,
     receipts_need_po_id: bool = False,
     historical: bool | Callable[[Msg], bool] = False,
+    demand: dict[str, Any] | None = None,
 ) -> Expected:
     """What the tables must hold for messages given in per-partition offset order.
 
     ``policies`` maps sku -> :class:`Policy` (or (low_stock_threshold, target_stock));
     ``lead_ms`` sku -> lead time (ms); ``historical``: the messages are a backfill's (or
-    those it says are: a backfill, then a stream that continues it).
+    those it says are: a backfill, then a stream that continues it); ``demand``: the
+    demand settings (:class:`Rules` fields) other than the defaults.
     """
     is_history = historical if callable(historical) else (lambda _: historical)
     out = Expected()
@@ -140,7 +161,12 @@ def expected_tables(
         out.windows.update(windows_of(key, accepted, window_ms))
         policy = as_policy((policies or {}).get(key[1], default_policy))
         rules = Rules(
-            (lead_ms or {}).get(key[1], default_lead_ms), grace_ms, expiry_ms, receipts_need_po_id
+            (lead_ms or {}).get(key[1], default_lead_ms),
+            grace_ms,
+            expiry_ms,
+            receipts_need_po_id,
+            lateness_ms=lateness_ms,
+            **(demand or {}),
         )
         alerts = alerts_of(accepted, policy, rules, out=out, history=history)
         if alerts:
@@ -211,6 +237,11 @@ def expected_for(
                 e.case_pack or 1,
                 e.min_order_quantity,
                 e.max_order_quantity,
+                e.replenishment_policy,
+                e.service_level,
+                e.review_period_days,
+                e.order_cost,
+                e.holding_cost,
             )
             for e in entries
         },
@@ -224,6 +255,13 @@ def expected_for(
         expiry_ms=round(settings.reorder_expiry_hours * HOUR_MS),
         receipts_need_po_id=settings.receipts_need_po_id,
         historical=historical,
+        demand={
+            "horizon_days": settings.demand_horizon_days,
+            "min_days": settings.demand_min_days,
+            "min_receipts": settings.lead_time_min_receipts,
+            "service_level": settings.default_service_level,
+            "review_days": settings.default_review_period_days,
+        },
     )
 
 
@@ -243,6 +281,79 @@ def windows_of(
         orders = len({e.order_id or ("own", e.event_id) for e in sales})
         result[(key[0], key[1], start)] = (units, revenue, orders, len(sales))
     return result
+
+
+DAY_MS = 86_400_000
+
+
+@dataclass
+class Demand:
+    """docs/semantics.md, "Reorder points from live demand": daily sales closed once the
+    lateness horizon passes their day, and received orders' lead times, each an
+    exponentially weighted mean and variance."""
+
+    days: dict[int, int] = field(default_factory=dict)  # day start -> units, not closed
+    first_open: int | None = None  # the first day not closed
+    mean: float = 0.0
+    var: float = 0.0
+    count: int = 0
+    lead_mean: float = 0.0
+    lead_var: float = 0.0
+    lead_count: int = 0
+
+    def event(self, ms: int, sale_units: int | None) -> None:
+        day = ms // DAY_MS * DAY_MS
+        if self.first_open is None or day < self.first_open:
+            self.first_open = day
+        if sale_units is not None:
+            self.days[day] = self.days.get(day, 0) + sale_units
+
+    def close(self, cutoff_ms: int, horizon: int) -> None:
+        alpha = 2 / (horizon + 1)
+        while self.first_open is not None and self.first_open + DAY_MS <= cutoff_ms:
+            x = self.days.pop(self.first_open, 0)
+            if self.count == 0:
+                self.mean, self.var = x, 0.0
+            else:
+                diff = x - self.mean
+                incr = alpha * diff
+                self.mean = self.mean + incr
+                self.var = (1 - alpha) * (self.var + diff * incr)
+            self.count += 1
+            self.first_open += DAY_MS
+
+    def lead(self, opened_ms: int, received_ms: int) -> None:
+        x = (received_ms - opened_ms) / DAY_MS
+        alpha = 2 / (10 + 1)
+        if self.lead_count == 0:
+            self.lead_mean, self.lead_var = x, 0.0
+        else:
+            diff = x - self.lead_mean
+            incr = alpha * diff
+            self.lead_mean = self.lead_mean + incr
+            self.lead_var = (1 - alpha) * (self.lead_var + diff * incr)
+        self.lead_count += 1
+
+    def levels(self, policy: Policy, rules: Rules) -> tuple[int, int, str, float, float]:
+        """(reorder point, order-up-to level, basis, demand a day, lead time in days)."""
+        d = self.mean if self.count else 0.0
+        catalog_lead = rules.lead_ms / DAY_MS
+        if policy.replenishment != "demand":
+            return policy.threshold, policy.target, "static", d, catalog_lead
+        if self.count < rules.min_days:
+            return policy.threshold, policy.target, "cold_start", d, catalog_lead
+        if self.lead_count >= rules.min_receipts:
+            lead, var_lead = self.lead_mean, self.lead_var
+        else:
+            lead, var_lead = catalog_lead, 0.0
+        z = NormalDist().inv_cdf(policy.service_level or rules.service_level)
+        safety = z * math.sqrt(lead * self.var + d * d * var_lead)
+        rop = max(math.ceil(d * lead + safety), 0)
+        if policy.order_cost > 0 and policy.holding_cost > 0:
+            cycle = math.ceil(math.sqrt(2 * 365 * d * policy.order_cost / policy.holding_cost))
+        else:
+            cycle = math.ceil(d * (policy.review_days or rules.review_days))
+        return rop, rop + max(cycle, 1), "demand", d, lead
 
 
 def order_quantity(policy: Policy, position: int) -> int:
@@ -311,15 +422,29 @@ def alerts_of(
     movements: list[tuple[int, int]] = []  # (ms, delta) of every movement so far
     on_hand = 0
     seam = False
+    demand = Demand()
+    received: list[tuple[int, int]] = []  # (opened, received) of orders received in full
     for n, event in enumerate(accepted, start=1):
         if seam and event.event_id not in (silent or ()):  # a seed: as the stock stands
             band = level(on_hand)
-            above = on_hand + sum(remaining(po) for po in live.values()) > threshold
+            demand = Demand()  # rebuilt from every event so far, as a seed is
+            for earlier in accepted[: n - 1]:
+                demand.event(
+                    to_ms(earlier.occurred_at),
+                    earlier.quantity if earlier.event_type == "sale" else None,
+                )
+            demand.close(newest - rules.lateness_ms, rules.horizon_days)
+            for opened_ms, received_ms in received:
+                demand.lead(opened_ms, received_ms)
+            rop = demand.levels(policy, rules)[0]
+            above = on_hand + sum(remaining(po) for po in live.values()) > rop
             seam = False
         ms = to_ms(event.occurred_at)
         newest = max(newest, ms)
         version = (newest << 64) | n
         wh, sku = event.warehouse_id, event.sku
+        demand.event(ms, event.quantity if event.event_type == "sale" else None)
+        demand.close(newest - rules.lateness_ms, rules.horizon_days)
         if event.event_type == "count":
             if latest_count is None or (ms, event.event_id) > latest_count[:2]:
                 latest_count = (ms, event.event_id, event.quantity)
@@ -344,6 +469,8 @@ def alerts_of(
                     po[0], po[9] = "received", ms
                     del live[target]
                     closed = True
+                    demand.lead(po[2], ms)  # a lead time learned
+                    received.append((po[2], ms))
                 elif po[0] != "overdue":
                     po[0] = "partially_received"
                 record(target, po, wh, sku)
@@ -381,10 +508,11 @@ def alerts_of(
         elif now == 2 and band < 2:
             crossing = "back_in_stock"
         band = now
-        # 5. the request
+        # 5. the request, on the reorder point and order-up-to level in effect
+        rop, order_up_to, *_ = demand.levels(policy, rules)
         position = on_hand + sum(remaining(po) for po in live.values())
-        if position <= threshold and (above or closed):
-            quantity = order_quantity(policy, position)
+        if position <= rop and (above or closed):
+            quantity = order_quantity(replace(policy, threshold=rop, target=order_up_to), position)
             kind = crossing if crossing in ("low_stock", "out_of_stock") else "reorder"
             if kind == "reorder" and crossing is not None:
                 alerts.append((crossing, on_hand, threshold, 0, event.event_id))
@@ -397,16 +525,19 @@ def alerts_of(
                 live[po_id] = po
             record(po_id, po, wh, sku)
             alert_orders[aid] = po_id
-            alerts.append((kind, on_hand, threshold, quantity, event.event_id))
+            shown = rop if kind == "reorder" else threshold  # a band alert: the catalog's
+            alerts.append((kind, on_hand, shown, quantity, event.event_id))
         elif crossing is not None:
             if crossing != "back_in_stock" and live:
                 aid = model_alert_id(wh, sku, crossing, event.event_id)
                 alert_orders[aid] = next(iter(live))
             alerts.append((crossing, on_hand, threshold, 0, event.event_id))
-        above = on_hand + sum(remaining(po) for po in live.values()) > threshold
+        above = on_hand + sum(remaining(po) for po in live.values()) > rop
     if out is not None and accepted:
         key = (accepted[0].warehouse_id, accepted[0].sku)
         out.on_order[key] = sum(remaining(po) for po in live.values())
+        nearest = min((po[3] for po in live.values()), default=-1)
+        out.levels[key] = (*demand.levels(policy, rules), nearest)
     return alerts
 
 

@@ -70,6 +70,40 @@ class FlowSettings(BaseModel):
         "(for shops whose receipts always do); otherwise one without `po_id` is received "
         "against the key's oldest open purchase order",
     )
+    default_service_level: float = Field(
+        default=0.95,
+        gt=0,
+        lt=1,
+        description="cycle service level of `demand` SKUs without their own "
+        "(`products.service_level`): the chance a replenishment cycle has no stock-out",
+    )
+    default_review_period_days: float = Field(
+        default=7,
+        gt=0,
+        le=365,
+        description="review period of `demand` SKUs without their own: the order-up-to "
+        "level is the reorder point plus this many days of demand",
+    )
+    demand_horizon_days: int = Field(
+        default=28,
+        ge=1,
+        le=3650,
+        description="span of the exponentially weighted daily demand (alpha = 2 / (span + 1))",
+    )
+    demand_min_days: int = Field(
+        default=7,
+        ge=1,
+        le=3650,
+        description="closed days of demand a `demand` SKU needs before its computed reorder "
+        "point applies (before: the catalog's threshold and target)",
+    )
+    lead_time_min_receipts: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description="purchase orders received in full before the learned lead time applies "
+        "(before: the catalog's lead time)",
+    )
     window_seconds: int = Field(
         default=60,
         ge=1,

@@ -1,0 +1,147 @@
+"""Property: for random streams over weeks of event time, the reorder points and
+order-up-to levels computed from live demand and learned lead times, the requests they
+drive and the stock rows' figures equal the independent model (docs/semantics.md,
+"Reorder points from live demand"). Bytewax's testing source and sink: no database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from bytewax.connectors.kafka import KafkaSourceMessage
+from bytewax.testing import TestingSink, TestingSource, run_main
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from dataflows.flow import build_flow
+from inventory.clickhouse.catalog import PolicyBook
+from inventory.core.records import Alert, ProductPolicy, PurchaseOrder, StockLevel
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms
+from tests.support.model import Msg, Policy, expected_tables, model_alert_id
+
+T0 = 1_795_000_000_000 - 1_795_000_000_000 % 86_400_000  # a UTC midnight
+HOUR_MS = 3_600_000
+KEYS = [("W1", "S1"), ("W2", "S1"), ("W1", "S2")]
+POLICIES = {
+    "S1": ProductPolicy(5, 30, 48 * HOUR_MS, replenishment="demand", service_level=0.9),
+    "S2": ProductPolicy(
+        4, 20, 24 * HOUR_MS, replenishment="demand", order_cost=40.0, holding_cost=2.0
+    ),
+}
+MODEL_POLICIES = {
+    "S1": Policy(5, 30, replenishment="demand", service_level=0.9),
+    "S2": Policy(4, 20, replenishment="demand", order_cost=40.0, holding_cost=2.0),
+}
+LEAD_MS = {"S1": 48 * HOUR_MS, "S2": 24 * HOUR_MS}
+DEMAND = {"horizon_days": 5, "min_days": 3, "min_receipts": 1, "service_level": 0.95,
+          "review_days": 2.0}  # fmt: skip
+
+
+@st.composite
+def weeks(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
+    """Events hour by hour (a jitter of up to 30 minutes back: late ones too) over up
+    to 30 days: counts, sales, restocks with and without a purchase order's id."""
+    out: list[tuple[bytes, bytes]] = []
+    hour = 0
+    for i in range(draw(st.integers(min_value=1, max_value=120))):
+        hour += draw(st.sampled_from([1, 2, 5, 11, 30]))
+        wh, sku = draw(st.sampled_from(KEYS))
+        kind = draw(st.sampled_from(["sale"] * 6 + ["restock", "restock", "count"]))
+        qty = draw(st.integers(min_value=1, max_value=9))
+        at_ms = T0 + hour * HOUR_MS - draw(st.sampled_from([0, 0, 10, 30])) * 60_000
+        body: dict[str, Any] = {
+            "event_id": f"e{i}",
+            "event_type": kind,
+            "sku": sku,
+            "warehouse_id": wh,
+            "quantity": qty * (4 if kind == "restock" else 1),
+            "occurred_at": format_ms(at_ms),
+        }
+        if kind == "restock" and i and draw(st.booleans()):
+            cause = draw(st.integers(min_value=0, max_value=i - 1))
+            crossing = draw(st.sampled_from(["low_stock", "out_of_stock", "reorder"]))
+            body["po_id"] = "po-" + model_alert_id(wh, sku, crossing, f"e{cause}")[:24]
+        out.append((f"{wh}:{sku}".encode(), orjson.dumps(body)))
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(weeks(), st.integers(min_value=1, max_value=7))
+def test_levels_requests_and_rows_equal_the_model(
+    stream: list[tuple[bytes, bytes]], batch_size: int
+) -> None:
+    cfg = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        lateness_seconds=3600,
+        demand_horizon_days=5,
+        demand_min_days=3,
+        lead_time_min_receipts=1,
+        default_review_period_days=2,
+    )
+    msgs = [
+        KafkaSourceMessage(
+            key=key,
+            value=value,
+            topic="events",
+            partition=0,
+            offset=n,
+            timestamp=(1, T0 + 10**10),
+        )
+        for n, (key, value) in enumerate(stream)
+    ]
+    rows: list[object] = []
+    flow = build_flow(
+        cfg,
+        "unused:9092",
+        policies=PolicyBook(cfg, POLICIES),
+        source=TestingSource(msgs, batch_size=batch_size),
+        rows_sink=TestingSink(rows),
+        dlq_sink=TestingSink([]),
+        alerts_sink=TestingSink([]),
+    )
+    run_main(flow)
+
+    expected = expected_tables(
+        [Msg(k, v, 0, n, T0 + 10**10) for n, (k, v) in enumerate(stream)],
+        3_600_000,
+        cfg.max_future_seconds * 1000,
+        60_000,
+        MODEL_POLICIES,
+        (10, 50),
+        LEAD_MS,
+        demand=DEMAND,
+    )
+    last: dict[tuple[str, str], StockLevel] = {}
+    for row in rows:
+        if isinstance(row, StockLevel):
+            last[(row.warehouse_id, row.sku)] = row
+    got = {
+        key: (
+            s.reorder_point,
+            s.order_up_to,
+            s.reorder_basis,
+            s.demand_per_day,
+            s.lead_time_days,
+            s.next_expected_ms,
+        )
+        for key, s in last.items()
+    }
+    assert got == expected.levels
+    for level in got.values():
+        event(f"basis {level[2]}")  # --hypothesis-show-statistics: how often each is met
+    orders: dict[str, PurchaseOrder] = {}
+    for row in rows:
+        if isinstance(row, PurchaseOrder):
+            orders[row.po_id] = row
+    assert {p: (o.status, o.quantity, o.received_quantity) for p, o in orders.items()} == {
+        p: (o[2], o[3], o[7]) for p, o in expected.orders.items()
+    }
+    alerts = sorted(
+        (a.warehouse_id, a.sku, a.kind, a.on_hand, a.threshold, a.reorder_quantity, a.event_id)
+        for a in rows
+        if isinstance(a, Alert)
+    )
+    assert alerts == sorted(
+        (key[0], key[1], *alert) for key, items in expected.alerts.items() for alert in items
+    )
