@@ -37,6 +37,8 @@ from inventory.availability.rules import (
     Status,
     available,
     display_message,
+    expected_back_ms,
+    restock_message,
     showcase,
     status_for,
 )
@@ -58,6 +60,10 @@ class WarehouseAvailability(BaseModel):
     on_hand: int = Field(description="Stock the pipeline counts; negative when oversold.")
     reserved: int = Field(0, description="Units held by active cart and checkout holds.")
     available: int = Field(description="max(on_hand - reserved, 0)")
+    on_order: int = Field(0, description="Units of this warehouse's open purchase orders.")
+    next_expected_at: str | None = Field(
+        None, description="Earliest expected delivery of those orders (RFC 3339, UTC, ms)."
+    )
     updated_at: str = Field(
         description="occurred_at of the newest event applied (RFC 3339, UTC, ms)."
     )
@@ -69,6 +75,18 @@ class Availability(BaseModel):
     available: int = Field(description="Sum of available units over the warehouses asked for.")
     status: Status
     message: str = Field(examples=["In stock", "Only 2 left in stock", "Out of stock"])
+    incoming: int = Field(0, description="Units on open purchase orders of these warehouses.")
+    expected_back_at: str | None = Field(
+        None,
+        description="For a low or out-of-stock SKU with units incoming: the earliest "
+        "expected delivery (RFC 3339, UTC); otherwise null.",
+    )
+    restock_message: str | None = Field(
+        None,
+        examples=["Back in stock by Tue 8 Dec", "More arriving Wed 9 Dec", "Back in stock soon"],
+        description="The storefront's restock line for a low or out-of-stock SKU with "
+        "units incoming (soon: the delivery is late); otherwise null.",
+    )
     warehouses: list[WarehouseAvailability]
     updated_at: str | None = Field(description="Newest stock change of these warehouses.")
     as_of: str = Field(description="When this service last read stock from ClickHouse.")
@@ -120,18 +138,30 @@ def availability_of(
         w for w in snapshot.stock.get(sku, ()) if warehouse is None or w.warehouse_id == warehouse
     ]
     total = sum(available(w.on_hand, w.reserved) for w in rows)
+    status = status_for(total, few_left)
+    incoming = sum(w.on_order for w in rows)
+    dates = [w.next_expected_ms for w in rows if w.on_order > 0 and w.next_expected_ms >= 0]
+    next_expected = min(dates, default=-1)
+    back = expected_back_ms(status, incoming, next_expected)
     return {
         "sku": sku,
         "name": snapshot.names.get(sku),
         "available": total,
-        "status": status_for(total, few_left),
+        "status": status,
         "message": display_message(total, few_left),
+        "incoming": incoming,
+        "expected_back_at": None if back is None else format_ms(back),
+        "restock_message": restock_message(status, incoming, next_expected, now_ms),
         "warehouses": [
             {
                 "warehouse_id": w.warehouse_id,
                 "on_hand": w.on_hand,
                 "reserved": w.reserved,
                 "available": available(w.on_hand, w.reserved),
+                "on_order": w.on_order,
+                "next_expected_at": (
+                    format_ms(w.next_expected_ms) if w.next_expected_ms >= 0 else None
+                ),
                 "updated_at": format_ms(w.updated_ms),
             }
             for w in rows

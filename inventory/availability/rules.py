@@ -10,6 +10,15 @@ is the sum over the warehouses asked for (all by default). Then, with ``few_left
 - 1 <= total <= few_left: status ``low``, "Only N left in stock";
 - total > few_left: status ``in_stock``, "In stock".
 
+Incoming stock (contract v6): *incoming* is the sum of the units on open purchase orders
+of those warehouses. For a SKU that is ``low`` or ``out_of_stock`` with units incoming,
+*expected back* is the earliest expected delivery of those orders, and the restock line:
+
+- out of stock: "Back in stock by <date>"; low: "More arriving <date>";
+- the date is the expected delivery's day in UTC ("Tue 8 Dec"); when that moment has
+  passed (the order is late), "Back in stock soon" / "More arriving soon";
+- otherwise (in stock, or nothing incoming) no restock line and no date.
+
 The storefront's default grid (:func:`showcase`) shows every status: up to a third of
 the grid each for scarce ("Only N left") and out-of-stock products, the rest in stock,
 each group in SKU order; a short group leaves its places to the others.
@@ -18,6 +27,7 @@ each group in SKU order; a short group leaves its places to the others.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Literal
 
 Status = Literal["in_stock", "low", "out_of_stock"]
@@ -44,6 +54,27 @@ def display_message(total: int, few_left: int) -> str:
     if status == "low":
         return f"Only {total} left in stock"
     return "In stock"
+
+
+def expected_back_ms(status: Status, incoming: int, next_expected_ms: int) -> int | None:
+    """When a low or out-of-stock SKU with ``incoming`` units is expected back (the
+    earliest expected delivery, ``-1`` if unknown); ``None`` when there is no such date."""
+    if status == "in_stock" or incoming <= 0 or next_expected_ms < 0:
+        return None
+    return next_expected_ms
+
+
+def restock_message(
+    status: Status, incoming: int, next_expected_ms: int, now_ms: int
+) -> str | None:
+    """The storefront's restock line (module doc), or ``None``."""
+    if status == "in_stock" or incoming <= 0:
+        return None
+    lead = "Back in stock by" if status == "out_of_stock" else "More arriving"
+    if next_expected_ms < now_ms:
+        return "Back in stock soon" if status == "out_of_stock" else "More arriving soon"
+    day = datetime.fromtimestamp(next_expected_ms / 1000, UTC)
+    return f"{lead} {day:%a} {day.day} {day:%b}"
 
 
 SHOWCASE_ORDER: tuple[Status, ...] = ("low", "out_of_stock", "in_stock")

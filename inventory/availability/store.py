@@ -37,7 +37,8 @@ SLACK_MS = 5_000
 FULL_EVERY_SECONDS = 60.0
 
 _COLUMNS = """sku, warehouse_id, on_hand, toUnixTimestamp64Milli(updated_at), version,
-    toUnixTimestamp64Milli(written_at), reserved"""
+    toUnixTimestamp64Milli(written_at), reserved, on_order,
+    ifNull(toUnixTimestamp64Milli(next_expected_at), -1)"""
 ALL_STOCK = f"SELECT {_COLUMNS} FROM {{db:Identifier}}.stock_levels FINAL"  # noqa: S608
 STOCK_SINCE = (
     f"SELECT {_COLUMNS} FROM {{db:Identifier}}.stock_levels "  # noqa: S608 (constant)
@@ -55,6 +56,8 @@ class StockRow(NamedTuple):
     version: int
     written_ms: int  # when ClickHouse stored the row
     reserved: int = 0  # units of active holds (contract v4)
+    on_order: int = 0  # units of the open purchase orders (contract v5)
+    next_expected_ms: int = -1  # earliest expected_at of those orders; -1: none (v6)
 
 
 class StockReader(Protocol):
@@ -77,6 +80,8 @@ class WarehouseStock:
     on_hand: int
     updated_ms: int
     reserved: int = 0
+    on_order: int = 0
+    next_expected_ms: int = -1  # -1: nothing on order
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,7 @@ class AvailabilityStore:
             held = self._rows.setdefault(row.sku, {})
             current = held.get(row.warehouse_id)
             if current is None or row.version >= current.version:
-                if current is None or row[:5] != current[:5] or row[6] != current[6]:
+                if current is None or row[:5] != current[:5] or row[6:] != current[6:]:
                     changed.add(row.sku)
                 held[row.warehouse_id] = row
         return changed
@@ -192,8 +197,10 @@ class AvailabilityStore:
     def _warehouses(self, sku: str) -> tuple[WarehouseStock, ...]:
         held = self._rows[sku]
         return tuple(
-            WarehouseStock(wh, held[wh].on_hand, held[wh].updated_ms, held[wh].reserved)
-            for wh in sorted(held)
+            WarehouseStock(
+                wh, row.on_hand, row.updated_ms, row.reserved, row.on_order, row.next_expected_ms
+            )
+            for wh, row in sorted(held.items())
         )
 
     def start(self) -> None:

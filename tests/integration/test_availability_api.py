@@ -107,10 +107,13 @@ def api(pipeline: Settings) -> Iterator[tuple[str, AvailabilityStore]]:
 def test_every_sku_matches_stock_levels(api: tuple[str, AvailabilityStore], ch: Client) -> None:
     base, store = api
     expected: dict[str, dict[str, int]] = {}
-    for sku, warehouse, on_hand in ch.query(
-        "SELECT sku, warehouse_id, on_hand FROM stock_levels FINAL"
+    on_order: dict[str, dict[str, tuple[int, str | None]]] = {}
+    for sku, warehouse, on_hand, units, next_expected in ch.query(
+        "SELECT sku, warehouse_id, on_hand, on_order, next_expected_at FROM stock_levels FINAL"
     ).result_rows:
         expected.setdefault(sku, {})[warehouse] = on_hand
+        when = None if next_expected is None else format_ms(int(next_expected.timestamp() * 1000))
+        on_order.setdefault(sku, {})[warehouse] = (units, when)
     assert len(expected) > 20
     skus = sorted(expected)
     status, body = get(base, "/v1/availability?" + "&".join(f"sku={s}" for s in skus))
@@ -121,6 +124,16 @@ def test_every_sku_matches_stock_levels(api: tuple[str, AvailabilityStore], ch: 
         total = sum(max(q, 0) for q in per_warehouse.values())
         assert item["available"] == total
         assert {w["warehouse_id"]: w["on_hand"] for w in item["warehouses"]} == per_warehouse
+        incoming = on_order[item["sku"]]
+        assert {
+            w["warehouse_id"]: (w["on_order"], w["next_expected_at"]) for w in item["warehouses"]
+        } == incoming
+        assert item["incoming"] == sum(units for units, _ in incoming.values())
+        dates = [when for units, when in incoming.values() if units > 0 and when]
+        if item["status"] != "in_stock" and item["incoming"] > 0:
+            assert item["expected_back_at"] == min(dates) and item["restock_message"]
+        else:
+            assert item["expected_back_at"] is item["restock_message"] is None
         if total <= 0:
             assert item["message"] == "Out of stock"
         elif total <= FEW_LEFT:
@@ -152,6 +165,26 @@ def test_display_rules_on_hand_made_stock(api: tuple[str, AvailabilityStore]) ->
         0,
         "out_of_stock",
         "Out of stock",
+    )
+
+
+def test_sold_out_sku_shows_its_open_purchase_order(
+    api: tuple[str, AvailabilityStore], ch: Client
+) -> None:
+    """SKU-GONE sold out at WH-A: the flow's request opened a purchase order (catalog
+    defaults: target 50, lead time); the API promises what the order promises."""
+    base, _ = api
+    [(remaining, expected_at)] = ch.query(
+        "SELECT remaining, expected_at FROM purchase_orders FINAL "
+        "WHERE sku = 'SKU-GONE' AND status = 'open'"
+    ).result_rows
+    _, gone = get(base, "/v1/availability/SKU-GONE")
+    expected = format_ms(int(expected_at.timestamp() * 1000))
+    assert (gone["incoming"], gone["expected_back_at"]) == (remaining, expected) and remaining > 0
+    day = datetime.fromisoformat(expected)
+    late = day < datetime.now(UTC)
+    assert gone["restock_message"] == (
+        "Back in stock soon" if late else f"Back in stock by {day:%a} {day.day} {day:%b}"
     )
 
 

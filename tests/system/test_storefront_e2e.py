@@ -6,7 +6,10 @@ on a topic of the local broker; the test sells a product of its own down through
 topic and watches the product's badge in a real browser follow *available* (on hand less
 cart holds): "In stock", "Only 2 left in stock" once a cart holds 18 of 20, still 2 after
 the cart checks out through its reservation, "Out of stock" while another cart holds the
-last 2, "Only 2 left" when it releases them, "Out of stock" once they are sold.
+last 2, "Only 2 left" when it releases them, "Out of stock" once they are sold. Once
+stock falls to the reorder point the flow orders more (catalog defaults: target 50, lead
+time 72 h, which the demo's supplier delivers in 72 s): the card's restock line shows
+"Back in stock by <date>" while it is out and "More arriving <date>" while it is low.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs them when
 run as root). Without them the test skips, unless ``E2E_REQUIRE_BROWSER=1`` (set by
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +169,16 @@ def test_badge_follows_stock_sold_down_through_the_pipeline(
                 f"{shown[0].text if shown else None!r} (screenshot in {tmp_path})"
             ) from None
 
+    restock_css = f'article[data-sku="{SKU}"] .restock'
+
+    def restock_line() -> str:
+        lines = browser.find_elements(By.CSS_SELECTOR, restock_css)
+        return str(lines[0].text) if lines else ""
+
+    def restock_day(sold_at: float) -> str:
+        day = datetime.fromtimestamp(sold_at + 72 * 3600, UTC)
+        return f"{day:%a} {day.day} {day:%b}"
+
     browser.get(f"{service}/?skus={SKU}")
     badge_becomes("Unavailable")  # not in stock or catalog yet
     sell(broker, [("e2e-1", "restock", 20)])
@@ -173,11 +187,16 @@ def test_badge_follows_stock_sold_down_through_the_pipeline(
     badge_becomes("Only 2 left in stock")
     status = browser.find_element(By.CSS_SELECTOR, badge_css).get_attribute("data-status")
     assert status == "low"
-    sell(broker, [("e2e-3", "sale", 18)], cart="cart-1")  # bought through the hold
+    assert restock_line() == ""  # nothing on order yet
+    sold_at = time.time()
+    sell(broker, [("e2e-3", "sale", 18)], cart="cart-1")  # bought through the hold: 2 left
     sell(broker, [("e2e-4", "reserve", 2)], cart="cart-2")  # the last two held
     badge_becomes("Out of stock")
+    WebDriverWait(browser, 30, poll_frequency=0.2).until(lambda _: restock_line())
+    assert restock_line() == f"Back in stock by {restock_day(sold_at)}"
     sell(broker, [("e2e-5", "release", 2)], cart="cart-2")
     badge_becomes("Only 2 left in stock")
+    assert restock_line() == f"More arriving {restock_day(sold_at)}"
     sell(broker, [("e2e-6", "sale", 2), ("e2e-3", "sale", 18)])  # e2e-3 again: a duplicate
     badge_becomes("Out of stock")
     browser.save_screenshot(str(tmp_path / "storefront.png"))

@@ -8,7 +8,14 @@ import pytest
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import pacing_step
 from inventory.availability.api import Availability, availability_of
-from inventory.availability.rules import available, display_message, showcase, status_for
+from inventory.availability.rules import (
+    available,
+    display_message,
+    expected_back_ms,
+    restock_message,
+    showcase,
+    status_for,
+)
 from inventory.availability.store import AvailabilityStore, StockRow
 from tests.support.fakes import FakeReader
 from tests.support.paths import ROOT
@@ -29,6 +36,54 @@ from tests.support.paths import ROOT
 def test_display_rules(total: int, few_left: int, status: str, message: str) -> None:
     assert status_for(total, few_left) == status
     assert display_message(total, few_left) == message
+
+
+DEC_8 = 1_796_731_200_000  # Tue 2026-12-08 12:00 UTC
+DAY = 86_400_000
+
+
+@pytest.mark.parametrize(
+    ("status", "incoming", "expected", "now", "line", "back"),
+    [
+        ("out_of_stock", 48, DEC_8, DEC_8 - DAY, "Back in stock by Tue 8 Dec", DEC_8),
+        ("low", 48, DEC_8, DEC_8 - DAY, "More arriving Tue 8 Dec", DEC_8),
+        ("out_of_stock", 48, DEC_8, DEC_8 + 1, "Back in stock soon", DEC_8),  # late
+        ("low", 48, DEC_8, DEC_8 + 1, "More arriving soon", DEC_8),
+        ("in_stock", 48, DEC_8, DEC_8 - DAY, None, None),  # nothing to promise
+        ("out_of_stock", 0, -1, DEC_8, None, None),  # nothing on order
+    ],
+)
+def test_restock_rules(
+    status: str, incoming: int, expected: int, now: int, line: str | None, back: int | None
+) -> None:
+    assert restock_message(status, incoming, expected, now) == line  # type: ignore[arg-type]
+    assert expected_back_ms(status, incoming, expected) == back  # type: ignore[arg-type]
+
+
+def test_incoming_sums_the_warehouses_asked_for_and_the_earliest_date_wins() -> None:
+    reader = FakeReader(
+        [
+            StockRow("S", "W1", 0, 1_000, 1, 1, 0, 20, DEC_8 + DAY),
+            StockRow("S", "W2", 1, 1_000, 1, 1, 0, 30, DEC_8),
+            StockRow("S", "W3", 40, 1_000, 1, 1, 0, 0, -1),
+        ]
+    )
+    snapshot = AvailabilityStore(reader, 1.0, clock=lambda: 10.0).refresh()
+    everywhere = availability_of(snapshot, "S", None, 5, DEC_8 - DAY)
+    assert (everywhere["incoming"], everywhere["restock_message"]) == (50, None)  # in stock
+    assert everywhere["expected_back_at"] is None
+    assert [w["on_order"] for w in everywhere["warehouses"]] == [20, 30, 0]
+    assert everywhere["warehouses"][2]["next_expected_at"] is None
+    low = availability_of(snapshot, "S", "W2", 5, DEC_8 - DAY)
+    assert (low["status"], low["incoming"], low["restock_message"]) == (
+        "low",
+        30,
+        "More arriving Tue 8 Dec",
+    )
+    assert low["expected_back_at"] == "2026-12-08T12:00:00.000Z"
+    out = availability_of(snapshot, "S", "W1", 5, DEC_8 - DAY)
+    assert out["restock_message"] == "Back in stock by Wed 9 Dec"
+    assert Availability.model_validate(out).warehouses[0].on_order == 20
 
 
 def test_available_never_negative() -> None:

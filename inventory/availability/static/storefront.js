@@ -6,7 +6,7 @@ const statusLine = document.getElementById("status");
 const params = new URLSearchParams(location.search);
 const chosen = (params.get("skus") || "").split(",").map((s) => s.trim()).filter(Boolean);
 const warehouse = params.get("warehouse");
-const cards = new Map(); // sku -> badge element
+const cards = new Map(); // sku -> {badge, restock} elements
 const GRID = 24;
 
 function addCard(sku, name) {
@@ -23,9 +23,12 @@ function addCard(sku, name) {
   badge.className = "badge";
   badge.dataset.status = "unknown";
   badge.textContent = "…";
-  card.append(title, code, badge);
+  const restock = document.createElement("p");
+  restock.className = "restock";
+  restock.hidden = true;
+  card.append(title, code, badge, restock);
   grid.append(card);
-  cards.set(sku, badge);
+  cards.set(sku, { badge, restock });
 }
 
 async function getJson(url) {
@@ -57,14 +60,19 @@ async function tick() {
     const result = await getJson(`/v1/availability?${query}`);
     let asOf = null;
     for (const item of result.items) {
-      const badge = cards.get(item.sku);
+      const { badge, restock } = cards.get(item.sku);
       badge.textContent = item.message;
       badge.dataset.status = item.status;
       badge.title = `${item.available} available; data ${item.age_seconds.toFixed(1)} s old`;
+      // "Back in stock by <date>" / "More arriving <date>" while a purchase order is open
+      restock.textContent = item.restock_message || "";
+      restock.hidden = !item.restock_message;
+      restock.title = item.incoming ? `${item.incoming} units on order` : "";
       asOf = item.as_of;
     }
     for (const sku of result.not_found) {
-      const badge = cards.get(sku);
+      const { badge, restock } = cards.get(sku);
+      restock.hidden = true;
       badge.textContent = "Unavailable";
       badge.dataset.status = "unknown";
     }
