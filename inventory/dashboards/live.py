@@ -1,4 +1,5 @@
-"""The "Inventory / Live stock" dashboard: what ops watch during the day (refresh 5 s)."""
+"""The "Inventory / Live stock" dashboard: what ops watch during the day (refresh 5 s),
+ending with the replenishment row (:mod:`inventory.dashboards.replenishment`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from inventory.dashboards.common import (
     thresholds,
     warehouse_variable,
 )
+from inventory.dashboards.replenishment import add_replenishment
 
 UID = "inventory-live-stock"
 
@@ -265,4 +267,5 @@ def build() -> Board:
         )
         .override_by_name("kind", [*colored_cells(), mapping_override(ALERT_COLORS)])
     )
+    add_replenishment(board)
     return board
