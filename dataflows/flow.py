@@ -124,6 +124,17 @@ def demand_rules(settings: Settings) -> DemandRules:
     )
 
 
+def order_rules(settings: Settings, *, historical: bool = False) -> OrderRules:
+    """The replenishment rules of the settings (``historical``: a backfill's)."""
+    return OrderRules(
+        grace_ms=round(settings.reorder_grace_hours * HOUR_MS),
+        expiry_ms=round(settings.reorder_expiry_hours * HOUR_MS),
+        receipts_need_po_id=settings.receipts_need_po_id,
+        historical=historical,
+        demand=demand_rules(settings),
+    )
+
+
 def kafka_source(settings: Settings, brokers: str, *, tail: bool) -> EventsSource:
     """Every partition of the events topic from the beginning (or the resume offsets)."""
     return EventsSource(
@@ -216,13 +227,8 @@ def build_flow(
     max_future_ms = settings.max_future_seconds * 1000
     book = policies if policies is not None else PolicyBook(settings, {})
 
-    rules = OrderRules(
-        grace_ms=round(settings.reorder_grace_hours * HOUR_MS),
-        expiry_ms=round(settings.reorder_expiry_hours * HOUR_MS),
-        receipts_need_po_id=settings.receipts_need_po_id,
-        historical=lineage.startswith("backfill:"),  # history is not a live obligation
-        demand=demand_rules(settings),
-    )
+    # a backfill's requests are history, not a live obligation
+    rules = order_rules(settings, historical=lineage.startswith("backfill:"))
     config = KeyConfig(lateness_ms, window_ms, book.for_sku, lineage, seeder is not None, rules)
 
     def build_key(resume: bytes | None) -> _KeyLogic:

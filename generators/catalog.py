@@ -20,6 +20,7 @@ class Product:
 
 
 LEAD_TIMES_HOURS = (24.0, 48.0, 72.0, 96.0)  # by SKU number: no draw, streams unchanged
+SUPPLIERS = ("Acme Supply", "Borealis Goods", "Cobalt Trading")  # by SKU number too
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,12 @@ class Catalog:
     def size(self) -> int:
         return len(self.products) * len(self.warehouses)
 
-    def entries(self) -> list[CatalogEntry]:
-        """The catalog as ``products`` rows (thresholds the dataflow alerts on)."""
+    def entries(self, demand_share: float = 0.0) -> list[CatalogEntry]:
+        """The catalog as ``products`` rows (thresholds the dataflow alerts on).
+
+        :arg demand_share: this share of the SKUs, spread evenly over the SKU numbers,
+            has the ``demand`` replenishment policy (the rest ``static``).
+        """
         return [
             CatalogEntry(
                 p.sku,
@@ -61,6 +66,10 @@ class Catalog:
                 p.low_stock_threshold,
                 p.target_stock,
                 p.lead_time_hours,
+                replenishment_policy=(
+                    "demand" if int((i + 1) * demand_share) > int(i * demand_share) else "static"
+                ),
+                supplier=SUPPLIERS[i % len(SUPPLIERS)],
             )
-            for p in self.products
+            for i, p in enumerate(self.products)
         ]

@@ -12,7 +12,10 @@ until ``hold_seconds`` of event time later), then later a checkout ``sale`` carr
 ``reservation_id``, a ``release``, or nothing (the hold expires). With
 ``self_restock=False`` the generator never restocks: a supplier (see
 :mod:`generators.supplier`) answers the flow's reorder requests, and :meth:`receive`
-tells the generator about each delivery. Defaults give the streams of contract v3.
+tells the generator about each delivery. With a :class:`~generators.demand.DemandShape`
+(``shape``) the events come faster at the daily and weekly peaks (event time advances by
+``1 / (rate x season)`` per event) and promoted SKUs are picked ``promotion_factor`` times
+as often. Defaults give the streams of contract v3.
 """
 
 from __future__ import annotations
@@ -21,17 +24,17 @@ import random
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 import orjson
 
 from generators.catalog import Catalog, Product
+from generators.demand import HOUR_MS, DemandShape
+from generators.malformed import malformed_message
+from generators.message import Message
 from inventory.core.times import format_ms
 
-
-@dataclass(frozen=True)
-class Message:
-    key: bytes | None
-    value: bytes
+__all__ = ["EventGenerator", "GeneratorConfig", "Message"]
 
 
 @dataclass
@@ -52,6 +55,7 @@ class GeneratorConfig:
     # events). Otherwise the catalog follows ``seed`` and the events this seed, with ids of
     # their own: two runs with different stream seeds never share an event id.
     stream_seed: int | None = None
+    shape: DemandShape | None = None  # seasonality and promotions (None: flat)
 
 
 @dataclass
@@ -60,20 +64,6 @@ class Cart:
     reservation_id: str
     quantity: int
     order_id: str
-
-
-MALFORMED_KINDS = (
-    "bad-json",
-    "not-object",
-    "missing-field",
-    "bad-type",
-    "bad-quantity",
-    "bad-sku",
-    "naive-time",
-    "unknown-type",
-    "nan-price",
-    "ancient-time",
-)
 
 
 @dataclass
@@ -93,6 +83,8 @@ class EventGenerator:
         # what makes this stream's ids its own: the seed, or the stream seed in hex
         self.tag = str(self.config.seed) if stream_seed is None else f"{stream_seed:x}"
         self._next = 0  # index of the next event: a later call continues the stream
+        self._time_ms = float(self.config.start_ms)  # event time of the next (with a shape)
+        self._weights_hour: tuple[int, list[float]] = (-1, self.catalog.weights)
         self._on_hand: dict[int, int] = {}
         self._recent: list[Message] = []
         self._carts: deque[Cart] = deque()
@@ -113,14 +105,11 @@ class EventGenerator:
         on_hand, recent = self._on_hand, self._recent
         keys = range(catalog.size)
         first = self._next
+        shape = None if cfg.shape is None or cfg.shape.flat else cfg.shape
         for i in range(first, first + count):
             self._next = i + 1
-            now_ms = cfg.start_ms + int(i * step_ms)
-            while self._deliveries:
-                wh, sku, qty = self._deliveries.popleft()
-                where = self._key_index.get((sku, wh))
-                if where is not None and where in on_hand:
-                    on_hand[where] += qty
+            now_ms = self._tick(i, step_ms, shape)
+            self._take_deliveries()
             if self._carts and rng.random() < 0.5:
                 checkout = self._checkout(i, now_ms)
                 if checkout is not None:
@@ -137,7 +126,8 @@ class EventGenerator:
             if len(on_hand) < catalog.size and i % 2 == 0:
                 index = len(on_hand)  # open every key with a stock count first
             else:
-                index = rng.choices(keys, cum_weights=catalog.weights)[0]
+                weights = catalog.weights if shape is None else self._weights(shape, now_ms)
+                index = rng.choices(keys, cum_weights=weights)[0]
             product, warehouse = catalog.key(index)
             kind, quantity = self._next_kind(index, product, on_hand)
             if kind == "sale" and cfg.hold_share and rng.random() < cfg.hold_share:
@@ -164,6 +154,40 @@ class EventGenerator:
             else:
                 recent[i % 64] = msg
             yield msg
+
+    def _take_deliveries(self) -> None:
+        on_hand = self._on_hand
+        while self._deliveries:
+            wh, sku, qty = self._deliveries.popleft()
+            where = self._key_index.get((sku, wh))
+            if where is not None and where in on_hand:
+                on_hand[where] += qty
+
+    def _tick(self, i: int, step_ms: float, shape: DemandShape | None) -> int:
+        """Event time of event ``i``; with a shape faster at the peaks (module doc)."""
+        if shape is None:
+            return self.config.start_ms + int(i * step_ms)
+        now_ms = int(self._time_ms)
+        self._time_ms += step_ms / shape.season(now_ms)
+        return now_ms
+
+    def _weights(self, shape: DemandShape, now_ms: int) -> list[float]:
+        """Cumulative key weights with the promoted SKUs' multiplied (per hour)."""
+        hour, weights = self._weights_hour
+        if now_ms // HOUR_MS != hour:
+            catalog = self.catalog
+            promoted = shape.promoted(len(catalog.products), now_ms)
+            weights = catalog.weights
+            if promoted:
+                per_sku = len(catalog.warehouses)
+                flat = [b - a for a, b in zip([0.0, *weights[:-1]], weights, strict=True)]
+                flat = [
+                    w * (shape.promotion_factor if n // per_sku in promoted else 1.0)
+                    for n, w in enumerate(flat)
+                ]
+                weights = list(accumulate(flat))
+            self._weights_hour = (now_ms // HOUR_MS, weights)
+        return weights
 
     def _event(
         self, i: int, kind: str, index: int, quantity: int, now_ms: int
@@ -238,33 +262,4 @@ class EventGenerator:
         return kind, quantity
 
     def _malformed(self, i: int, now_ms: int) -> Message:
-        kind = self.rng.choice(MALFORMED_KINDS)
-        good: dict[str, object] = {
-            "event_id": f"bad-{self.tag}-{i:09d}",
-            "event_type": "sale",
-            "sku": "SKU-00001",
-            "warehouse_id": "WH-01",
-            "quantity": 1,
-            "occurred_at": format_ms(now_ms),
-        }
-        if kind == "bad-json":
-            return Message(None, b'{"event_id": "broken", "quantity": ')
-        if kind == "not-object":
-            return Message(None, b'["sale", 1]')
-        if kind == "missing-field":
-            del good["sku"]
-        elif kind == "bad-type":
-            good["quantity"] = "5"
-        elif kind == "bad-quantity":
-            good["quantity"] = -2
-        elif kind == "bad-sku":
-            good["sku"] = "SKU 1; DROP TABLE"
-        elif kind == "naive-time":
-            good["occurred_at"] = "2026-11-24 09:15:02"
-        elif kind == "unknown-type":
-            good["event_type"] = "teleport"
-        elif kind == "nan-price":
-            return Message(b"WH-01:SKU-00001", orjson.dumps(good)[:-1] + b',"unit_price":NaN}')
-        elif kind == "ancient-time":
-            good["occurred_at"] = "1970-01-01T00:00:00Z"
-        return Message(b"WH-01:SKU-00001", orjson.dumps(good))
+        return malformed_message(self.rng, self.tag, i, now_ms)

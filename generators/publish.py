@@ -21,7 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from generators.events import Message
+from generators.message import Message
 from inventory.kafka.config import Target
 from inventory.kafka.producer import CheckedProducer
 from inventory.runtime.stopping import STOP, StopRequest

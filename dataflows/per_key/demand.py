@@ -36,21 +36,25 @@ class DemandRules:
 
 @dataclass(slots=True)
 class Ewma:
-    """An exponentially weighted mean and variance (documented update)."""
+    """An exponentially weighted mean and variance, the weights normalised over the
+    observations seen (pandas' ``ewm(adjust=True)`` mean; documented update)."""
 
     mean: float = 0.0
     variance: float = 0.0
     count: int = 0
 
     def add(self, x: float, alpha: float) -> None:
-        if self.count == 0:
-            self.mean, self.variance = x, 0.0
-        else:
-            diff = x - self.mean
-            incr = alpha * diff
-            self.mean = self.mean + incr
-            self.variance = (1 - alpha) * (self.variance + diff * incr)
+        """Observation number ``count + 1``: its weight is normalised over the ones seen
+        (``a``), so early figures are not pulled towards the first one."""
         self.count += 1
+        if self.count == 1:
+            self.mean, self.variance = x, 0.0
+            return
+        a = alpha / (1 - (1 - alpha) ** self.count)
+        diff = x - self.mean
+        incr = a * diff
+        self.mean = self.mean + incr
+        self.variance = (1 - a) * (self.variance + diff * incr)
 
     def copy(self) -> Ewma:
         return Ewma(self.mean, self.variance, self.count)

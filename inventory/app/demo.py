@@ -1,10 +1,14 @@
 """``inventory demo``: the whole pipeline on one machine, with a live view.
 
-Starts (or reuses) the local broker, applies the schema, generates events with a
+Starts (or reuses) the local broker, applies the schema, publishes two weeks of sales
+history (seasonal, with promotions, and a supplier delivering the flow's purchase orders
+late or short at times: :mod:`inventory.app.demo_history`; a quarter of the SKUs are on
+the demand policy and learn their reorder points from it), then generates events with a
 sprinkle of malformed, duplicate and late ones, runs the dataflow until the topic is
 drained while showing rows landing. A supplier simulator then answers the flow's reorder
 requests with restocks carrying their purchase order ids, and the flow runs again: the
-summary shows stock, purchase orders (opened, received), alerts and dead letters.
+summary shows stock, purchase orders (opened, received), reorder points learned beside
+the static thresholds, alerts and dead letters.
 With ``serve``, it then keeps generating live events (with cart holds), the supplier
 delivers after each SKU's lead time (an hour a second), and it serves the availability
 API and the storefront page until interrupted.
@@ -17,7 +21,7 @@ import threading
 import time
 from collections import Counter
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
@@ -25,6 +29,8 @@ from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import progress_bar, publish_to_kafka
 from generators.supplier import Delivery, Supplier
 from generators.supplier_run import SupplierLink, run_supplier
+from inventory.app.demo_history import history_messages
+from inventory.app.demo_summary import print_lines, show_summary
 from inventory.app.reset import apply_reset, plan_reset
 from inventory.app.run import run_inventory
 from inventory.availability.rules import available
@@ -41,12 +47,8 @@ PIPED_WIDTH = 140
 EVENT_RATE = 20.0  # events per second of event time: 5,000 events span about 4 minutes
 SUPPLIER_SPEEDUP = 3600.0  # live: a lead time of 48 hours is delivered after 48 seconds
 HOLD_SHARE = 0.15  # purchases through a cart hold
-QUERY_HELP = """Query it yourself (embedded ClickHouse, same SQL as the server):
-  .venv/bin/inventory sql "SELECT * FROM stock_levels FINAL ORDER BY on_hand LIMIT 9"
-  .venv/bin/inventory sql "SELECT * FROM alerts FINAL ORDER BY raised_at DESC LIMIT 9"
-  .venv/bin/inventory sql "SELECT error, payload FROM dead_letters LIMIT 5"
-The local broker keeps running: '.venv/bin/inventory generate' adds events,
-'.venv/bin/inventory run --exit-at-end' processes them, 'inventory broker stop' ends it."""
+HISTORY_DAYS = 14  # of sales before the live events: what demand-policy SKUs learn from
+DEMAND_SHARE = 0.25  # of the catalog's SKUs on the demand policy
 
 
 def _written_table(written: Counter[str], started: float) -> Table:
@@ -65,7 +67,13 @@ def _written_table(written: Counter[str], started: float) -> Table:
 
 
 def run_demo(
-    settings: Settings, *, events: int, seed: int | None, workers: int, serve: bool = False
+    settings: Settings,
+    *,
+    events: int,
+    seed: int | None,
+    workers: int,
+    serve: bool = False,
+    history_days: int = HISTORY_DAYS,
 ) -> int:
     # piped: wide enough for the tables' ids (rich would fit everything into 80 columns)
     console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
@@ -103,9 +111,21 @@ def run_demo(
         self_restock=False,  # the supplier restocks, answering reorder requests
     )
     generator = EventGenerator(config)
-    write_catalog(client, database, generator.catalog.entries())
+    write_catalog(client, database, generator.catalog.entries(DEMAND_SHARE))
     client.close()
     with progress_bar() as bar:
+        if history_days:
+            history = history_messages(
+                settings, seed=seed, days=history_days, end_ms=start_ms, demand_share=DEMAND_SHARE
+            )
+            task = bar.add_task(f"{history_days} days of sales history", total=len(history))
+            publish_to_kafka(
+                history,
+                kafka_connection(settings, brokers),
+                settings.events_topic,
+                timeout=settings.kafka_timeout_seconds,
+                on_progress=lambda n: bar.advance(task, n),
+            )
         task = bar.add_task(f"generating {events:,} events (seed {seed})", total=events)
         publish_to_kafka(
             generator.messages(events),
@@ -123,7 +143,7 @@ def run_demo(
 
     def two_passes() -> int:
         run_inventory(settings, brokers, exit_at_end=True, workers=workers, on_write=on_write)
-        delivered = deliver_requested(settings, brokers, generator)
+        delivered = deliver_requested(settings, brokers, generator, start_ms)
         run_inventory(settings, brokers, exit_at_end=True, workers=workers, on_write=on_write)
         return delivered
 
@@ -143,7 +163,9 @@ def run_demo(
     )
     show_summary(settings, console)
     if serve:
-        serve_live(settings, brokers, generator, workers, console)
+        serve_live(
+            settings, brokers, generator, workers=workers, console=console, since_ms=start_ms
+        )
     return 0
 
 
@@ -163,9 +185,12 @@ def supplier_link(
     )
 
 
-def deliver_requested(settings: Settings, brokers: str, generator: EventGenerator) -> int:
-    """Every reorder request so far, delivered at once (the batch part of the demo)."""
-    link = supplier_link(settings, brokers, Supplier(), generator)
+def deliver_requested(
+    settings: Settings, brokers: str, generator: EventGenerator, since_ms: int
+) -> int:
+    """Every reorder request raised since ``since_ms`` delivered at once (the batch part
+    of the demo; the history before restocked itself)."""
+    link = supplier_link(settings, brokers, Supplier(since_ms=since_ms), generator)
     try:
         delivered = 0
         for _ in range(3):  # until a round reads nothing new
@@ -182,8 +207,10 @@ def serve_live(
     settings: Settings,
     brokers: str,
     generator: EventGenerator,
+    *,
     workers: int,
     console: Console,
+    since_ms: int,
 ) -> None:
     """Keep going until Ctrl-C: live events at ``EVENT_RATE``/s, the flow tailing them,
     and the availability API with the storefront in this process (embedded ClickHouse
@@ -217,125 +244,7 @@ def serve_live(
             daemon=True,
         )
         feeder.start()
-        link = supplier_link(settings, brokers, Supplier(SUPPLIER_SPEEDUP), generator)
+        supplier = Supplier(SUPPLIER_SPEEDUP, since_ms=since_ms)  # not the history's
+        link = supplier_link(settings, brokers, supplier, generator)
         threading.Thread(target=run_supplier, args=(link,), name="supplier", daemon=True).start()
         run_inventory(settings, brokers, exit_at_end=False, workers=workers)
-
-
-# The latest reorder requests, each with the purchase order it opened, its receipt and
-# the key's stock now.
-REORDER_STORY = """
-    SELECT a.warehouse_id, a.sku, a.kind, a.on_hand, a.po_id, o.quantity, o.status,
-           o.received_quantity, s.on_hand
-    FROM (SELECT * FROM alerts FINAL WHERE reorder_quantity > 0) AS a
-    LEFT JOIN (SELECT * FROM purchase_orders FINAL) AS o ON o.po_id = a.po_id
-    LEFT JOIN (SELECT * FROM stock_levels FINAL) AS s
-        ON s.warehouse_id = a.warehouse_id AND s.sku = a.sku
-    ORDER BY a.raised_at DESC, a.alert_id
-    LIMIT 8
-"""
-
-STOCK_WITH_POLICY = """
-    SELECT s.warehouse_id, s.sku, s.on_hand, s.updated_at,
-           coalesce(p.low_stock_threshold, {t:UInt32}) AS threshold
-    FROM stock_levels AS s FINAL
-    LEFT JOIN (SELECT sku, low_stock_threshold FROM products FINAL) AS p USING sku
-    SETTINGS join_use_nulls = 1
-"""
-
-
-def show_summary(settings: Settings, console: Console) -> None:
-    """Print stock, low-stock items, alerts, top sellers and dead letters from ClickHouse."""
-    client = connect(settings, database=database_name(settings))
-    params = {"t": settings.low_stock_threshold}
-
-    def query(sql: str) -> list[tuple[object, ...]]:
-        return [tuple(row) for row in client.query(sql, parameters=params).result_rows]
-
-    totals = query(
-        "SELECT count(), sum(on_hand), countIf(on_hand <= threshold AND on_hand > 0), "  # noqa: S608 (constant fragments)
-        f"countIf(on_hand <= 0) FROM ({STOCK_WITH_POLICY})"
-    )[0]
-    reorders = Table(
-        "warehouse",
-        "sku",
-        "alert (on hand then)",
-        "purchase order",
-        "ordered",
-        "status",
-        "received",
-        "on hand now",
-        title="reorders: each request, its purchase order and its receipt (latest 8)",
-    )
-    for wh, sku, kind, alert_on_hand, po_id, ordered, status, received, on_hand in query(
-        REORDER_STORY
-    ):
-        received_text = f"{received} units" if status == "received" else "-"
-        reorders.add_row(
-            str(wh),
-            str(sku),
-            f"{kind} ({alert_on_hand})",
-            str(po_id),
-            str(ordered),
-            str(status),
-            received_text,
-            str(on_hand),
-        )
-    low = Table("warehouse", "sku", "on hand", "threshold", title="low and out of stock now")
-    for wh, sku, on_hand, _, threshold in query(
-        f"SELECT * FROM ({STOCK_WITH_POLICY}) WHERE on_hand <= threshold "  # noqa: S608
-        "ORDER BY on_hand, warehouse_id, sku LIMIT 8"
-    ):
-        style = "bold red" if int(str(on_hand)) <= 0 else "yellow"
-        low.add_row(str(wh), str(sku), f"[{style}]{on_hand}[/]", str(threshold))
-    if not low.row_count:
-        low.caption = "none: every request was delivered"
-    sellers = Table(
-        "warehouse",
-        "sku",
-        "units",
-        "revenue",
-        "orders",
-        title="top sellers, last 5 minutes of event time",
-    )
-    for wh, sku, units, revenue, orders in query(
-        "SELECT warehouse_id, sku, sum(units_sold) AS units, sum(revenue), sum(orders) "
-        "FROM sales_rates FINAL WHERE window_start >= "
-        "(SELECT max(window_start) FROM sales_rates) - INTERVAL 4 MINUTE "
-        "GROUP BY warehouse_id, sku ORDER BY units DESC, warehouse_id, sku LIMIT 5"
-    ):
-        sellers.add_row(str(wh), str(sku), str(units), f"{revenue:.2f}", str(orders))
-    orders = Table(
-        "status", "purchase orders", "units ordered", "units received", title="purchase orders"
-    )
-    opened = ordered = received = 0
-    for status, count, units, got in query(
-        "SELECT status, count(), sum(quantity), sum(received_quantity) "
-        "FROM purchase_orders FINAL GROUP BY status ORDER BY status"
-    ):
-        orders.add_row(str(status), str(count), str(units), str(got))
-        opened, ordered, received = (
-            opened + int(str(count)),
-            ordered + int(str(units)),
-            received + int(str(got)),
-        )
-    orders.add_row("[bold]opened[/]", f"[bold]{opened}[/]", str(ordered), str(received))
-    dead = Table("reason", "messages", title="dead letters by reason code")
-    for reason, count in query(
-        "SELECT reason, count() FROM dead_letters FINAL GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 8"
-    ):
-        dead.add_row(str(reason)[:80], str(count))
-    client.close()
-    console.print(Group(reorders, low, orders, sellers, dead))
-    console.rule("what you are looking at")
-    console.print(
-        f"{totals[0]} (warehouse, sku) pairs, {totals[1]} units on hand, "
-        f"{totals[2]} low, {totals[3]} out of stock (thresholds from the products catalog)."
-    )
-    print_lines(console, QUERY_HELP)
-
-
-def print_lines(console: Console, text: str) -> None:
-    """Lines as they are: never wrapped by rich, so commands and URLs copy whole."""
-    for line in text.splitlines():
-        console.print(line, soft_wrap=True, highlight=False, markup=False)

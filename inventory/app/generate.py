@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from generators.demand import DemandShape
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka, write_jsonl
-from generators.supplier import Supplier
+from generators.supplier import Supplier, SupplierBehaviour
 from generators.supplier_run import SupplierLink, run_supplier
 from inventory.clickhouse.catalog import write_catalog
 from inventory.clickhouse.client import connect, database_name
@@ -45,6 +46,7 @@ class GenerateOptions:
     late: float = 0.0
     holds: float = 0.0
     restock: bool = True
+    shape: DemandShape | None = None  # seasonality and promotions
 
 
 def event_generator(options: GenerateOptions, stream_seed: int | None = None) -> EventGenerator:
@@ -65,6 +67,7 @@ def event_generator(options: GenerateOptions, stream_seed: int | None = None) ->
             late_share=options.late,
             hold_share=options.holds,
             self_restock=options.restock,
+            shape=options.shape,
         )
     )
 
@@ -83,17 +86,19 @@ def generate_to_kafka(
     *,
     rate: float | None = None,
     catalog: bool = True,
+    demand_share: float = 0.0,
     on_progress: Callable[[int], None] | None = None,
 ) -> tuple[int, str]:
     """Publish ``count`` events to the events topic (creating the topics if missing) and,
-    with ``catalog``, write the generator's catalog to ``products`` first; return the
-    number sent and the brokers. Every message is acknowledged or this raises."""
+    with ``catalog``, write the generator's catalog to ``products`` first (``demand_share``
+    of its SKUs on the demand policy); return the number sent and the brokers. Every
+    message is acknowledged or this raises."""
     if catalog:
         client = connect(settings)
         try:
             database = database_name(settings)
             apply_migrations(client, database)
-            write_catalog(client, database, generator.catalog.entries())
+            write_catalog(client, database, generator.catalog.entries(demand_share))
         finally:
             client.close()
     brokers = brokers_for(settings)
@@ -109,11 +114,13 @@ def generate_to_kafka(
     return sent, brokers
 
 
-def supplier_link(settings: Settings, speedup: float) -> tuple[SupplierLink, Supplier, str]:
+def supplier_link(
+    settings: Settings, speedup: float, behaviour: SupplierBehaviour | None = None
+) -> tuple[SupplierLink, Supplier, str]:
     """The supplier simulator on the configured broker (topics created if missing)."""
     brokers = brokers_for(settings)
     ensure_topics(settings, brokers)
-    supplier = Supplier(speedup)
+    supplier = Supplier(speedup, behaviour=behaviour)
     link = SupplierLink(
         kafka_connection(settings, brokers),
         settings.alerts_topic,

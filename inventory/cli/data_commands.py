@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
+from generators.demand import DemandShape
+from generators.supplier import SupplierBehaviour
 from inventory.cli.declare import command, fail
 from inventory.cli.flow_commands import say
 from inventory.cli.param_types import Count, PositiveFloat, Share, Timestamp
+from inventory.cli.simulation_options import (
+    shape_from,
+    shape_options,
+    supplier_from,
+    supplier_options,
+)
 from inventory.core.settings import Settings
 
 
@@ -65,6 +74,13 @@ from inventory.core.settings import Settings
     is_flag=True,
     help="never restock (run `inventory supplier` to answer the reorder requests)",
 )
+@shape_options(DemandShape())
+@click.option(
+    "--demand-skus",
+    type=Share(),
+    default=0.0,
+    help="share of the catalog's SKUs on the demand replenishment policy",
+)
 def generate(
     settings: Settings,
     *,
@@ -82,6 +98,8 @@ def generate(
     no_catalog: bool,
     holds: float,
     no_restock: bool,
+    demand_skus: float,
+    **shape: Any,
 ) -> int:
     from generators.publish import progress_bar
     from inventory.app.generate import (
@@ -104,6 +122,7 @@ def generate(
         late=late,
         holds=holds,
         restock=not no_restock,
+        shape=shape_from(shape, seed=seed or 0, start_ms=start),
     )
     generator = event_generator(options)
     if stdout:
@@ -118,6 +137,7 @@ def generate(
                 count,
                 rate=rate,
                 catalog=not no_catalog,
+                demand_share=demand_skus,
                 on_progress=lambda n: bar.advance(task, n),
             )
     except EmbeddedClickHouseInUse as exc:
@@ -145,11 +165,12 @@ def generate(
     default=3600.0,
     help="lead times are divided by this (3600: an hour of lead time takes a second)",
 )
-def supplier(settings: Settings, *, speedup: float) -> int:
+@supplier_options(SupplierBehaviour())
+def supplier(settings: Settings, *, speedup: float, **behaviour: Any) -> int:
     from inventory.app.generate import serve_supplier, supplier_link
     from inventory.app.progress import Periodic, supplier_line
 
-    link, simulator, brokers = supplier_link(settings, speedup)
+    link, simulator, brokers = supplier_link(settings, speedup, supplier_from(behaviour))
     say(
         f"supplier: reading reorder requests from {settings.alerts_topic}, delivering to "
         f"{settings.events_topic} at {brokers} (lead times / {speedup:g})"

@@ -53,10 +53,31 @@ class RowCounter(Counter[str]):
     is_flag=True,
     help="then keep going: live events, availability API and storefront (Ctrl-C stops)",
 )
-def demo(settings: Settings, *, events: int, seed: int | None, workers: int, serve: bool) -> int:
+@click.option(
+    "--history-days",
+    type=Count(0),
+    default=14,
+    help="days of sales history first, for the demand-policy SKUs to learn from (0: none)",
+)
+def demo(
+    settings: Settings,
+    *,
+    events: int,
+    seed: int | None,
+    workers: int,
+    serve: bool,
+    history_days: int,
+) -> int:
     from inventory.app.demo import run_demo
 
-    return run_demo(settings, events=events, seed=seed, workers=workers, serve=serve)
+    return run_demo(
+        settings,
+        events=events,
+        seed=seed,
+        workers=workers,
+        serve=serve,
+        history_days=history_days,
+    )
 
 
 @command("run", "run the dataflow (tails the topic until stopped)", stopped=RESUMES, dataflow=True)

@@ -1,6 +1,6 @@
 """``inventory``: the command line. Each command is declared once, in the module of its
 kind (:mod:`.flow_commands`, :mod:`.data_commands`, :mod:`.ops_commands`,
-:mod:`.dashboard_commands`), with :func:`~inventory.cli.declare.command`.
+:mod:`.dashboard_commands`, :mod:`.plan_commands`), with :func:`~inventory.cli.declare.command`.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage (or a refused
 backfill), 130 after SIGINT, 141 when the reader of the output went away.
@@ -15,7 +15,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
-from inventory.cli import dashboard_commands, data_commands, flow_commands, ops_commands
+from inventory.cli import (
+    dashboard_commands,
+    data_commands,
+    flow_commands,
+    ops_commands,
+    plan_commands,
+)
 from inventory.cli.declare import CONTEXT
 from inventory.cli.param_types import LOG_LEVELS, LogLevel
 
@@ -68,7 +74,7 @@ def quiet_libraries(record: logging.LogRecord) -> bool:
     return not noisy or record.levelno >= logging.ERROR
 
 
-for _module in (flow_commands, data_commands, ops_commands, dashboard_commands):
+for _module in (flow_commands, data_commands, ops_commands, dashboard_commands, plan_commands):
     for _command in _module.COMMANDS:
         inventory.add_command(_command)
 

@@ -312,27 +312,29 @@ class Demand:
         alpha = 2 / (horizon + 1)
         while self.first_open is not None and self.first_open + DAY_MS <= cutoff_ms:
             x = self.days.pop(self.first_open, 0)
-            if self.count == 0:
+            self.count += 1
+            if self.count == 1:
                 self.mean, self.var = x, 0.0
             else:
+                a = alpha / (1 - (1 - alpha) ** self.count)
                 diff = x - self.mean
-                incr = alpha * diff
+                incr = a * diff
                 self.mean = self.mean + incr
-                self.var = (1 - alpha) * (self.var + diff * incr)
-            self.count += 1
+                self.var = (1 - a) * (self.var + diff * incr)
             self.first_open += DAY_MS
 
     def lead(self, opened_ms: int, received_ms: int) -> None:
         x = (received_ms - opened_ms) / DAY_MS
         alpha = 2 / (10 + 1)
-        if self.lead_count == 0:
+        self.lead_count += 1
+        if self.lead_count == 1:
             self.lead_mean, self.lead_var = x, 0.0
         else:
+            a = alpha / (1 - (1 - alpha) ** self.lead_count)
             diff = x - self.lead_mean
-            incr = alpha * diff
+            incr = a * diff
             self.lead_mean = self.lead_mean + incr
-            self.lead_var = (1 - alpha) * (self.lead_var + diff * incr)
-        self.lead_count += 1
+            self.lead_var = (1 - a) * (self.lead_var + diff * incr)
 
     def levels(self, policy: Policy, rules: Rules) -> tuple[int, int, str, float, float]:
         """(reorder point, order-up-to level, basis, demand a day, lead time in days)."""

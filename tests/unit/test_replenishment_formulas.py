@@ -74,3 +74,24 @@ def test_an_uncertain_lead_time_adds_the_demand_it_may_cover() -> None:
     assert got.reorder_point == pytest.approx(math.ceil(simulated), abs=1)
     formula = math.sqrt(lead_mean * sd**2 + mean**2 * lead_sd**2)
     assert float(np.std(demand)) == pytest.approx(formula, rel=0.01)
+
+
+@pytest.mark.parametrize("span", [28, 10])
+def test_the_daily_figures_are_the_weighted_mean_and_variance_of_the_days_seen(
+    span: int,
+) -> None:
+    """Weights (1 - alpha)^age, normalised over the days seen (pandas' ewm adjust=True):
+    a few days give about their plain average, not one pulled towards the first day."""
+    alpha = 2 / (span + 1)
+    days = np.random.default_rng(span).poisson(3.0, 60).astype(float)
+    days[0] = 0.0  # a first day without sales must not drag the next weeks' mean down
+    ewma = Ewma()
+    for n, x in enumerate(days, 1):
+        ewma.add(x, alpha)
+        weights = (1 - alpha) ** np.arange(n - 1, -1, -1)
+        mean = float(np.average(days[:n], weights=weights))
+        variance = float(np.average((days[:n] - mean) ** 2, weights=weights))
+        assert ewma.mean == pytest.approx(mean, abs=1e-9)
+        assert ewma.variance == pytest.approx(variance, abs=1e-9)
+        if n == 7:
+            assert ewma.mean > 0.8 * days[1:7].mean() * 6 / 7

@@ -1,0 +1,109 @@
+"""What ``inventory backtest`` runs and prints: the demand to replay (generated or
+recorded), both policies on it, and the figures side by side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generators.demand import DAY_MS
+from generators.supplier import SupplierBehaviour
+from inventory.app.backtest.compare import Comparison, compare_policies
+from inventory.app.backtest.demand import Demand, Profile, generated_demand, recorded_demand
+from inventory.app.backtest.plot import write_plot
+from inventory.clickhouse.client import connect, database_name
+from inventory.core.errors import InventoryError
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms
+
+NEWEST_SALE = (
+    "SELECT toUnixTimestamp64Milli(max(occurred_at)), count() "
+    "FROM {db:Identifier}.events WHERE event_type = 'sale'"
+)
+
+
+class NoSalesError(InventoryError):
+    """``events`` holds no sales to replay."""
+
+
+@dataclass(frozen=True)
+class BacktestRequest:
+    """What to replay and how (``inventory backtest --help``)."""
+
+    source: str = "generated"  # or "events"
+    days: int = 28
+    profile: Profile = field(default_factory=Profile)
+    supplier: SupplierBehaviour = field(default_factory=SupplierBehaviour)
+    warmup_days: float | None = None  # None: INVENTORY_DEMAND_MIN_DAYS
+    plot: Path | None = None
+    plot_keys: int = 4
+
+
+def load_demand(settings: Settings, request: BacktestRequest) -> Demand:
+    """The generated profile, or the last ``days`` days of recorded sales.
+
+    :raises NoSalesError: ``events`` has no sales.
+    """
+    if request.source == "generated":
+        return generated_demand(request.profile)
+    client = connect(settings)
+    try:
+        database = database_name(settings)
+        newest, count = client.query(NEWEST_SALE, parameters={"db": database}).result_rows[0]
+        if not count:
+            raise NoSalesError(f"{database}.events holds no sales to replay")
+        until = int(newest) + 1
+        since = until - request.days * DAY_MS
+        return recorded_demand(client, database, settings, since, until)
+    finally:
+        client.close()
+
+
+def run_backtest(settings: Settings, request: BacktestRequest) -> tuple[Comparison, str]:
+    """Replay both policies; return the comparison and its table (also drawn to
+    ``request.plot``)."""
+    demand = load_demand(settings, request)
+    comparison = compare_policies(
+        demand,
+        settings,
+        supplier=request.supplier,
+        warmup_days=request.warmup_days,
+        plot_keys=request.plot_keys if request.plot else 0,
+    )
+    table = figures_table(comparison, demand)
+    if request.plot is not None:
+        write_plot(request.plot, comparison, demand.start_ms, demand.end_ms, table)
+    return comparison, table
+
+
+def figures_table(comparison: Comparison, demand: Demand) -> str:
+    """Both policies' figures and their ratio, as printed."""
+    static, smart = comparison.figures["static"], comparison.figures["demand"]
+    orders = sum(len(k.orders) for k in demand.keys)
+    days = (demand.end_ms - demand.start_ms) / DAY_MS
+
+    def ratio(a: float, b: float) -> str:
+        return f"{b / a:.2f}" if a else "-"
+
+    rows = [
+        ("stock-out minutes", f"{static.stockout_minutes:,.0f}", f"{smart.stockout_minutes:,.0f}",
+         ratio(static.stockout_minutes, smart.stockout_minutes)),
+        ("fill rate", f"{static.fill_rate:.1%}", f"{smart.fill_rate:.1%}",
+         ratio(static.fill_rate, smart.fill_rate)),
+        ("average on hand (units)", f"{static.average_on_hand:,.0f}",
+         f"{smart.average_on_hand:,.0f}", ratio(static.average_on_hand, smart.average_on_hand)),
+        ("days of cover", f"{static.days_of_cover:.1f}", f"{smart.days_of_cover:.1f}",
+         ratio(static.days_of_cover, smart.days_of_cover)),
+        ("purchase orders", f"{static.orders:,}", f"{smart.orders:,}",
+         ratio(static.orders, smart.orders)),
+    ]  # fmt: skip
+    lines = [
+        f"backtest on the {demand.source}: {comparison.keys} keys, {orders:,} shoppers' "
+        f"orders, {days:g} days from {format_ms(demand.start_ms)}",
+        f"measured over {comparison.measured_days:g} days after a "
+        f"{comparison.warmup_days:g}-day warm-up (replayed, not counted); "
+        f"{static.demanded:,} units asked for",
+        f"{'':<24}{'static':>12}{'demand':>12}{'demand/static':>15}",
+        *(f"{name:<24}{a:>12}{b:>12}{r:>15}" for name, a, b, r in rows),
+    ]
+    return "\n".join(lines)
