@@ -27,6 +27,7 @@ from inventory.clickhouse.catalog import PolicyBook, load_policies
 from inventory.clickhouse.client import connect, database_name
 from inventory.core.records import ProductPolicy
 from inventory.core.settings import Settings
+from sinks.catalog_topic import publish_catalog
 from sinks.clickhouse import ClickHouseSink, WriteHook
 from sinks.kafka import dead_letter_sink
 from sinks.single_writer import SingleWriterClickHouseSink
@@ -144,6 +145,8 @@ def stream_flow(
     seeder: Seeder | None = None
     if placement.reaches_clickhouse(settings):
         policies = load_policy_book(settings)
+        if placement.process_id == 0:
+            publish_catalog(settings, brokers)
         if seed:
             seeder = stock_seeder(settings, lineage)
     else:

@@ -36,7 +36,7 @@ from dataflows.per_key.orders import HOUR_MS, OrderRules
 from dataflows.seeds import Seeder
 from dataflows.sources.events_topic import EventsSource
 from inventory.clickhouse.catalog import PolicyBook
-from inventory.core.records import Alert, DeadLetter, Event, ProductPolicy
+from inventory.core.records import Alert, DeadLetter, Event, ProductPolicy, StockLevel
 from inventory.core.settings import Settings
 from inventory.kafka.config import kafka_connection
 from inventory.runtime.metrics import (
@@ -48,6 +48,7 @@ from inventory.runtime.metrics import (
 )
 from sinks.clickhouse import ClickHouseSink
 from sinks.kafka import alert_sink, dead_letter_sink
+from sinks.kafka import stock_sink as kafka_stock_sink
 
 FLOW_ID = "inventory"
 
@@ -199,6 +200,11 @@ def alerts_of(batch: list[KeyOutput]) -> list[Alert]:
     return alerts
 
 
+def stock_levels_of(batch: list[KeyOutput]) -> list[StockLevel]:
+    """The batch's stock rows (for the stock changelog)."""
+    return [x for x in batch if type(x) is StockLevel]
+
+
 def build_flow(
     settings: Settings,
     brokers: str,
@@ -209,6 +215,7 @@ def build_flow(
     rows_sink: Sink[Any] | None = None,  # Row, or (key, Row) for a FixedPartitionedSink
     dlq_sink: Sink[DeadLetter] | None = None,
     alerts_sink: Sink[Alert] | None = None,
+    stock_sink: Sink[StockLevel] | None = None,
     lineage: str = "",
     seeder: Seeder | None = None,
 ) -> Dataflow:
@@ -216,8 +223,9 @@ def build_flow(
 
     :arg policies: the product catalog (defaults for every SKU if omitted).
     :arg source: replaces the Kafka source (files, tests).
-    :arg rows_sink: replaces the ClickHouse sink; ``dlq_sink``, ``alerts_sink`` the
-        Kafka topic sinks.
+    :arg rows_sink: replaces the ClickHouse sink; ``dlq_sink``, ``alerts_sink`` and
+        ``stock_sink`` the Kafka topic sinks (the stock changelog is published only if
+        ``INVENTORY_STOCK_TOPIC`` is set or a ``stock_sink`` is given).
     :arg lineage: written with every stock level (``flow:<id>``, ``backfill:<id>``).
     :arg seeder: rebuilds the state of keys whose stock another lineage computed (seeds
         join the decoded batch); ``None`` starts every key without recovery state at zero.
@@ -264,4 +272,9 @@ def build_flow(
         op.output("clickhouse", rows, rows_sink)
     op.output("dlq-topic", dead, dlq)
     op.output("alerts-topic", alerts, alerts_sink or alert_sink(settings, brokers))
+    if stock_sink is None and settings.stock_topic:
+        stock_sink = kafka_stock_sink(settings, brokers)
+    if stock_sink is not None:
+        levels = op.flat_map_batch("stock-levels", rows, stock_levels_of)
+        op.output("stock-topic", levels, stock_sink)
     return flow

@@ -1,9 +1,10 @@
-"""Kafka topic sinks for dead letters and alerts.
+"""Kafka topic sinks for dead letters, alerts and the stock changelog.
 
 Delivery: at-least-once. Every batch is flushed and must be acknowledged by the broker
 (``acks=all``, idempotent producer); otherwise ``DeliveryError`` is raised and the flow
 stops. A replay may publish a record twice: consumers deduplicate by the dead letter's
-``source.*`` headers or the alert's ``alert_id``.
+``source.*`` headers or the alert's ``alert_id``; readers of the stock changelog keep
+the highest ``version`` per key (:mod:`inventory.core.stock_changes`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Generic, TypeVar
 import orjson
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
-from inventory.core.records import Alert, DeadLetter
+from inventory.core.records import Alert, DeadLetter, StockLevel
 from inventory.core.settings import Settings
+from inventory.core.stock_changes import encode_stock
 from inventory.kafka.config import kafka_connection
 from inventory.kafka.producer import CheckedProducer
 
@@ -83,3 +85,14 @@ def dead_letter_sink(settings: Settings, brokers: str) -> TopicSink[DeadLetter]:
 
 def alert_sink(settings: Settings, brokers: str) -> TopicSink[Alert]:
     return TopicSink(settings, brokers, settings.alerts_topic, encode_alert)
+
+
+def encode_stock_level(level: StockLevel) -> KafkaRecord:
+    """The stock changelog message of ``level`` (keyed ``warehouse_id:sku``)."""
+    key, value = encode_stock(level)
+    return key, value, []
+
+
+def stock_sink(settings: Settings, brokers: str) -> TopicSink[StockLevel]:
+    """The stock changelog (``INVENTORY_STOCK_TOPIC``, which must be set)."""
+    return TopicSink(settings, brokers, settings.stock_topic, encode_stock_level)

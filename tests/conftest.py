@@ -63,16 +63,20 @@ def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def make_settings(chdb_dir: Path, tmp_path: Path) -> Callable[..., Settings]:
-    """Settings with a fresh database and fresh topics for this test."""
+    """Settings with a fresh database and fresh topics for this test; without
+    ``kafka_brokers`` no stock or catalog changelog (nothing may need a broker)."""
     suffix = uuid.uuid4().hex[:10]
 
     def make(**overrides: Any) -> Settings:
+        broker = bool(overrides.get("kafka_brokers"))
         values: dict[str, Any] = {
             "clickhouse_url": f"chdb://{chdb_dir}",
             "clickhouse_database": f"t_{suffix}",
             "events_topic": f"events-{suffix}",
             "alerts_topic": f"alerts-{suffix}",
             "dlq_topic": f"dlq-{suffix}",
+            "stock_topic": f"stock-{suffix}" if broker else "",
+            "catalog_topic": f"catalog-{suffix}" if broker else "",
             "data_dir": tmp_path / "data",
             "epoch_seconds": 0.5,
             "clickhouse_backoff_seconds": 0.0,

@@ -10,6 +10,10 @@ and written with their versions, so they win over both partial states; a dataflo
 them as it starts (``dataflows.seeds``). Keys the input covers completely (a re-run, or a
 superset of the history) and new keys are written as computed. See docs/semantics.md,
 "Backfill".
+
+Every stock row a backfill writes is also published to the stock changelog
+(``INVENTORY_STOCK_TOPIC``, when set), so the availability API, which keeps the highest
+version per key as ``FINAL`` does, sees what the backfill made current.
 """
 
 from __future__ import annotations
@@ -39,8 +43,10 @@ from inventory.core.errors import ConfigurationError
 from inventory.core.records import Event, SalesWindow, StockLevel
 from inventory.core.settings import Settings
 from inventory.kafka.config import kafka_connection
+from inventory.kafka.local_broker import brokers_for
 from sinks.clickhouse import ClickHouseSink, WriteHook
 from sinks.discard import DiscardSink
+from sinks.kafka import stock_sink
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +175,7 @@ def run_backfill(
         workers=workers,
         force=force,
         on_write=on_write,
+        brokers=brokers_for(settings) if settings.stock_topic else "",
     )
 
 
@@ -199,6 +206,7 @@ def run_topic_backfill(
         workers=workers,
         force=force,
         on_write=on_write,
+        brokers=brokers,
     )
 
 
@@ -211,6 +219,7 @@ def _run_history(
     workers: int,
     force: bool,
     on_write: WriteHook | None,
+    brokers: str,
 ) -> None:
     # deterministic, so re-running the same backfill writes identical rows
     lineage = f"backfill:{label}"
@@ -229,6 +238,7 @@ def _run_history(
             rows_sink=ClickHouseSink(settings, on_write=on_write),
             dlq_sink=DiscardSink(),
             alerts_sink=DiscardSink(),
+            stock_sink=stock_topic_sink(settings, brokers),
             lineage=lineage,
         )
         logger.info("backfill: workers=%d lineage=%s", workers, lineage)
@@ -236,13 +246,24 @@ def _run_history(
         if missing:
             keys = [(wh, sku) for wh, sku, _ in missing]
             folded = union_rows(client, keys, settings, policies, lineage)
+            rows: list[Any] = list(folded)
             sink = ClickHouseSink(settings, on_write=on_write).build("fold", 0, 1)
             try:
-                sink.write_batch(list(folded))
+                sink.write_batch(rows)
             finally:
                 sink.close()
+            topic = stock_topic_sink(settings, brokers).build("fold-topic", 0, 1)
+            try:
+                topic.write_batch([r for r in rows if isinstance(r, StockLevel)])
+            finally:
+                topic.close()
             logger.warning(
                 "backfill --force: folded the history into the stock of %d key(s)", len(keys)
             )
     finally:
         client.close()
+
+
+def stock_topic_sink(settings: Settings, brokers: str) -> Any:
+    """The stock changelog, or a sink that discards (no ``INVENTORY_STOCK_TOPIC``)."""
+    return stock_sink(settings, brokers) if settings.stock_topic else DiscardSink()

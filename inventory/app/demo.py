@@ -217,7 +217,7 @@ def serve_live(
     allows one process per data path)."""
     with AvailabilityService(settings) as service:
         url = service.server.url
-        snapshot = service.store.refresh()
+        snapshot = service.first_snapshot(settings)
         totals = {
             sku: sum(available(w.on_hand, w.reserved) for w in rows)
             for sku, rows in snapshot.stock.items()

@@ -6,19 +6,26 @@
   listed in ``not_found``.
 - ``GET /v1/products?limit=N[&pick=first|showcase]``: SKUs with names, for a product
   grid: the first N in SKU order, or a showcase of every status (``rules.showcase``).
+- ``GET /v1/stream?sku=…``: the same documents pushed as Server-Sent Events
+  (:mod:`inventory.availability.stream`); ``/v1/cart``, ``/v1/holds…``: a shopper's
+  holds, checkouts and releases, written as events (:mod:`inventory.availability.cart`).
 - ``GET /healthz``; ``GET /`` the storefront; ``GET /openapi.json`` the schema;
   ``GET /metrics`` Prometheus metrics (:mod:`inventory.availability.observability`).
 
 Malformed requests get 422 with FastAPI's validation body; before the first stock read
 503 with ``Retry-After``; any other failure 500 ``{"detail": "internal error"}`` (the
-cause is logged, never sent). Answers come from :class:`AvailabilityStore`'s snapshot.
+cause is logged, never sent). Answers come from the snapshot of a
+:class:`~inventory.availability.store.StockSource`: the stock topic followed
+(:mod:`inventory.availability.follower`) or ClickHouse polled.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,21 +36,24 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, StringConstraints
 from swagger_ui_bundle import swagger_ui_path
 
-from inventory.availability.observability import instrument
-from inventory.availability.rules import (
-    Status,
-    available,
-    display_message,
-    expected_back_ms,
-    restock_message,
-    showcase,
-    status_for,
+from inventory.availability.cart import EventWriter, add_cart
+from inventory.availability.documents import (
+    CODE_PATTERN,
+    Availability,
+    AvailabilityList,
+    Code,
+    Health,
+    Problem,
+    Product,
+    ProductList,
+    availability_of,
 )
-from inventory.availability.store import AvailabilityStore, StockSnapshot
-from inventory.core.contract import CODE_RE
+from inventory.availability.observability import instrument
+from inventory.availability.rules import available, showcase
+from inventory.availability.store import StockSnapshot, StockSource
+from inventory.availability.stream import add_stream
 from inventory.core.times import format_ms
 
 logger = logging.getLogger(__name__)
@@ -51,70 +61,6 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")
 MAX_BATCH = 100
 CACHE_CONTROL = "public, max-age=1"
-CODE_PATTERN = "^" + CODE_RE.pattern + "$"
-Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
-
-
-class WarehouseAvailability(BaseModel):
-    warehouse_id: str
-    on_hand: int = Field(description="Stock the pipeline counts; negative when oversold.")
-    reserved: int = Field(0, description="Units held by active cart and checkout holds.")
-    available: int = Field(description="max(on_hand - reserved, 0)")
-    on_order: int = Field(0, description="Units of this warehouse's open purchase orders.")
-    next_expected_at: str | None = Field(
-        None, description="Earliest expected delivery of those orders (RFC 3339, UTC, ms)."
-    )
-    updated_at: str = Field(
-        description="occurred_at of the newest event applied (RFC 3339, UTC, ms)."
-    )
-
-
-class Availability(BaseModel):
-    sku: str
-    name: str | None = Field(description="Catalog name, if the SKU is in the catalog.")
-    available: int = Field(description="Sum of available units over the warehouses asked for.")
-    status: Status
-    message: str = Field(examples=["In stock", "Only 2 left in stock", "Out of stock"])
-    incoming: int = Field(0, description="Units on open purchase orders of these warehouses.")
-    expected_back_at: str | None = Field(
-        None,
-        description="For a low or out-of-stock SKU with units incoming: the earliest "
-        "expected delivery (RFC 3339, UTC); otherwise null.",
-    )
-    restock_message: str | None = Field(
-        None,
-        examples=["Back in stock by Tue 8 Dec", "More arriving Wed 9 Dec", "Back in stock soon"],
-        description="The storefront's restock line for a low or out-of-stock SKU with "
-        "units incoming (soon: the delivery is late); otherwise null.",
-    )
-    warehouses: list[WarehouseAvailability]
-    updated_at: str | None = Field(description="Newest stock change of these warehouses.")
-    as_of: str = Field(description="When this service last read stock from ClickHouse.")
-    age_seconds: float = Field(description="Seconds since as_of: how stale the answer may be.")
-
-
-class AvailabilityList(BaseModel):
-    items: list[Availability]
-    not_found: list[str]
-
-
-class Product(BaseModel):
-    sku: str
-    name: str | None
-
-
-class ProductList(BaseModel):
-    items: list[Product]
-
-
-class Problem(BaseModel):
-    detail: str
-
-
-class Health(BaseModel):
-    status: str
-    as_of: str
-    skus: int
 
 
 class OrjsonResponse(Response):
@@ -128,48 +74,6 @@ class OrjsonResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
-
-
-def availability_of(
-    snapshot: StockSnapshot, sku: str, warehouse: str | None, few_left: int, now_ms: int
-) -> dict[str, Any]:
-    """One known SKU as an :class:`Availability` document (display rules in ``rules``)."""
-    rows = [
-        w for w in snapshot.stock.get(sku, ()) if warehouse is None or w.warehouse_id == warehouse
-    ]
-    total = sum(available(w.on_hand, w.reserved) for w in rows)
-    status = status_for(total, few_left)
-    incoming = sum(w.on_order for w in rows)
-    dates = [w.next_expected_ms for w in rows if w.on_order > 0 and w.next_expected_ms >= 0]
-    next_expected = min(dates, default=-1)
-    back = expected_back_ms(status, incoming, next_expected)
-    return {
-        "sku": sku,
-        "name": snapshot.names.get(sku),
-        "available": total,
-        "status": status,
-        "message": display_message(total, few_left),
-        "incoming": incoming,
-        "expected_back_at": None if back is None else format_ms(back),
-        "restock_message": restock_message(status, incoming, next_expected, now_ms),
-        "warehouses": [
-            {
-                "warehouse_id": w.warehouse_id,
-                "on_hand": w.on_hand,
-                "reserved": w.reserved,
-                "available": available(w.on_hand, w.reserved),
-                "on_order": w.on_order,
-                "next_expected_at": (
-                    format_ms(w.next_expected_ms) if w.next_expected_ms >= 0 else None
-                ),
-                "updated_at": format_ms(w.updated_ms),
-            }
-            for w in rows
-        ],
-        "updated_at": format_ms(max(w.updated_ms for w in rows)) if rows else None,
-        "as_of": format_ms(snapshot.read_ms),
-        "age_seconds": max(now_ms - snapshot.read_ms, 0) / 1000,
-    }
 
 
 NOT_LOADED: dict[int | str, dict[str, Any]] = {
@@ -196,18 +100,31 @@ def serve_docs(app: FastAPI) -> None:
         )
 
 
+@dataclass(frozen=True)
+class CartOptions:
+    """The cart endpoints' configuration (:mod:`inventory.availability.cart`)."""
+
+    writer: EventWriter | None = None  # None: writes off
+    token: str | None = None  # None: writes off
+    per_minute: int = 60
+    hold_seconds: float = 900.0
+
+
 def create_app(
-    store: AvailabilityStore,
+    store: StockSource,
     *,
     few_left: int,
     cors_origins: Sequence[str] = (),
     clock: Callable[[], float] = time.time,
+    cart: CartOptions = CartOptions(),
 ) -> FastAPI:
     """The API over ``store``'s snapshots; ``clock`` (epoch seconds) is injected for tests.
 
     ``cors_origins``: pages of these origins may call the API from the browser (GET).
     Availability answers carry ``Cache-Control: public, max-age=1``: a CDN or browser
     may reuse one for a second, about as long as the data takes to refresh anyway.
+    ``app.state.closing`` (a ``threading.Event``) ends the event streams: set it before
+    shutting the server down.
     """
     now = clock
     app = FastAPI(
@@ -220,8 +137,23 @@ def create_app(
     serve_docs(app)
     if cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"], max_age=600
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
         )
+    app.state.closing = threading.Event()
+    add_stream(app, store, few_left=few_left, clock=clock, closing=app.state.closing)
+    add_cart(
+        app,
+        store,
+        writer=cart.writer,
+        token=cart.token,
+        per_minute=cart.per_minute,
+        hold_seconds=cart.hold_seconds,
+        clock=clock,
+    )
 
     def current() -> StockSnapshot:
         snapshot = store.snapshot
@@ -287,7 +219,12 @@ def create_app(
                 for sku in snapshot.skus()
             }
             skus = showcase(totals, limit, few_left)
-        return ProductList(items=[Product(sku=s, name=snapshot.names.get(s)) for s in skus])
+        return ProductList(
+            items=[
+                Product(sku=s, name=snapshot.names.get(s), unit_price=snapshot.prices.get(s))
+                for s in skus
+            ]
+        )
 
     @app.get("/healthz", responses=NOT_LOADED)
     def health() -> Health:

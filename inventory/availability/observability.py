@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from inventory.availability.store import AvailabilityStore
+from inventory.availability.store import StockSource
 from inventory.runtime.metrics import API_LATENCY, API_REQUESTS, API_SNAPSHOT_AGE
 
 Scope = dict[str, Any]
@@ -48,7 +48,7 @@ class RequestMetrics:
             API_LATENCY.labels(route).observe(time.perf_counter() - started)
 
 
-def instrument(app: FastAPI, store: AvailabilityStore, clock: Callable[[], float]) -> None:
+def instrument(app: FastAPI, store: StockSource, clock: Callable[[], float]) -> None:
     """Add the request metrics, the snapshot-age gauge and ``GET /metrics`` to ``app``."""
 
     def snapshot_age() -> float:

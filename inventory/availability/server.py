@@ -12,33 +12,87 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
-from inventory.availability.api import create_app
-from inventory.availability.store import AvailabilityStore, ClickHouseStockReader
+from inventory.availability.api import CartOptions, create_app
+from inventory.availability.cart import TopicWriter
+from inventory.availability.follower import StockFollower
+from inventory.availability.store import (
+    AvailabilityStore,
+    ClickHouseStockReader,
+    StockSnapshot,
+)
 from inventory.clickhouse.client import database_name
 from inventory.core.settings import Settings
+from inventory.kafka.local_broker import brokers_for
+from inventory.kafka.topics import ensure_topics
 from inventory.runtime.stopping import STOP, StopRequest
 
 logger = logging.getLogger(__name__)
 
 
-def build_service(settings: Settings) -> tuple[AvailabilityStore, FastAPI]:
-    """A store reading the configured ClickHouse, and the app over it (not started)."""
-    store = AvailabilityStore(
-        ClickHouseStockReader(settings),
-        settings.availability_refresh_seconds,
-        full_every=settings.availability_full_read_seconds,
-    )
+def build_service(settings: Settings) -> tuple[StockFollower | AvailabilityStore, FastAPI]:
+    """The stock source ``INVENTORY_AVAILABILITY_SOURCE`` names (the stock topic followed,
+    or ClickHouse polled) and the app over it (not started). With
+    ``INVENTORY_API_WRITE_TOKEN`` the cart endpoints produce to the events topic."""
+    store: StockFollower | AvailabilityStore
+    brokers = None
+    if settings.availability_source == "topic":
+        brokers = brokers_for(settings)
+        ensure_topics(settings, brokers)
+        store = StockFollower(settings, brokers)
+    else:
+        store = AvailabilityStore(
+            ClickHouseStockReader(settings),
+            settings.availability_refresh_seconds,
+            full_every=settings.availability_full_read_seconds,
+        )
+    token = settings.api_write_token.get_secret_value() if settings.api_write_token else None
+    writer = None
+    if token:
+        brokers = brokers or brokers_for(settings)
+        writer = TopicWriter(settings, brokers)
+    cart = CartOptions(writer, token, settings.api_write_rate_per_minute, settings.api_hold_seconds)
     app = create_app(
-        store, few_left=settings.availability_few_left, cors_origins=settings.cors_origins
+        store,
+        few_left=settings.availability_few_left,
+        cors_origins=settings.cors_origins,
+        cart=cart,
     )
     return store, app
+
+
+def wait_first_read(store: StockFollower | AvailabilityStore, settings: Settings) -> None:
+    """Read stock once before listening, so an unreachable source fails at start
+    (``RuntimeError``) instead of answering 503 forever."""
+    if isinstance(store, StockFollower):
+        timeout = settings.kafka_connect_timeout_seconds + 60
+        if not store.wait_ready(timeout):
+            raise RuntimeError(
+                f"could not read the stock topic {settings.stock_topic} to its end within "
+                f"{timeout:g} s"
+            )
+        return
+    try:
+        store.refresh()
+    except Exception as exc:
+        database = database_name(settings)
+        raise RuntimeError(
+            f"cannot read stock from ClickHouse ({database}.stock_levels); "
+            "is the schema applied (inventory schema apply)?"
+        ) from exc
 
 
 def _config(app: FastAPI, host: str, port: int, access_log: bool) -> uvicorn.Config:
     # access logs off by default: at hundreds of requests per second they cost more than
     # the answers; INVENTORY_API_ACCESS_LOG turns them on (uvicorn's "uvicorn.access", info)
     level = "info" if access_log else "warning"
-    return uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level=level)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level=level,
+        timeout_graceful_shutdown=5,
+    )
 
 
 class BackgroundServer:
@@ -47,6 +101,7 @@ class BackgroundServer:
     it cannot listen."""
 
     def __init__(self, app: FastAPI, host: str, port: int, *, access_log: bool = False) -> None:
+        self._app = app
         self._server = uvicorn.Server(_config(app, host, port, access_log))
         self._host = host
         self._thread = threading.Thread(target=self._run, name="availability-api", daemon=True)
@@ -77,6 +132,9 @@ class BackgroundServer:
         return f"http://{self._host}:{self.port}"
 
     def stop(self) -> None:
+        closing = getattr(self._app.state, "closing", None)
+        if closing is not None:
+            closing.set()  # event streams end, so the server need not wait for them
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
@@ -105,6 +163,13 @@ class AvailabilityService:
         self.server.stop()
         self.store.stop()
 
+    def first_snapshot(self, settings: Settings) -> StockSnapshot:
+        """The stock once it has been read (see :func:`wait_first_read`)."""
+        wait_first_read(self.store, settings)
+        snapshot = self.store.snapshot
+        assert snapshot is not None  # read above
+        return snapshot
+
 
 def serve_forever(
     settings: Settings,
@@ -114,21 +179,16 @@ def serve_forever(
     """Serve in the foreground until a stop is asked (SIGTERM/SIGINT, see
     :mod:`inventory.runtime.stopping`); then shut down.
 
-    Reads stock once before listening, so an unreachable ClickHouse or a missing schema
-    fails at start with ``RuntimeError`` instead of answering 503 forever. ``on_ready``
-    gets the URL once it listens.
+    Reads stock once before listening (:func:`wait_first_read`). ``on_ready`` gets the
+    URL once it listens.
     """
     store, app = build_service(settings)
-    try:
-        store.refresh()
-    except Exception as exc:
-        database = database_name(settings)
-        raise RuntimeError(
-            f"cannot read stock from ClickHouse ({database}.stock_levels); "
-            "is the schema applied (inventory schema apply)?"
-        ) from exc
+    if isinstance(store, AvailabilityStore):
+        wait_first_read(store, settings)
     store.start()
     try:
+        if isinstance(store, StockFollower):
+            wait_first_read(store, settings)
         server = BackgroundServer(
             app, settings.api_host, settings.api_port, access_log=settings.api_access_log
         ).start()

@@ -60,6 +60,20 @@ class StockRow(NamedTuple):
     next_expected_ms: int = -1  # earliest expected_at of those orders; -1: none (v6)
 
 
+class StockSource(Protocol):
+    """What the API answers from: the latest snapshot (None until the first read), kept
+    current between ``start()`` and ``stop()`` (:class:`AvailabilityStore` polls
+    ClickHouse; :class:`~inventory.availability.follower.StockFollower` follows the
+    stock topic)."""
+
+    @property
+    def snapshot(self) -> StockSnapshot | None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class StockReader(Protocol):
     """Where the store reads stock (``ClickHouseStockReader``; tests use fakes)."""
 
@@ -82,6 +96,7 @@ class WarehouseStock:
     reserved: int = 0
     on_order: int = 0
     next_expected_ms: int = -1  # -1: nothing on order
+    version: int = 0  # stock_levels.version: a reader never goes back to a lower one
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,7 @@ class StockSnapshot:
     read_ms: int
     stock: Mapping[str, tuple[WarehouseStock, ...]]
     names: Mapping[str, str] = field(default_factory=dict)
+    prices: Mapping[str, float] = field(default_factory=dict)  # catalog unit prices
 
     def knows(self, sku: str) -> bool:
         """A SKU with stock rows or in the catalog (which may never have had stock)."""
@@ -198,7 +214,13 @@ class AvailabilityStore:
         held = self._rows[sku]
         return tuple(
             WarehouseStock(
-                wh, row.on_hand, row.updated_ms, row.reserved, row.on_order, row.next_expected_ms
+                wh,
+                row.on_hand,
+                row.updated_ms,
+                row.reserved,
+                row.on_order,
+                row.next_expected_ms,
+                row.version,
             )
             for wh, row in sorted(held.items())
         )

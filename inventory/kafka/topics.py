@@ -20,6 +20,9 @@ from inventory.kafka.librdkafka_log import LibrdkafkaLog
 
 logger = logging.getLogger(__name__)
 
+# the changelog topics keep the latest message per key (Kafka's log compaction)
+COMPACTED = {"cleanup.policy": "compact"}
+
 
 def _metadata(admin: AdminClient, settings: Settings, brokers: str, log: LibrdkafkaLog) -> Any:
     """The cluster's metadata, asked in short tries until
@@ -50,14 +53,22 @@ class BrokersUnreachable(InventoryError):  # noqa: N818 (a state, not a failure)
 
 
 def ensure_topics(settings: Settings, brokers: str, timeout: float = 30.0) -> None:
-    """Create the contract topics if missing (idempotent); raises
-    :class:`BrokersUnreachable` if no broker answers."""
+    """Create the contract topics if missing (idempotent): the stock and catalog
+    changelogs with ``cleanup.policy=compact``; raises :class:`BrokersUnreachable` if no
+    broker answers."""
     log = LibrdkafkaLog()
     admin = AdminClient(admin_config(kafka_connection(settings, brokers), logger=log))
     existing = _metadata(admin, settings, brokers, log).topics
+    plain = (settings.events_topic, settings.alerts_topic, settings.dlq_topic)
+    compacted = [t for t in (settings.stock_topic, settings.catalog_topic) if t]
     wanted = [
-        NewTopic(topic, num_partitions=settings.topic_partitions, replication_factor=1)
-        for topic in (settings.events_topic, settings.alerts_topic, settings.dlq_topic)
+        NewTopic(
+            topic,
+            num_partitions=settings.topic_partitions,
+            replication_factor=1,
+            config=COMPACTED if topic in compacted else {},
+        )
+        for topic in (*plain, *compacted)
         if topic not in existing
     ]
     if not wanted:

@@ -66,6 +66,19 @@ API_LATENCY = Histogram(
 API_SNAPSHOT_AGE = Gauge(
     "inventory_api_snapshot_age_seconds", "Age of the availability API's stock snapshot"
 )
+API_TOPIC_LAG = Gauge(
+    "inventory_api_topic_lag_messages",
+    "Stock changelog messages the availability API has not read yet (all partitions)",
+)
+API_CHANGE_DELAY = Histogram(
+    "inventory_api_change_delay_seconds",
+    "From a stock change's publication (its Kafka timestamp) to the API answering with it",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+API_STALE_CHANGES = Counter(
+    "inventory_api_stale_changes",
+    "Stock changes the availability API ignored: not newer than what it holds (replays)",
+)
 ALERT_NOTIFICATIONS = Counter(
     "inventory_alert_notifications", "Grafana alert notifications received, by status", ["status"]
 )

@@ -187,6 +187,7 @@ def test_tables_equal_model(
         rows_sink=ClickHouseSink(cfg),
         dlq_sink=TestingSink([]),
         alerts_sink=TestingSink([]),
+        stock_sink=TestingSink([]),
         lineage="backfill:property" if backfill else "",
     )
     run_main(flow)

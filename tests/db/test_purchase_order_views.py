@@ -70,6 +70,7 @@ def test_open_overdue_and_lead_time_views(make_settings) -> None:  # type: ignor
         rows_sink=ClickHouseSink(cfg),
         dlq_sink=TestingSink([]),
         alerts_sink=TestingSink([]),
+        stock_sink=TestingSink([]),
     )
     run_main(flow)
     ch = connect(cfg, database=cfg.clickhouse_database)

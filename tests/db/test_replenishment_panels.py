@@ -90,6 +90,7 @@ def test_replenishment_row_reads_what_the_flow_wrote(make_settings) -> None:  # 
         rows_sink=ClickHouseSink(cfg),
         dlq_sink=TestingSink([]),
         alerts_sink=TestingSink([]),
+        stock_sink=TestingSink([]),
     )
     run_main(flow)
     try:

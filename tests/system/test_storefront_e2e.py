@@ -6,7 +6,10 @@ on a topic of the local broker; the test sells a product of its own down through
 topic and watches the product's badge in a real browser follow *available* (on hand less
 cart holds): "In stock", "Only 2 left in stock" once a cart holds 18 of 20, still 2 after
 the cart checks out through its reservation, "Out of stock" while another cart holds the
-last 2, "Only 2 left" when it releases them, "Out of stock" once they are sold. Once
+last 2, "Only 2 left" when it releases them, "Out of stock" once they are sold. The
+badges follow the API's event stream (no reload); the shopper's own "Add to cart" (a
+hold through the cart endpoint, the token in the page's fragment) turns "Only 2 left"
+into "Only 1 left", and "Remove" back. Once
 stock falls to the reorder point the flow orders more (catalog defaults: target 50, lead
 time 72 h, which the demo's supplier delivers in 72 s): the card's restock line shows
 "Back in stock by <date>" while it is out and "More arriving <date>" while it is low.
@@ -42,6 +45,7 @@ CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("E2E_CHROMEDRIVER", "/usr/bin/chromedriver")
 SKU, WAREHOUSE = "SKU-00000-E2E", "WH-E2E"  # sorts first in its status group of the grid
 TOPIC = "e2e-events"
+TOKEN = "e2e-cart-token"
 
 
 def _browser_missing() -> str | None:
@@ -68,11 +72,22 @@ def service(broker: str, tmp_path: Path) -> Iterator[str]:
         INVENTORY_API_PORT=str(port),
         INVENTORY_EPOCH_SECONDS="0.5",
         INVENTORY_AVAILABILITY_REFRESH_SECONDS="0.2",
+        INVENTORY_API_WRITE_TOKEN=TOKEN,
     )
     log = tmp_path / "demo.log"
     with log.open("w") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "inventory.cli", "demo", "--events", "300", "--serve"],
+            [
+                sys.executable,
+                "-m",
+                "inventory.cli",
+                "demo",
+                "--events",
+                "300",
+                "--history-days",
+                "0",
+                "--serve",
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -179,7 +194,7 @@ def test_badge_follows_stock_sold_down_through_the_pipeline(
         day = datetime.fromtimestamp(sold_at + 72 * 3600, UTC)
         return f"{day:%a} {day.day} {day:%b}"
 
-    browser.get(f"{service}/?skus={SKU}")
+    browser.get(f"{service}/?skus={SKU}#token={TOKEN}")  # pushed changes: never reloaded
     badge_becomes("Unavailable")  # not in stock or catalog yet
     sell(broker, [("e2e-1", "restock", 20)])
     badge_becomes("In stock")
@@ -188,6 +203,13 @@ def test_badge_follows_stock_sold_down_through_the_pipeline(
     status = browser.find_element(By.CSS_SELECTOR, badge_css).get_attribute("data-status")
     assert status == "low"
     assert restock_line() == ""  # nothing on order yet
+    # the shopper's own click: a hold through the API's cart endpoint, then given back
+    card = f'article[data-sku="{SKU}"]'
+    browser.find_element(By.CSS_SELECTOR, f"{card} button.add").click()
+    badge_becomes("Only 1 left in stock")
+    assert "In your cart" in browser.find_element(By.CSS_SELECTOR, f"{card} .in-cart").text
+    browser.find_element(By.CSS_SELECTOR, f"{card} button.remove").click()
+    badge_becomes("Only 2 left in stock")
     sold_at = time.time()
     sell(broker, [("e2e-3", "sale", 18)], cart="cart-1")  # bought through the hold: 2 left
     sell(broker, [("e2e-4", "reserve", 2)], cart="cart-2")  # the last two held
@@ -202,8 +224,9 @@ def test_badge_follows_stock_sold_down_through_the_pipeline(
     browser.save_screenshot(str(tmp_path / "storefront.png"))
     browser.get(f"{service}/")  # the default grid: a showcase of every status
     badge_becomes("Out of stock")
+    # as first shown: live events and deliveries may change a card right after
     statuses = [
-        badge.get_attribute("data-status")
+        badge.get_attribute("data-first-status")
         for badge in browser.find_elements(By.CSS_SELECTOR, "article .badge")
     ]
     order = ["low", "out_of_stock", "in_stock"]

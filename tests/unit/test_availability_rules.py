@@ -7,7 +7,7 @@ import pytest
 
 from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import pacing_step
-from inventory.availability.api import Availability, availability_of
+from inventory.availability.documents import Availability, availability_of
 from inventory.availability.rules import (
     available,
     display_message,

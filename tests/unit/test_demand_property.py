@@ -99,6 +99,7 @@ def test_levels_requests_and_rows_equal_the_model(
         rows_sink=TestingSink(rows),
         dlq_sink=TestingSink([]),
         alerts_sink=TestingSink([]),
+        stock_sink=TestingSink([]),
     )
     run_main(flow)
 

@@ -46,6 +46,7 @@ def run(
     rows: list[object] = []
     dead: list[DeadLetter] = []
     alerts: list[Alert] = []
+    published: list[StockLevel] = []
     settings = Settings(_env_file=None, lateness_seconds=60)  # type: ignore[call-arg]
     flow = build_flow(
         settings,
@@ -54,8 +55,11 @@ def run(
         rows_sink=TestingSink(rows),
         dlq_sink=TestingSink(dead),
         alerts_sink=TestingSink(alerts),
+        stock_sink=TestingSink(published),
     )
     run_main(flow)
+    # the stock changelog carries exactly the stock rows ClickHouse gets
+    assert published == [r for r in rows if isinstance(r, StockLevel)]
     return rows, dead, alerts
 
 

@@ -95,6 +95,7 @@ def test_flow_never_crashes_and_accounts_for_every_message(
         rows_sink=TestingSink(rows),
         dlq_sink=TestingSink(dead),
         alerts_sink=TestingSink([]),
+        stock_sink=TestingSink([]),
     )
     run_main(flow)
     accepted = {r.source.offset for r in rows if isinstance(r, Event)}

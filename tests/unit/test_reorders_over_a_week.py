@@ -58,6 +58,7 @@ def week_of_flow() -> tuple[list[object], dict[str, ProductPolicy]]:
         rows_sink=TestingSink(rows),
         dlq_sink=TestingSink([]),
         alerts_sink=TestingSink([]),
+        stock_sink=TestingSink([]),
     )
     run_main(flow)
     return rows, policies

@@ -1,4 +1,6 @@
-// Storefront demo: a product grid whose badges poll /v1/availability every second.
+// Storefront demo: a product grid whose badges follow /v1/stream (Server-Sent Events:
+// a change shows without polling), with prices and a cart that holds units through the
+// API's cart endpoints (a token in the page's #token=... fragment turns it on).
 "use strict";
 
 const grid = document.getElementById("grid");
@@ -6,81 +8,155 @@ const statusLine = document.getElementById("status");
 const params = new URLSearchParams(location.search);
 const chosen = (params.get("skus") || "").split(",").map((s) => s.trim()).filter(Boolean);
 const warehouse = params.get("warehouse");
-const cards = new Map(); // sku -> {badge, restock} elements
+const cards = new Map(); // sku -> {badge, restock, button, line}
+const held = new Map(); // sku -> {reservation_id, warehouse_id, quantity, expires_at}
 const GRID = 24;
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.get("token")) sessionStorage.setItem("cart-token", fragment.get("token"));
+const token = sessionStorage.getItem("cart-token");
+let cartOn = false;
+let stream = null;
 
-function addCard(sku, name) {
-  if (cards.has(sku) || cards.size >= (chosen.length ? 100 : GRID)) return;
-  const card = document.createElement("article");
-  card.className = "card";
-  card.dataset.sku = sku;
-  const title = document.createElement("h2");
-  title.textContent = name || sku;
-  const code = document.createElement("p");
-  code.className = "sku";
-  code.textContent = sku;
-  const badge = document.createElement("p");
-  badge.className = "badge";
-  badge.dataset.status = "unknown";
-  badge.textContent = "…";
-  const restock = document.createElement("p");
-  restock.className = "restock";
-  restock.hidden = true;
-  card.append(title, code, badge, restock);
-  grid.append(card);
-  cards.set(sku, { badge, restock });
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
 }
 
-async function getJson(url) {
-  const response = await fetch(url, { cache: "no-store" });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
+function addCard(sku, name, price) {
+  if (cards.has(sku) || cards.size >= (chosen.length ? 100 : GRID)) return;
+  const card = element("article", "card");
+  card.dataset.sku = sku;
+  const title = element("h2", "", name || sku);
+  const code = element("p", "sku", sku);
+  const cost = element("p", "price", price == null ? "" : `$${Number(price).toFixed(2)}`);
+  const badge = element("p", "badge", "…");
+  badge.dataset.status = "unknown";
+  const restock = element("p", "restock");
+  restock.hidden = true;
+  const actions = element("div", "actions");
+  const button = element("button", "add", "Add to cart");
+  button.hidden = !cartOn;
+  button.addEventListener("click", () => addToCart(sku));
+  const line = element("div", "in-cart");
+  line.hidden = true;
+  actions.append(button, line);
+  card.append(title, code, cost, badge, restock, actions);
+  grid.append(card);
+  cards.set(sku, { badge, restock, button, line });
+}
+
+async function getJson(url, options) {
+  const response = await fetch(url, { cache: "no-store", ...options });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.detail || `${url}: HTTP ${response.status}`);
+  return body;
+}
+
+function post(url, body) {
+  return getJson(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
 }
 
 async function loadProducts() {
   if (chosen.length) {
-    chosen.slice(0, 100).forEach((sku) => addCard(sku, null));
+    chosen.slice(0, 100).forEach((sku) => addCard(sku, null, null));
     return;
   }
   // every status on show: scarce, out-of-stock and in-stock products (rules.showcase)
   const products = await getJson(`/v1/products?limit=${GRID}&pick=showcase`);
-  products.items.forEach((p) => addCard(p.sku, p.name));
+  products.items.forEach((p) => addCard(p.sku, p.name, p.unit_price));
 }
 
-async function tick() {
+function show(item) {
+  const card = cards.get(item.sku);
+  if (!card) return;
+  card.badge.textContent = item.message;
+  card.badge.dataset.status = item.status;
+  card.badge.dataset.firstStatus ??= item.status; // what the grid was picked on
+  card.badge.title = `${item.available} available`;
+  // "Back in stock by <date>" / "More arriving <date>" while a purchase order is open
+  card.restock.textContent = item.restock_message || "";
+  card.restock.hidden = !item.restock_message;
+  card.restock.title = item.incoming ? `${item.incoming} units on order` : "";
+  card.button.disabled = item.available <= 0;
+  statusLine.textContent = `live: stock as of ${item.as_of}`;
+}
+
+function showCart(sku) {
+  const card = cards.get(sku);
+  const hold = held.get(sku);
+  card.line.replaceChildren();
+  card.line.hidden = !hold;
+  card.button.hidden = !cartOn || Boolean(hold);
+  if (!hold) return;
+  const until = new Date(hold.expires_at).toLocaleTimeString();
+  const checkout = element("button", "checkout", "Checkout");
+  const remove = element("button", "remove", "Remove");
+  checkout.addEventListener("click", () => settle(sku, "checkout"));
+  remove.addEventListener("click", () => settle(sku, "release"));
+  card.line.append(element("span", "held", `In your cart (held until ${until}) `), checkout, remove);
+}
+
+async function addToCart(sku) {
   try {
-    if (!cards.size || (!chosen.length && Date.now() % 10000 < 1000)) await loadProducts();
-    if (!cards.size) {
-      statusLine.textContent = "no products yet";
-      return;
-    }
-    const query = new URLSearchParams();
-    for (const sku of cards.keys()) query.append("sku", sku);
-    if (warehouse) query.set("warehouse", warehouse);
-    const result = await getJson(`/v1/availability?${query}`);
-    let asOf = null;
-    for (const item of result.items) {
-      const { badge, restock } = cards.get(item.sku);
-      badge.textContent = item.message;
-      badge.dataset.status = item.status;
-      badge.title = `${item.available} available; data ${item.age_seconds.toFixed(1)} s old`;
-      // "Back in stock by <date>" / "More arriving <date>" while a purchase order is open
-      restock.textContent = item.restock_message || "";
-      restock.hidden = !item.restock_message;
-      restock.title = item.incoming ? `${item.incoming} units on order` : "";
-      asOf = item.as_of;
-    }
-    for (const sku of result.not_found) {
-      const { badge, restock } = cards.get(sku);
-      restock.hidden = true;
-      badge.textContent = "Unavailable";
-      badge.dataset.status = "unknown";
-    }
-    statusLine.textContent = asOf ? `stock as of ${asOf}` : "live";
+    const hold = await post("/v1/holds", { sku, quantity: 1, ...(warehouse ? { warehouse_id: warehouse } : {}) });
+    held.set(sku, { ...hold, quantity: 1 });
+    showCart(sku);
   } catch (error) {
-    statusLine.textContent = `reconnecting… (${error.message})`;
+    statusLine.textContent = `cart: ${error.message}`;
   }
 }
 
-tick();
-setInterval(tick, 1000);
+async function settle(sku, action) {
+  const hold = held.get(sku);
+  try {
+    await post(`/v1/holds/${hold.reservation_id}/${action}`, {
+      sku, warehouse_id: hold.warehouse_id, quantity: hold.quantity,
+    });
+    held.delete(sku);
+    showCart(sku);
+    statusLine.textContent = action === "checkout" ? "bought" : "removed from the cart";
+  } catch (error) {
+    statusLine.textContent = `cart: ${error.message}`;
+  }
+}
+
+function follow() {
+  const query = new URLSearchParams();
+  for (const sku of cards.keys()) query.append("sku", sku);
+  if (warehouse) query.set("warehouse", warehouse);
+  if (stream) stream.close();
+  stream = new EventSource(`/v1/stream?${query}`);
+  stream.addEventListener("availability", (event) => show(JSON.parse(event.data)));
+  stream.addEventListener("not_found", (event) => {
+    const card = cards.get(JSON.parse(event.data).sku);
+    card.badge.textContent = "Unavailable";
+    card.badge.dataset.status = "unknown";
+    card.restock.hidden = true;
+  });
+  stream.onerror = () => { statusLine.textContent = "reconnecting…"; };
+}
+
+async function start() {
+  try {
+    cartOn = Boolean(token) && (await getJson("/v1/cart")).enabled;
+    await loadProducts();
+    if (!cards.size) {
+      statusLine.textContent = "no products yet";
+      setTimeout(start, 2000);
+      return;
+    }
+    for (const sku of cards.keys()) showCart(sku);
+    follow();
+  } catch (error) {
+    statusLine.textContent = `reconnecting… (${error.message})`;
+    setTimeout(start, 2000);
+  }
+}
+
+start();

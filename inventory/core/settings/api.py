@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from inventory.core.settings.base import shown
 
@@ -36,19 +37,45 @@ class ApiSettings(BaseModel):
         le=1_000_000,
         description='up to this many available units a SKU shows "Only N left in stock"',
     )
+    availability_source: Literal["topic", "clickhouse"] = Field(
+        default="topic",
+        description="where the API reads stock: `topic` follows the stock and catalog "
+        "topics (no ClickHouse on the request path; any number of replicas; works beside a "
+        "flow holding embedded ClickHouse), `clickhouse` polls `stock_levels` (the settings "
+        "below)",
+    )
     availability_refresh_seconds: float = Field(
         default=1.0,
         gt=0,
         le=3600,
-        description="how often the API reads stock changes (rows written since its previous "
-        "read); answers are at most this much plus the pipeline's lag behind",
+        description="with the `clickhouse` source: how often the API reads stock changes "
+        "(rows written since its previous read); answers are at most this much plus the "
+        "pipeline's lag behind",
     )
     availability_full_read_seconds: float = Field(
         default=60.0,
         gt=0,
         le=7 * 24 * 3600,
-        description="how often it re-reads all of `stock_levels FINAL` and the catalog names "
-        "(new catalog names show up then); about 3 s of work at a million keys",
+        description="with the `clickhouse` source: how often it re-reads all of "
+        "`stock_levels FINAL` and the catalog names (new catalog names show up then); about "
+        "3 s of work at a million keys",
+    )
+    api_write_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token the cart endpoints (`POST /v1/holds`, checkout, release) "
+        "require; unset: they are off (403). A secret: never printed",
+    )
+    api_write_rate_per_minute: int = Field(
+        default=60,
+        ge=1,
+        le=1_000_000,
+        description="cart requests a client (by address) may make a minute; more get 429",
+    )
+    api_hold_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        le=7 * 24 * 3600,
+        description='how long an "Add to cart" hold lasts (its `expires_at`)',
     )
 
     @field_validator("api_cors_origins")

@@ -67,6 +67,16 @@ class KafkaSettings(BaseModel):
     events_topic: str = Field(default="inventory.events", description="input topic")
     alerts_topic: str = Field(default="inventory.alerts", description="alerts and reorder requests")
     dlq_topic: str = Field(default="inventory.events.dlq", description="dead letters")
+    stock_topic: str = Field(
+        default="inventory.stock",
+        description="compacted changelog of each (warehouse, sku)'s latest stock, which the "
+        "availability API follows; empty: not published (the API then reads ClickHouse)",
+    )
+    catalog_topic: str = Field(
+        default="inventory.catalog",
+        description="compacted copy of the catalog's names and prices (published by the "
+        "flow at start) for the availability API; empty: not published",
+    )
     topic_partitions: int = Field(
         default=3,
         ge=1,
@@ -92,6 +102,13 @@ class KafkaSettings(BaseModel):
     def _topic_name(cls, value: str) -> str:
         if not TOPIC_RE.match(value):
             raise ValueError("must be 1-249 characters of [A-Za-z0-9._-]")
+        return value
+
+    @field_validator("stock_topic", "catalog_topic")
+    @classmethod
+    def _optional_topic_name(cls, value: str) -> str:
+        if value and not TOPIC_RE.match(value):
+            raise ValueError("must be empty or 1-249 characters of [A-Za-z0-9._-]")
         return value
 
     @field_validator("kafka_brokers")
@@ -142,8 +159,12 @@ class KafkaSettings(BaseModel):
 
     @model_validator(mode="after")
     def _distinct_topics(self) -> KafkaSettings:
-        if len({self.events_topic, self.alerts_topic, self.dlq_topic}) != 3:
-            raise ValueError("events_topic, alerts_topic and dlq_topic must differ")
+        topics = [self.events_topic, self.alerts_topic, self.dlq_topic]
+        topics += [t for t in (self.stock_topic, self.catalog_topic) if t]
+        if len(set(topics)) != len(topics):
+            raise ValueError(
+                "events_topic, alerts_topic, dlq_topic, stock_topic and catalog_topic must differ"
+            )
         return self
 
     @property
