@@ -29,7 +29,7 @@ from typing import Annotated, Any, Protocol
 import orjson
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dataflows.decode import ContractError, validate
 from inventory.availability.documents import CODE_PATTERN, Code, Problem
@@ -69,12 +69,16 @@ class TopicWriter:
 
 
 class HoldRequest(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")  # the event contract's types
+
     sku: Code
     quantity: int = Field(1, ge=1, le=1000)
     warehouse_id: Code | None = None
 
 
 class CartLine(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     sku: Code
     warehouse_id: Code
     quantity: int = Field(ge=1, le=1000)

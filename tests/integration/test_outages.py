@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,6 +26,7 @@ from inventory.kafka.local_broker import free_port, start_broker
 from inventory.kafka.producer import CheckedProducer, DeliveryError
 from inventory.kafka.topics import ensure_topics
 from sinks.clickhouse import ClickHouseSink
+from tests.support.durable import moto_s3
 from tests.support.kafka import read_topic
 from tests.support.model import Msg, expected_tables
 from tests.support.tables import sales_table, stock_table
@@ -159,45 +160,9 @@ def test_broker_hang_mid_stream_is_survived_with_nothing_lost(
 
 
 @pytest.fixture
-def durable_broker_env() -> Any:
-    """A local S3 server (moto) for tansu's s3:// storage, so a broker restart keeps data."""
-    port = free_port()
-    moto = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    env = {
-        "AWS_ENDPOINT": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "eu-west-2",
-        "AWS_ALLOW_HTTP": "true",
-    }
-    try:
-        import boto3
-
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=env["AWS_ENDPOINT"],
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            region_name="eu-west-2",
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                s3.create_bucket(
-                    Bucket="tansu", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
-                )
-                break
-            except Exception:
-                assert time.monotonic() < deadline, "moto S3 server did not start"
-                time.sleep(0.2)
+def durable_broker_env() -> Iterator[dict[str, str]]:
+    with moto_s3() as env:
         yield env
-    finally:
-        moto.kill()
-        moto.wait(10)
 
 
 def test_broker_restart_mid_stream_loses_nothing(

@@ -41,6 +41,8 @@ def env_for(settings: Settings, workdir: Path) -> dict[str, str]:
         INVENTORY_EVENTS_TOPIC=settings.events_topic,
         INVENTORY_ALERTS_TOPIC=settings.alerts_topic,
         INVENTORY_DLQ_TOPIC=settings.dlq_topic,
+        INVENTORY_STOCK_TOPIC=settings.stock_topic,
+        INVENTORY_CATALOG_TOPIC=settings.catalog_topic,
         INVENTORY_EPOCH_SECONDS="0.2",
         INVENTORY_SOURCE_BATCH_SIZE="500",
     )

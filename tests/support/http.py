@@ -41,3 +41,36 @@ def wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 90.0) -
             pass
         time.sleep(0.2)
     raise AssertionError("the availability API did not become healthy")
+
+
+def post_json(
+    url: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, Any, dict[str, str]]:
+    """POST ``body`` as JSON: (status, decoded JSON body, response headers)."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null"), dict(exc.headers)
+
+
+def read_events(url: str, count: int, timeout: float = 10.0) -> list[tuple[str, Any]]:
+    """The first ``count`` Server-Sent Events of ``url`` as (event, decoded data)."""
+    events: list[tuple[str, Any]] = []
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        name = "message"
+        for raw in response:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line[6:])))
+                if len(events) >= count:
+                    break
+    return events
