@@ -1,6 +1,9 @@
-"""End-to-end latency: occurred_at -> the event's row is queryable in ClickHouse.
+"""End-to-end latency: occurred_at -> the event's row is queryable in ClickHouse, and
+(``--consumers api browser``) an event -> the availability API's answer and the
+storefront in a browser (:mod:`bench.freshness`).
 
 Usage: .venv/bin/python bench/latency.py [--rates 5000 20000] [--seconds 20]
+       .venv/bin/python bench/latency.py --consumers api browser --rates 2000 10000
 
 For each rate: a generator subprocess (``inventory generate --rate R --event-rate R
 --start now``) publishes to the local broker, so each event's ``occurred_at`` is its
@@ -42,6 +45,21 @@ from inventory.kafka.topics import ensure_topics
 from sinks.clickhouse import ClickHouseSink, Row
 
 WARMUP_MS = 3000
+CONSUMERS = ("flow", "plain", "api", "browser")
+
+
+def run_freshness(rates: list[int], seconds: float, *, browser: bool) -> None:
+    """Event -> API (and -> browser) per rate; writes bench/results-freshness.json."""
+    from bench.freshness import measure_freshness, print_result
+
+    results = []
+    for rate in rates:
+        result = measure_freshness(rate, seconds, browser=browser)
+        results.append(result)
+        print_result(result)
+    out = Path(__file__).with_name("results-freshness.json")
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
 
 
 class _Timed(StatelessSinkPartition[Row]):
@@ -171,8 +189,13 @@ def main() -> None:
     parser.add_argument("--rates", type=int, nargs="+", default=[5000, 20000])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--epoch", type=float, default=2.0)
-    parser.add_argument("--consumers", nargs="+", default=["flow", "plain"])
+    parser.add_argument("--consumers", nargs="+", default=["flow", "plain"], choices=CONSUMERS)
     args = parser.parse_args()
+    if {"api", "browser"} & set(args.consumers):
+        run_freshness(args.rates, args.seconds, browser="browser" in args.consumers)
+        args.consumers = [c for c in args.consumers if c in ("flow", "plain")]
+        if not args.consumers:
+            return
     work = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     results = []
     with temporary_broker() as brokers:

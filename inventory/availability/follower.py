@@ -130,7 +130,10 @@ class StockFollower:
     def poll(self, consumer: Consumer) -> bool:
         """Apply what one poll returns; False if the broker reported an error."""
         healthy = True
-        for message in consumer.consume(BATCH, timeout=POLL_SECONDS):
+        first = consumer.poll(POLL_SECONDS)  # returns as soon as a message is there
+        if first is None:
+            return True
+        for message in [first, *consumer.consume(BATCH, timeout=0)]:
             error = message.error()
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:

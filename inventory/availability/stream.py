@@ -24,7 +24,7 @@ from fastapi.responses import StreamingResponse
 from inventory.availability.documents import CODE_PATTERN, Code, availability_of
 from inventory.availability.store import StockSnapshot, StockSource, WarehouseStock
 
-TICK_SECONDS = 0.02
+TICK_SECONDS = 0.01
 KEEPALIVE_SECONDS = 15.0
 MAX_SKUS = 100
 
