@@ -81,7 +81,9 @@ def wait_first_read(store: StockFollower | AvailabilityStore, settings: Settings
         ) from exc
 
 
-def _config(app: FastAPI, host: str, port: int, access_log: bool) -> uvicorn.Config:
+def _config(
+    app: FastAPI, host: str, port: int, access_log: bool, forwarded_allow_ips: str
+) -> uvicorn.Config:
     # access logs off by default: at hundreds of requests per second they cost more than
     # the answers; INVENTORY_API_ACCESS_LOG turns them on (uvicorn's "uvicorn.access", info)
     level = "info" if access_log else "warning"
@@ -92,6 +94,8 @@ def _config(app: FastAPI, host: str, port: int, access_log: bool) -> uvicorn.Con
         access_log=access_log,
         log_level=level,
         timeout_graceful_shutdown=5,
+        proxy_headers=True,  # the client's address from a trusted proxy's X-Forwarded-For
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 
@@ -100,9 +104,17 @@ class BackgroundServer:
     a free port, see :attr:`port`); ``stop()`` shuts it down. Raises ``RuntimeError`` if
     it cannot listen."""
 
-    def __init__(self, app: FastAPI, host: str, port: int, *, access_log: bool = False) -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        host: str,
+        port: int,
+        *,
+        access_log: bool = False,
+        forwarded_allow_ips: str = "127.0.0.1",
+    ) -> None:
         self._app = app
-        self._server = uvicorn.Server(_config(app, host, port, access_log))
+        self._server = uvicorn.Server(_config(app, host, port, access_log, forwarded_allow_ips))
         self._host = host
         self._thread = threading.Thread(target=self._run, name="availability-api", daemon=True)
         self.port = port
@@ -146,7 +158,11 @@ class AvailabilityService:
         self.store, app = build_service(settings)
         port = settings.api_port if port is None else port
         self.server = BackgroundServer(
-            app, settings.api_host, port, access_log=settings.api_access_log
+            app,
+            settings.api_host,
+            port,
+            access_log=settings.api_access_log,
+            forwarded_allow_ips=settings.api_forwarded_allow_ips,
         )
 
     def __enter__(self) -> AvailabilityService:
@@ -190,7 +206,11 @@ def serve_forever(
         if isinstance(store, StockFollower):
             wait_first_read(store, settings)
         server = BackgroundServer(
-            app, settings.api_host, settings.api_port, access_log=settings.api_access_log
+            app,
+            settings.api_host,
+            settings.api_port,
+            access_log=settings.api_access_log,
+            forwarded_allow_ips=settings.api_forwarded_allow_ips,
         ).start()
         try:
             if on_ready is not None:

@@ -262,3 +262,27 @@ def add_metric_panels(board: Board) -> None:
         .unit("s"),
         PROMETHEUS,
     )
+    board.add(
+        timeseries.Panel()
+        .title("Availability API freshness")
+        .description(
+            "Per API replica: p99 from a stock change's publication to the replica answering "
+            "with it, and the stock-topic messages it has not read yet"
+        )
+        .span(24)
+        .height(8)
+        .with_target(
+            board.promql(
+                "histogram_quantile(0.99, sum by (le, instance) "
+                "(rate(inventory_api_change_delay_seconds_bucket[5m])))",
+                "p99 delay {{instance}}",
+            )
+        )
+        .with_target(
+            board.promql(
+                "max by (instance) (inventory_api_topic_lag_messages)", "lag {{instance}}", "B"
+            )
+        )
+        .unit("s"),
+        PROMETHEUS,
+    )

@@ -28,6 +28,8 @@ SERVICES: dict[str, Any] = COMPOSE["services"]
 ONE_SHOT = {"topics", "schema"}
 DATAFLOW = tuple(sorted(name for name in SERVICES if name.startswith("dataflow-")))
 CONTRACT_TOPICS = {"inventory.events", "inventory.alerts", "inventory.events.dlq"}
+CHANGELOG_TOPICS = {"inventory.stock", "inventory.catalog"}
+API_REPLICAS = ("availability-1", "availability-2")
 _INTERPOLATION = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
 
@@ -51,7 +53,9 @@ def test_compose_has_the_stack_and_no_version_key() -> None:
         "grafana",
         "dataflow-0",
         "dataflow-1",
-        "availability",
+        "availability-1",
+        "availability-2",
+        "storefront",
         "prometheus",
         "generator",
         "supplier",
@@ -102,7 +106,7 @@ def test_ports_are_on_loopback_and_volumes_exist() -> None:
 
 def test_inventory_environment_is_valid_settings() -> None:
     fields = {f"INVENTORY_{name.upper()}" for name in Settings.model_fields}
-    for name in ("schema", *DATAFLOW, "availability", "generator", "supplier"):
+    for name in ("schema", *DATAFLOW, *API_REPLICAS, "generator", "supplier"):
         env = environment(name)
         unknown = {key for key in env if key.startswith("INVENTORY_")} - fields
         assert not unknown, f"{name}: not settings: {unknown}"
@@ -112,36 +116,53 @@ def test_inventory_environment_is_valid_settings() -> None:
         assert {settings.events_topic, settings.alerts_topic, settings.dlq_topic} == (
             CONTRACT_TOPICS
         )
+        assert {settings.stock_topic, settings.catalog_topic} == CHANGELOG_TOPICS
         assert settings.kafka_brokers == "redpanda:9092"
         assert "@clickhouse:8123/inventory" in settings.clickhouse_url.get_secret_value()
 
 
-def test_availability_serves_on_its_published_port() -> None:
-    service = SERVICES["availability"]
+def test_two_api_replicas_follow_the_topic_behind_one_port() -> None:
+    assert SERVICES["availability-1"] == SERVICES["availability-2"]
+    service = SERVICES["availability-1"]
     assert service["command"] == ["inventory", "serve"]
-    env = environment("availability")
-    assert env["INVENTORY_API_HOST"] == "0.0.0.0"  # reachable through the port mapping
-    assert service["ports"] == [
-        f"127.0.0.1:{env['INVENTORY_API_PORT']}:{env['INVENTORY_API_PORT']}"
-    ]
+    env = environment("availability-1")
+    assert env["INVENTORY_AVAILABILITY_SOURCE"] == "topic"  # no ClickHouse per request
+    assert env["INVENTORY_API_HOST"] == "0.0.0.0"
+    assert "ports" not in service  # reached through "storefront" only
     assert f":{env['INVENTORY_API_PORT']}/healthz" in " ".join(service["healthcheck"]["test"])
-    # it reads as the read-only user the ClickHouse service is given
+    assert env["INVENTORY_API_WRITE_TOKEN"] == ""  # cart writes off until API_WRITE_TOKEN
+    assert set(service["depends_on"]) == {"redpanda", "topics"}
+    # nginx spreads requests over both replicas, streams unbuffered
+    proxy = SERVICES["storefront"]
+    assert proxy["ports"] == [f"127.0.0.1:{env['INVENTORY_API_PORT']}:8000"]
+    conf_mount = proxy["volumes"][0].split(":")
+    conf = (ROOT / conf_mount[0]).read_text()
+    for name in API_REPLICAS:
+        assert f"server {name}:{env['INVENTORY_API_PORT']}" in conf
+    stream = conf[conf.index("location /v1/stream") :]
+    assert "proxy_buffering off;" in stream
+    assert set(proxy["depends_on"]) == set(API_REPLICAS)
+    scrape = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())
+    job = next(j for j in scrape["scrape_configs"] if j["job_name"] == "inventory-availability")
+    assert job["static_configs"][0]["targets"] == [
+        f"{name}:{env['INVENTORY_API_PORT']}" for name in API_REPLICAS
+    ]
+    # the clickhouse source would read as the read-only user the ClickHouse service has
     assert env["INVENTORY_CLICKHOUSE_URL"].startswith("http://availability@")
-    assert SERVICES["availability"]["environment"]["INVENTORY_CLICKHOUSE_PASSWORD"] == (
-        "${AVAILABILITY_CLICKHOUSE_PASSWORD:-availability}"
-    )
     users = (ROOT / "clickhouse/users.d/availability-reader.xml").read_text()
     assert "<readonly>1</readonly>" in users
-    assert "<query>GRANT SELECT ON inventory.*</query>" in users
     assert "AVAILABILITY_CLICKHOUSE_PASSWORD" in environment("clickhouse")
-    mounts = " ".join(SERVICES["clickhouse"]["volumes"])
-    assert "availability-reader.xml:/etc/clickhouse-server/users.d/" in mounts
 
 
 def test_topics_service_creates_the_contract_topics() -> None:
     script = SERVICES["topics"]["command"][0]
-    created = set(re.findall(r'"(inventory[\w.]*):', script))
-    assert created == CONTRACT_TOPICS
+    specs = dict(
+        (topic, policy)
+        for topic, _, policy in re.findall(r'"(inventory[\w.]*):([^:"]+):(\w+)"', script)
+    )
+    assert set(specs) == CONTRACT_TOPICS | CHANGELOG_TOPICS
+    assert {t for t, policy in specs.items() if policy == "compact"} == CHANGELOG_TOPICS
+    assert '-c "cleanup.policy=$$policy"' in script
     assert (
         SERVICES["topics"]["environment"]["EVENTS_PARTITIONS"]
         == (SERVICES["dataflow-0"]["environment"]["INVENTORY_TOPIC_PARTITIONS"])

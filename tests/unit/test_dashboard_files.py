@@ -90,6 +90,7 @@ def test_prometheus_panels_query_only_metrics_the_dataflow_exports() -> None:
         "Throughput",
         "Dead-letter rate by reason",
         "ClickHouse insert latency",
+        "Availability API freshness",
     }
 
 

@@ -19,6 +19,12 @@ class ApiSettings(BaseModel):
         description="address the availability API listens on (`0.0.0.0` in a container)",
     )
     api_port: int = Field(default=8000, ge=1, le=65535, description="its port")
+    api_forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="comma-separated addresses of proxies whose `X-Forwarded-For` is "
+        "trusted for the client's address (the cart's rate limit); `*` behind a proxy no "
+        "one else can reach",
+    )
     api_access_log: bool = Field(
         default=False,
         description="log every availability API request (uvicorn's access log, at info, on "
