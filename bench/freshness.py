@@ -160,8 +160,12 @@ def delays(sent: dict[int, int], seen: list[tuple[int, int]], t0: int) -> list[f
     return out
 
 
-def measure_freshness(rate: int, seconds: float, *, browser: bool) -> dict[str, Any]:
-    """One run at ``rate`` events/s: api (and browser) delays of the probe."""
+def measure_freshness(
+    rate: int, seconds: float, *, browser: bool, source: str = "topic"
+) -> dict[str, Any]:
+    """One run at ``rate`` events/s: api (and browser) delays of the probe. ``source``
+    ``clickhouse``: the API polls ClickHouse (the way before the stock topic), so it runs
+    in the flow's process (``inventory run --serve``: embedded ClickHouse)."""
     from inventory.kafka.local_broker import temporary_broker
 
     work = Path(tempfile.mkdtemp(prefix="bench-freshness-"))
@@ -174,13 +178,17 @@ def measure_freshness(rate: int, seconds: float, *, browser: bool) -> dict[str, 
             INVENTORY_DATA_DIR=str(work / "data"),
             INVENTORY_API_PORT=str(api_port),
             INVENTORY_METRICS_PORT="0",
+            INVENTORY_AVAILABILITY_SOURCE=source,
         )
         subprocess.run(
             [sys.executable, "-m", "inventory.cli", "schema", "apply"], env=env, check=True,
             capture_output=True,
         )  # fmt: skip
-        flow = spawn(env, "run", log=work / "flow.log")
-        api = spawn(env, "serve", log=work / "api.log")
+        if source == "topic":
+            flow = spawn(env, "run", log=work / "flow.log")
+            api = spawn(env, "serve", log=work / "api.log")
+        else:
+            flow = api = spawn(env, "run", "--serve", log=work / "flow.log")
         driver = None
         try:
             wait_healthy(api_port)
@@ -209,7 +217,7 @@ def measure_freshness(rate: int, seconds: float, *, browser: bool) -> dict[str, 
             stop.set()
             load.kill()
             load.wait()
-            result: dict[str, Any] = {"rate": rate, "probes": len(probe.sent)}
+            result: dict[str, Any] = {"rate": rate, "source": source, "probes": len(probe.sent)}
             api_delays = delays(probe.sent, stream_seen, t0)
             result["api"] = summary(api_delays)
             if driver is not None:
@@ -220,7 +228,7 @@ def measure_freshness(rate: int, seconds: float, *, browser: bool) -> dict[str, 
         finally:
             if driver is not None:
                 driver.quit()
-            for proc in (api, flow):
+            for proc in dict.fromkeys((api, flow)):
                 proc.terminate()
                 try:
                     proc.wait(30)
@@ -244,12 +252,19 @@ def main() -> None:
     parser.add_argument("--rates", type=int, nargs="+", default=[2000, 10000])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--sources", nargs="+", default=["topic"], choices=["topic", "clickhouse"])
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     results = []
-    for rate in args.rates:
-        result = measure_freshness(rate, args.seconds, browser=not args.no_browser)
-        results.append(result)
-        print_result(result)
+    for round_ in range(1, args.rounds + 1):
+        for rate in args.rates:
+            for source in args.sources:
+                result = measure_freshness(
+                    rate, args.seconds, browser=not args.no_browser, source=source
+                )
+                result["round"] = round_
+                results.append(result)
+                print_result(result)
     out = Path(__file__).with_name("results-freshness.json")
     out.write_text(json.dumps(results, indent=2))
     print(f"wrote {out}")
@@ -260,6 +275,7 @@ def print_result(result: dict[str, Any]) -> None:
         if where in result:
             s = result[where]
             print(
+                f"round {result.get('round', 1)} {result.get('source', 'topic'):>10} "
                 f"{where:>7} {result['rate']:>6} events/s: p50 {s['p50_ms']:>6,.0f} ms  "
                 f"p99 {s['p99_ms']:>6,.0f} ms  max {s['max_ms']:>6,.0f} ms  "
                 f"({s['count']:.0f} of {result['probes']} probes)"

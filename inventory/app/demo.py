@@ -230,7 +230,13 @@ def serve_live(
             f"scarcest SKUs:  {url}/?skus={','.join(scarce)}\n"
             f"API:            {url}/v1/availability/{scarce[0] if scarce else 'SKU'}\n"
             f"API docs:       {url}/docs\n"
-            f"live events: {EVENT_RATE:g}/s, processed as they arrive. Ctrl-C stops.",
+            + (
+                "cart:           add #token=<INVENTORY_API_WRITE_TOKEN> to the storefront's "
+                "address\n"
+                if settings.api_write_token
+                else ""
+            )
+            + f"live events: {EVENT_RATE:g}/s, processed as they arrive. Ctrl-C stops.",
         )
         feeder = threading.Thread(
             target=publish_to_kafka,
