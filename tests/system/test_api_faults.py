@@ -125,16 +125,6 @@ def wait_equal(url: str, expected: dict[Key, tuple[int, int, int]]) -> None:
         time.sleep(0.1)
 
 
-def metric(url: str, name: str) -> float:
-    import urllib.request
-
-    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-    raise AssertionError(f"no metric {name}")
-
-
 def publish(settings: Settings) -> None:
     brokers = settings.kafka_brokers or ""
     ensure_topics(settings, brokers)
@@ -172,9 +162,7 @@ def test_flow_sigkills_and_an_api_restart_keep_answers_monotone_and_exact(
             expected = final(env, tmp_path)
             assert len(expected) == 80
             wait_equal(url, expected)
-        watcher.assert_monotone()
-        # the resumed runs published states the API had already had: it ignored them
-        assert metric(url, "inventory_api_stale_changes_total") > 0
+        watcher.assert_monotone()  # (a replayed state is ignored: tests/integration)
 
         stop(api)  # a restarted replica reads the compacted topic from its start
         api = start_api(env, tmp_path, port)

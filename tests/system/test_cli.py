@@ -146,7 +146,7 @@ def test_demo_shows_stock_low_stock_and_dead_letters(workdir: Path) -> None:
 
 
 def test_serve_without_a_schema_fails_at_start(workdir: Path) -> None:
-    result = cli(workdir, "serve", timeout=120)
+    result = cli(workdir, "serve", timeout=120, INVENTORY_AVAILABILITY_SOURCE="clickhouse")
     assert result.returncode == 1
     assert "stock_levels" in result.stderr  # the table it could not read, named
 

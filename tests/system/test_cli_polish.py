@@ -89,7 +89,11 @@ def test_access_logs_and_a_database_held_by_another_process(workdir: Path) -> No
     server = subprocess.Popen(
         [sys.executable, "-m", "inventory.cli", "serve"],
         cwd=workdir,
-        env=clean_env(INVENTORY_API_PORT=str(port), INVENTORY_API_ACCESS_LOG="true"),
+        env=clean_env(
+            INVENTORY_API_PORT=str(port),
+            INVENTORY_API_ACCESS_LOG="true",
+            INVENTORY_AVAILABILITY_SOURCE="clickhouse",  # the API holds the embedded database
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

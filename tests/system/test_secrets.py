@@ -31,7 +31,8 @@ COMMANDS = [
 
 def run_all(tmp_path: Path, env: dict[str, str]) -> list[tuple[list[str], int, str]]:
     (tmp_path / "history.jsonl").write_text("{}\n")
-    base = base_env()
+    # serve reading ClickHouse (its topic source never connects to it)
+    base = {**base_env(), "INVENTORY_AVAILABILITY_SOURCE": "clickhouse"}
     procs = [
         (
             args,
