@@ -5,6 +5,8 @@ Delivery: at-least-once. A batch is retried as a whole, so an insert that succee
 but timed out is written twice; every target table is a ReplacingMergeTree keyed on
 the row's identity, so the duplicate collapses and queries (``FINAL``) do not change.
 
+Rows go as Arrow tables (:mod:`sinks.columns`), one column per C conversion.
+
 Errors, by ClickHouse error code (:mod:`inventory.clickhouse`):
 
 * transient (network, timeouts, overload): retried ``clickhouse_retries`` times with
@@ -21,7 +23,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from clickhouse_connect.driver.client import Client
@@ -36,6 +37,7 @@ from inventory.runtime.metrics import (
     SINK_BATCH_SECONDS,
     count_dead_letters,
 )
+from sinks.columns import arrow_table
 from sinks.rows import EVENT_COLUMNS, TABLES, Row, group_records, rejected_letter
 
 __all__ = ["EVENT_COLUMNS", "ClickHouseSink", "Row", "WriteHook"]
@@ -107,21 +109,19 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
             self._on_write(table, len(records))
 
     def _insert(self, table: str, records: Sequence[Row]) -> None:
-        _, columns, to_row = TABLES[type(records[0])]
-        rows: list[tuple[Any, ...]] = [to_row(record) for record in records]
+        """One columnar (Arrow) insert of ``records``, transient errors retried."""
+        rows = arrow_table(records)
         attempt = 0
         while True:
             try:
-                self._client.insert(
-                    table, rows, column_names=list(columns), database=self._database
-                )
+                self._client.insert_arrow(table, rows, database=self._database)
                 return
             except Exception as exc:
                 if not is_transient(exc) or attempt >= self._retries:
                     if not is_data_error(exc):
                         logger.error(
                             "insert of %d rows into %s failed after %d attempt(s): %s",
-                            len(rows),
+                            rows.num_rows,
                             table,
                             attempt + 1,
                             error_summary(exc),

@@ -14,6 +14,8 @@ import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from msgspec import structs
+
 from dataflows.per_key.alerts import OK, band, crossing, event_alert_id
 from dataflows.per_key.demand import (
     DAY_MS,
@@ -179,7 +181,7 @@ class KeyBook:
         level = self.stock.level(warehouse_id, sku, self.lineage)
         in_effect = self._levels(policy)
         open_orders = self.orders.open
-        return replace(
+        return structs.replace(
             level,
             on_order=self.orders.on_order,
             next_expected_ms=min((po.expected_ms for po in open_orders), default=-1),
@@ -339,7 +341,7 @@ def _demand(fields: tuple[object, ...] | None) -> DemandState:
 
 
 def _order_fields(order: PurchaseOrder) -> tuple[object, ...]:
-    return tuple(getattr(order, name) for name in PurchaseOrder.__slots__)
+    return tuple(getattr(order, name) for name in PurchaseOrder.__struct_fields__)
 
 
 def decode_state(blob: bytes) -> KeyState:

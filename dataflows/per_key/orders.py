@@ -15,7 +15,9 @@ versioned by the key's stock version at that event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+
+from msgspec.structs import replace
 
 from dataflows.per_key.demand import DemandRules
 from inventory.core.records import Alert, Event, ProductPolicy, PurchaseOrder

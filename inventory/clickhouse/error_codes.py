@@ -7,6 +7,8 @@ import struct
 
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
+from inventory.core.errors import InventoryError
+
 # Server error codes worth retrying: timeouts, overload, network and insert-status doubt.
 TRANSIENT_CODES = frozenset({3, 159, 164, 202, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1002})
 # Server error codes caused by the values of the rows inserted, not by the schema, the
@@ -17,9 +19,15 @@ TRANSIENT_CODES = frozenset({3, 159, 164, 202, 209, 210, 241, 242, 252, 285, 319
 # VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE (321), FUNCTION_THROW_IF_VALUE_IS_NON_ZERO (395),
 # DECIMAL_OVERFLOW (407), VIOLATED_CONSTRAINT (469), UNKNOWN_ELEMENT_OF_ENUM (691).
 DATA_ERROR_CODES = frozenset({6, 27, 38, 41, 53, 69, 70, 72, 117, 131, 321, 395, 407, 469, 691})
+
+
+class ColumnValueError(InventoryError, ValueError):
+    """A value its column's (Arrow) type cannot hold, found before anything is sent."""
+
+
 # The client's encoding of a value its column cannot hold (an integer beyond Int64, text
 # with no UTF-8 form) fails before anything is sent.
-_CLIENT_DATA_ERRORS = (UnicodeEncodeError, OverflowError, struct.error)
+_CLIENT_DATA_ERRORS = (UnicodeEncodeError, OverflowError, struct.error, ColumnValueError)
 
 
 def error_code(exc: BaseException) -> int | None:

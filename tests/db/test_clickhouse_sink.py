@@ -20,12 +20,12 @@ class FlakyClient:
     def __init__(self, real: Any, script: list[str]) -> None:
         self.real, self.script, self.calls = real, script, 0
 
-    def insert(self, *args: Any, **kwargs: Any) -> None:
+    def insert_arrow(self, *args: Any, **kwargs: Any) -> None:
         self.calls += 1
         step = self.script.pop(0) if self.script else "ok"
         if step == "before":
             raise OperationalError("connection reset")
-        self.real.insert(*args, **kwargs)
+        self.real.insert_arrow(*args, **kwargs)
         if step == "after":
             raise OperationalError("read timed out")
 

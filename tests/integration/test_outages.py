@@ -62,14 +62,14 @@ class FailingAfter:
     def __init__(self, real: Any, ok: int) -> None:
         self.real, self.ok = real, ok
 
-    def insert(self, *args: Any, **kwargs: Any) -> Any:
+    def insert_arrow(self, *args: Any, **kwargs: Any) -> Any:
         if self.ok <= 0:
             raise DatabaseError(
                 "Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough "
                 "space. (NOT_ENOUGH_SPACE)"
             )
         self.ok -= 1
-        return self.real.insert(*args, **kwargs)
+        return self.real.insert_arrow(*args, **kwargs)
 
     def close(self) -> None:
         self.real.close()

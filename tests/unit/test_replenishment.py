@@ -216,7 +216,7 @@ def test_a_state_of_format_3_resumes_with_its_open_order() -> None:
     k.apply_batch([ev("c", "count", 12, 0)])
     (po,) = of(PurchaseOrder, k.apply_batch([ev("s", "sale", 4, 1)]))
     fields = list(pickle.loads(encode_state(k.snapshot())))
-    v4_po = tuple(getattr(po, name) for name in PurchaseOrder.__slots__)[:12]
+    v4_po = tuple(getattr(po, name) for name in PurchaseOrder.__struct_fields__)[:12]
     old = pickle.dumps((3, *fields[1:12], v4_po))  # format 3: one open order, no flag
     state = decode_state(old)
     assert state.above is None and [o.po_id for o in state.orders] == [po.po_id]
