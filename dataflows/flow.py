@@ -12,7 +12,7 @@ crash); every ClickHouse table is keyed so replayed rows collapse to the same re
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import bytewax.operators as op
@@ -58,16 +58,19 @@ class _KeyLogic(StatefulBatchLogic[list[KeyInput | DeadLetter], list[KeyOutput],
     through Bytewax's routing, not one per event) and emitting one list of rows per
     activation. A key touched in the current epoch holds its live
     :class:`KeyBook`; at the epoch's snapshot the book is encoded into a compact blob
-    (``encode_state``) and dropped, so idle keys cost only the blob, which is also
-    what recovery stores. Bytewax snapshots every key touched in an epoch at its
-    end, with or without recovery."""
+    (``encode_state``, also what recovery stores). The first ``config.live.cap`` keys
+    of the process to be snapshotted keep their book afterwards (a key busy epoch after
+    epoch then skips decoding its blob again); every other key drops it and costs only
+    the blob while idle. Bytewax snapshots every key touched in an epoch at its end,
+    with or without recovery."""
 
-    __slots__ = ("blob", "book", "config")
+    __slots__ = ("blob", "book", "config", "kept")
 
     def __init__(self, config: KeyConfig, blob: bytes | None) -> None:
         self.config = config
         self.blob = blob
         self.book: KeyBook | None = None
+        self.kept = False  # counted in config.live: the book outlives snapshots
 
     def on_batch(
         self, groups: list[list[KeyInput | DeadLetter]]
@@ -97,11 +100,33 @@ class _KeyLogic(StatefulBatchLogic[list[KeyInput | DeadLetter], list[KeyOutput],
         return [out], StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> bytes:
-        if self.book is not None:
-            self.blob = self.book.encode()
-            self.book = None
-        assert self.blob is not None  # built with a resume blob or after a batch
-        return self.blob
+        if self.book is None:
+            assert self.blob is not None  # built with a resume blob or after a batch
+            return self.blob
+        blob = self.book.encode()
+        live = self.config.live
+        if not self.kept and live.held < live.cap:
+            live.held += 1  # a soft cap: workers (threads) share it
+            self.kept = True
+        if self.kept:
+            self.blob = None  # the live book is the state
+        else:
+            self.blob, self.book = blob, None
+        return blob
+
+
+class LiveBooks:
+    """How many keys of a process keep their live :class:`KeyBook` past a snapshot, of
+    at most ``cap`` (memory: about 2 KB per live book against about 200 B per blob)."""
+
+    __slots__ = ("cap", "held")
+
+    def __init__(self, cap: int = 0) -> None:
+        self.cap = cap
+        self.held = 0
+
+
+LIVE_BOOKS_PER_PROCESS = 20_000  # about 40 MB
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +137,7 @@ class KeyConfig:
     lineage: str = ""
     seeded: bool = False
     rules: OrderRules = DEFAULT_ORDER_RULES
+    live: LiveBooks = field(default_factory=LiveBooks)  # none kept unless given
 
 
 def demand_rules(settings: Settings) -> DemandRules:
@@ -237,7 +263,15 @@ def build_flow(
 
     # a backfill's requests are history, not a live obligation
     rules = order_rules(settings, historical=lineage.startswith("backfill:"))
-    config = KeyConfig(lateness_ms, window_ms, book.for_sku, lineage, seeder is not None, rules)
+    config = KeyConfig(
+        lateness_ms,
+        window_ms,
+        book.for_sku,
+        lineage,
+        seeder is not None,
+        rules,
+        LiveBooks(LIVE_BOOKS_PER_PROCESS),
+    )
 
     def build_key(resume: bytes | None) -> _KeyLogic:
         if resume is not None:

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from inventory.core.contract import (
+    CODE_RE,
     MAX_ID_LENGTH,
     MAX_OCCURRED_MS,
     MAX_UNIT_PRICE,
@@ -32,18 +33,17 @@ from inventory.core.contract import (
 from inventory.core.records import Event, Source
 from inventory.core.times import to_ms
 
-_Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,64}\Z")]  # re.search
 _Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)]
 _OptionalId = Annotated[str, msgspec.Meta(max_length=MAX_ID_LENGTH)]
 
 
-class _Wire(msgspec.Struct, forbid_unknown_fields=False):
+class _Wire(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     event_id: _Id
     event_type: Literal[
         "sale", "return", "restock", "adjustment", "count", "reserve", "release", "cancel"
     ]
-    sku: _Code
-    warehouse_id: _Code
+    sku: str  # codes: checked by _is_code (a set of the codes seen, then the pattern)
+    warehouse_id: str
     quantity: int
     occurred_at: str
     unit_price: float | None = None
@@ -66,9 +66,12 @@ def decode_typed(
         wire = _DECODER.decode(payload)
     except msgspec.DecodeError:  # ValidationError included: the full decoder says why
         return None
-    ids = (wire.event_id, wire.order_id or "", wire.reservation_id or "", wire.po_id or "")
-    if not all(text.isascii() for text in ids):
-        return None  # escapes (a lone surrogate, say): the full decoder's rules decide
+    if not (_is_code(wire.sku) and _is_code(wire.warehouse_id)):
+        return None
+    if b"\\u" in payload:  # an ASCII payload without \u escapes has ASCII text only
+        ids = (wire.event_id, wire.order_id or "", wire.reservation_id or "", wire.po_id or "")
+        if not all(text.isascii() for text in ids):
+            return None  # escapes (a lone surrogate, say): the full decoder's rules decide
     if quantity_problem(wire.event_type, wire.quantity) is not None:
         return None
     occurred_ms = _timestamp_ms(wire.occurred_at)
@@ -109,8 +112,58 @@ def decode_typed(
     )
 
 
+_KNOWN_CODES: set[str] = set()  # warehouse ids and SKUs that passed the pattern
+_MAX_KNOWN_CODES = 200_000
+_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch ms of that minute (UTC)
+_MAX_MINUTES = 100_000
+
+
+def _is_code(text: str) -> bool:
+    """``CODE_RE`` in full, remembered for the codes seen (a stream repeats them)."""
+    if text in _KNOWN_CODES:
+        return True
+    if not CODE_RE.fullmatch(text):
+        return False
+    if len(_KNOWN_CODES) < _MAX_KNOWN_CODES:
+        _KNOWN_CODES.add(text)
+    return True
+
+
 def _timestamp_ms(text: str) -> int | None:
-    """Epoch ms of an accepted timestamp, or ``None`` (the full decoder says why)."""
+    """Epoch ms of an accepted timestamp, or ``None`` (the full decoder says why).
+
+    The form producers send (``2026-11-18T11:06:40.123Z``) is read from its minute,
+    parsed once per minute, and its seconds and milliseconds digits; any other form
+    takes the general parse."""
+    if (
+        len(text) == 24
+        and text[23] == "Z"
+        and text[19] == "."
+        and text[16] == ":"
+        and text.isascii()  # no other digits than 0-9 (an escape may bring some)
+    ):
+        minute = _MINUTES.get(text[:16])
+        if minute is None:
+            minute = _minute_ms(text[:16])
+        seconds, millis = text[17:19], text[20:23]
+        if minute >= 0 and seconds.isdigit() and millis.isdigit() and seconds < "60":
+            ms = minute + int(seconds) * 1000 + int(millis)
+            return ms if MIN_OCCURRED_MS <= ms < MAX_OCCURRED_MS else None
+    return _parse_ms(text)
+
+
+def _minute_ms(prefix: str) -> int:
+    """Epoch ms of ``YYYY-MM-DDTHH:MM`` in UTC, -1 if it is no such minute."""
+    parsed = _parse_ms(prefix + ":00Z")
+    ms = -1 if parsed is None else parsed
+    if len(_MINUTES) >= _MAX_MINUTES:
+        _MINUTES.clear()
+    _MINUTES[prefix] = ms
+    return ms
+
+
+def _parse_ms(text: str) -> int | None:
+    """The general parse: the contract's pattern, then ISO 8601, then the range."""
     if not RFC3339_RE.fullmatch(text):
         return None
     try:

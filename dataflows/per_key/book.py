@@ -196,6 +196,17 @@ class KeyBook:
         """Receipt or cancellation, deadlines, band alert, request (the documented order)."""
         state = self.stock.state
         orders = self.orders
+        if not orders.open and band(state.on_hand, policy.threshold) == self.band:
+            # The common case, decided as the general path below decides it: nothing to
+            # settle, no band change, so a request is all that could happen; none does
+            # while the position (on-hand: nothing is on order) is above the reorder
+            # point in effect or was not above it after the previous event.
+            in_effect = self._levels(policy)
+            point = in_effect.reorder_point if in_effect.basis == "demand" else policy.threshold
+            above = state.on_hand > point
+            if above or orders.above is False:
+                orders.above = above
+                return
         closed = False
         if orders.open:
             done = orders.settle(

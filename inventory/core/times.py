@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -15,5 +16,11 @@ def to_ms(value: datetime) -> int:
 
 def format_ms(ms: int) -> str:
     """RFC 3339 UTC with milliseconds, e.g. ``2026-11-24T09:15:02.123Z``."""
-    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return f"{_second_text(ms // 1000)}{ms % 1000:03d}Z"
+
+
+@lru_cache(maxsize=65_536)
+def _second_text(second: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.`` of an epoch second (a stream formats the same seconds
+    again and again)."""
+    return (_EPOCH + timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%S.")
