@@ -12,6 +12,7 @@ from bytewax.run import cli_main
 
 from dataflows.assembly import ClusterContext, stream_flow
 from dataflows.placement import Placement
+from inventory.clickhouse.client import embedded_engine_held
 from inventory.clickhouse.migrations import migrate
 from inventory.core.errors import ClusterError, first_line
 from inventory.core.settings import Settings
@@ -111,17 +112,18 @@ def run_inventory(
     if recovery:
         recovery_config(settings, minimum=placement.workers)  # a new store: a new lineage
     lineage = context.lineage if context is not None else flow_lineage(settings, recovery=recovery)
-    flow = stream_flow(
-        settings,
-        brokers,
-        tail=not exit_at_end,
-        lineage=lineage,
-        placement=placement,
-        context=context,
-        seed=seed,
-        on_write=on_write,
-    )
-    execute(flow, settings, workers, recovery=recovery, placement=placement)
+    with embedded_engine_held(settings, hold=placement.reaches_clickhouse(settings)):
+        flow = stream_flow(
+            settings,
+            brokers,
+            tail=not exit_at_end,
+            lineage=lineage,
+            placement=placement,
+            context=context,
+            seed=seed,
+            on_write=on_write,
+        )
+        execute(flow, settings, workers, recovery=recovery, placement=placement)
 
 
 def prepare_stream(settings: Settings) -> str:
