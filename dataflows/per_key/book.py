@@ -10,17 +10,14 @@ events, late dead letters, purchase-order changes and alerts as they happen, the
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from msgspec import structs
 
-from dataflows.per_key.alerts import OK, band, crossing, event_alert_id
+from dataflows.per_key.alerts import band, crossing, event_alert_id
 from dataflows.per_key.demand import (
-    DAY_MS,
     DemandState,
-    Ewma,
     Levels,
     add_lead_time,
     add_sale,
@@ -28,8 +25,8 @@ from dataflows.per_key.demand import (
     levels,
     note_event,
 )
-from dataflows.per_key.holds import HoldState
 from dataflows.per_key.orders import OrderBook, OrderRules
+from dataflows.per_key.state_codec import KeyState, decode_state, encode_state
 from dataflows.per_key.stock import StockBook, StockState
 from dataflows.per_key.windows import SalesWindows, WindowTotals
 from inventory.core.records import (
@@ -41,6 +38,17 @@ from inventory.core.records import (
     SalesWindow,
     StockLevel,
 )
+
+__all__ = [  # the codec lives in state_codec; its names stay importable from here
+    "DEFAULT_ORDER_RULES",
+    "KeyBook",
+    "KeyInput",
+    "KeyOutput",
+    "KeyState",
+    "Seed",
+    "decode_state",
+    "encode_state",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +71,6 @@ class Seed:
 KeyOutput = Event | DeadLetter | StockLevel | SalesWindow | Alert | PurchaseOrder
 KeyInput = Event | Seed
 DEFAULT_ORDER_RULES = OrderRules()
-
-
-@dataclass
-class KeyState:
-    """Picklable state of one key (the recovery snapshot)."""
-
-    stock: StockState = field(default_factory=StockState)
-    windows: dict[int, WindowTotals] = field(default_factory=dict)
-    band: str = OK
-    orders: tuple[PurchaseOrder, ...] = ()  # the open purchase orders, oldest first
-    above: bool | None = True  # position above the reorder point (None: not known)
-    demand: DemandState = field(default_factory=DemandState)
 
 
 class KeyBook:
@@ -285,115 +281,3 @@ class KeyBook:
                 self.demand,
             )
         )
-
-
-# Idle keys are held as one pickled tuple of plain values: about 170 bytes for a key
-# with a count and a sale, against about 2 KB as live objects. Format version first:
-# 1 (before seeds) has no applied_upto; 2 appends it; 3 appends the holds (reserves,
-# closes, reserved) and the open purchase order (its field values, or None); 4 (contract
-# v5) has the open purchase orders (a tuple of their field values) and whether the
-# position was above the reorder point; 5 appends the demand state (open days, the first
-# day not closed, the demand's and the lead time's mean, variance and count).
-_FORMAT = 5
-
-
-def encode_state(state: KeyState) -> bytes:
-    """Pickle ``state`` as a tuple of builtins (stable across Python versions)."""
-    st = state.stock
-    windows = {
-        start: (t.units, t.revenue_e4, t.sales, t.orders) for start, t in state.windows.items()
-    }
-    return pickle.dumps(
-        (
-            _FORMAT,
-            st.on_hand,
-            st.accepted,
-            st.newest,
-            st.count,
-            st.seen,
-            st.moves,
-            st.prune_at,
-            windows,
-            state.band,
-            st.applied_upto,
-            (st.holds.reserves, st.holds.closes, st.holds.reserved),
-            tuple(_order_fields(po) for po in state.orders),
-            state.above,
-            _demand_fields(state.demand),
-        ),
-        protocol=5,
-    )
-
-
-def _demand_fields(demand: DemandState) -> tuple[object, ...] | None:
-    """Compact: days as day numbers (small ints), None for a key without events, None
-    for statistics with no data yet."""
-    if demand.next_day < 0:
-        return None
-    d, lead = demand.demand, demand.lead
-    return (
-        {day // DAY_MS: units for day, units in demand.open_days.items()} or None,
-        demand.next_day // DAY_MS,
-        (d.mean, d.variance, d.count) if d.count else None,
-        (lead.mean, lead.variance, lead.count) if lead.count else None,
-    )
-
-
-def _demand(fields: tuple[object, ...] | None) -> DemandState:
-    if fields is None:
-        return DemandState()
-    days, next_day, demand, lead = fields
-    return DemandState(
-        {day * DAY_MS: units for day, units in (days or {}).items()},  # type: ignore[attr-defined]
-        next_day * DAY_MS,  # type: ignore[operator]
-        Ewma(*demand) if demand else Ewma(),  # type: ignore[misc]
-        Ewma(*lead) if lead else Ewma(),  # type: ignore[misc]
-    )
-
-
-def _order_fields(order: PurchaseOrder) -> tuple[object, ...]:
-    return tuple(getattr(order, name) for name in PurchaseOrder.__struct_fields__)
-
-
-def decode_state(blob: bytes) -> KeyState:
-    """Inverse of :func:`encode_state` (formats 1 to 5); raises ``ValueError`` on an
-    unknown format. An older state's position flag is left to the key's next batch; its
-    demand starts at its next event."""
-    fields = pickle.loads(blob)  # noqa: S301 (our own recovery store)
-    if fields[0] == 1:
-        fields = (*fields, {})
-    if fields[0] in (1, 2):
-        fields = (*fields, ({}, {}, 0), None)
-    if fields[0] in (1, 2, 3):
-        order = fields[12]
-        fields = (*fields[:12], () if order is None else (order,), None)
-    if fields[0] in (1, 2, 3, 4):
-        fields = (*fields[:14], None)
-    elif fields[0] != _FORMAT:
-        raise ValueError(f"unknown key state format {fields[0]!r}")
-    _, on_hand, accepted, newest, count, seen, moves, prune_at, windows, band, upto = fields[:11]
-    (reserves, closes, reserved), orders, above, demand = fields[11:]
-    return KeyState(
-        StockState(
-            on_hand,
-            accepted,
-            newest,
-            count,
-            seen,
-            moves,
-            prune_at,
-            upto,
-            HoldState(reserves, closes, reserved),
-        ),
-        {start: WindowTotals(*totals) for start, totals in windows.items()},
-        band,
-        tuple(_order(values) for values in orders),
-        above,
-        _demand(demand),
-    )
-
-
-def _order(values: tuple[object, ...]) -> PurchaseOrder:
-    """A purchase order from its field values (a v4 one has no cancellation fields, and
-    its ``overdue`` status stays)."""
-    return PurchaseOrder(*values)  # type: ignore[arg-type]

@@ -215,7 +215,7 @@ def test_a_state_of_format_3_resumes_with_its_open_order() -> None:
     k = book(ProductPolicy(threshold=10, target_stock=50))
     k.apply_batch([ev("c", "count", 12, 0)])
     (po,) = of(PurchaseOrder, k.apply_batch([ev("s", "sale", 4, 1)]))
-    fields = list(pickle.loads(encode_state(k.snapshot())))
+    fields = list(pickle.loads(encode_state(k.snapshot(), pickled=True)))
     v4_po = tuple(getattr(po, name) for name in PurchaseOrder.__struct_fields__)[:12]
     old = pickle.dumps((3, *fields[1:12], v4_po))  # format 3: one open order, no flag
     state = decode_state(old)
