@@ -44,6 +44,7 @@ from inventory.runtime.metrics import (
     DUPLICATES_DROPPED,
     EVENTS_ACCEPTED,
     KEYS_IN_STATE,
+    OFF_KEY_EVENTS,
     count_dead_letters,
 )
 from sinks.clickhouse import ClickHouseSink
@@ -179,13 +180,21 @@ def dead_letter_key(letter: DeadLetter) -> str:
 
 
 def decode_keyed(msgs: list[Any], max_future_ms: int) -> list[tuple[str, Any]]:
-    """Decode a batch and key it: events by (warehouse, sku), dead letters by partition."""
+    """Decode a batch and key it: events by (warehouse, sku), dead letters by partition.
+    Counts the events whose message key is not their stock key (the contract's key
+    keeps a key in one partition; the flow re-keys by the value either way)."""
     keyed: list[tuple[str, Any]] = []
+    off_key = 0
     for item in decode_batch(msgs, max_future_ms):
         if isinstance(item, Event):
-            keyed.append((item.stock_key, item))
+            key = item.stock_key
+            keyed.append((key, item))
+            if item.key != key.encode():
+                off_key += 1
         else:
             keyed.append((dead_letter_key(item), item))
+    if off_key:
+        OFF_KEY_EVENTS.inc(off_key)
     return keyed
 
 

@@ -29,6 +29,11 @@ EVENTS_ACCEPTED = Counter(
 DEAD_LETTERS = Counter(
     "inventory_dead_letters", "Messages dead-lettered, by reason code", ["reason"]
 )
+OFF_KEY_EVENTS = Counter(
+    "inventory_events_off_key",
+    "Decoded events whose Kafka message key is not their warehouse_id:sku (a topic "
+    "where this stays 0 keeps each key in one partition: docs/scaling.md)",
+)
 DUPLICATES_DROPPED = Counter(
     "inventory_duplicates_dropped",
     "Events dropped as duplicates (an event_id the key already accepted)",
