@@ -1,7 +1,7 @@
 """Events/s of one flow process (1 worker) at this checkout against another commit's, in
 the same run: each contender is a fresh process over the same generated topic.
 
-Usage: .venv/bin/python bench/versus_commit.py [--commit 97f85c5] [--events 200000]
+Usage: .venv/bin/python bench/versus_commit.py [--commit c61a0ee] [--events 200000]
        [--rounds 3]
 
 The other commit is checked out into a temporary git worktree (removed afterwards) and
@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_COMMIT = "97f85c5"  # main before issue 17 (scale out, faster per process)
+DEFAULT_COMMIT = "c61a0ee"  # main before issue 26 (columnar hot path)
 
 CHILD = """
 import sys, tempfile, time
