@@ -131,12 +131,13 @@ class FlowSettings(BaseModel):
         "forever)",
     )
     source_batch_size: int = Field(
-        default=10_000,
+        default=20_000,
         ge=1,
         le=1_000_000,
         description="max messages per read of a partition: a backlog is read in batches this "
-        "large (larger batches, fewer and larger ClickHouse inserts: bench/README.md); a "
-        "caught-up source returns what has arrived",
+        "large (larger: fewer and larger ClickHouse inserts and fewer stock rows, but more "
+        "events in memory at once; with millions of keys 10000 keeps the peak lower: "
+        "bench/README.md); a caught-up source returns what has arrived",
     )
     epoch_seconds: float = Field(
         default=2.0,
