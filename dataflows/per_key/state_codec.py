@@ -89,47 +89,20 @@ def encode_state(state: KeyState, *, pickled: bool = False) -> bytes:
     orders = tuple(_order_fields(po) for po in state.orders)
     holds = (st.holds.reserves, st.holds.closes, st.holds.reserved)
     demand = _demand_fields(state.demand)
+    # formats 5 and 6 share their fields; 6 lists applied_upto and pickles the orders
+    stock = (st.on_hand, st.accepted, st.newest, st.count, st.seen, st.moves, st.prune_at)
+    tail = (state.above, demand)
     if not pickled:
+        upto = [(*where, offset) for where, offset in st.applied_upto.items()]
+        packed_orders = pickle.dumps(orders, protocol=5) if orders else None
         try:
             return _ENCODER.encode(
-                (
-                    _PACKED,
-                    st.on_hand,
-                    st.accepted,
-                    st.newest,
-                    st.count,
-                    st.seen,
-                    st.moves,
-                    st.prune_at,
-                    windows,
-                    state.band,
-                    [(*where, offset) for where, offset in st.applied_upto.items()],
-                    holds,
-                    pickle.dumps(orders, protocol=5) if orders else None,
-                    state.above,
-                    demand,
-                )
+                (_PACKED, *stock, windows, state.band, upto, holds, packed_orders, *tail)
             )
         except (OverflowError, UnicodeEncodeError):
             pass  # a state MessagePack cannot hold: format 5
     return pickle.dumps(
-        (
-            _PICKLED,
-            st.on_hand,
-            st.accepted,
-            st.newest,
-            st.count,
-            st.seen,
-            st.moves,
-            st.prune_at,
-            windows,
-            state.band,
-            st.applied_upto,
-            holds,
-            orders,
-            state.above,
-            demand,
-        ),
+        (_PICKLED, *stock, windows, state.band, st.applied_upto, holds, orders, *tail),
         protocol=5,
     )
 
