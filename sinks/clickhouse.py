@@ -24,6 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
+import pyarrow as pa
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from clickhouse_connect.driver.client import Client
 
@@ -66,8 +67,10 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
         sleep: Callable[[float], None],
         on_write: WriteHook | None,
         rejects: StatelessSinkPartition[DeadLetter] | None,
+        accepted_by: str = "",
     ) -> None:
         self._client = client
+        self._accepted_by = accepted_by
         self._database = database
         self._retries = retries
         self._backoff = backoff
@@ -118,6 +121,10 @@ class _ClickHousePartition(StatelessSinkPartition[Row]):
     def _insert(self, table: str, records: Sequence[Row]) -> None:
         """One columnar (Arrow) insert of ``records``, transient errors retried."""
         rows = arrow_table(records)
+        if self._accepted_by and table == "events":
+            rows = rows.append_column(
+                "accepted_by", pa.array([self._accepted_by] * rows.num_rows, pa.string())
+            )
         attempt = 0
         while True:
             try:
@@ -164,6 +171,8 @@ class ClickHouseSink(DynamicSink[Row]):
     :arg on_write: called with (table, rows) after each successful insert.
     :arg rejects: where refused rows' dead letters are published besides the
         ``dead_letters`` table (the flow passes its dead-letter topic sink).
+    :arg accepted_by: written to ``events.accepted_by`` (a backfill's lineage; empty: the
+        stream), which tells the parts apart when a key is rebuilt from the tables.
     """
 
     def __init__(
@@ -174,8 +183,10 @@ class ClickHouseSink(DynamicSink[Row]):
         sleep: Callable[[float], None] = time.sleep,
         on_write: WriteHook | None = None,
         rejects: DynamicSink[DeadLetter] | None = None,
+        accepted_by: str = "",
     ) -> None:
         self._settings = settings
+        self._accepted_by = accepted_by
         self._client_factory = client_factory
         self._sleep = sleep
         self._on_write = on_write
@@ -195,4 +206,5 @@ class ClickHouseSink(DynamicSink[Row]):
             sleep=self._sleep,
             on_write=self._on_write,
             rejects=rejects,
+            accepted_by=self._accepted_by,
         )

@@ -182,6 +182,7 @@ def alert_table(alerts: Sequence[Alert]) -> pa.Table:
             _ms([a.raised_ms for a in alerts], clamp=False),
             pa.array([a.po_id for a in alerts], _STR),
             _ms(_negative_as_null([a.expected_ms for a in alerts])),
+            pa.array([a.reorder_point for a in alerts], _I64),
         ],
     )
 

@@ -169,6 +169,7 @@ ALERT_COLUMNS = (
     "raised_at",
     "po_id",
     "expected_at",
+    "reorder_point",
 )
 ORDER_COLUMNS = (
     "po_id",
@@ -216,6 +217,7 @@ def alert_row(a: Alert) -> tuple[Any, ...]:
         a.raised_ms,
         a.po_id,
         stored_ms(a.expected_ms) if a.expected_ms >= 0 else None,
+        a.reorder_point,
     )
 
 

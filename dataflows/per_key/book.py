@@ -223,6 +223,7 @@ class KeyBook:
                     self.levels = None
         self.band, band_alert = crossing(self.band, state.on_hand, policy, event)
         in_effect = self._levels(policy)
+        band_threshold = policy.threshold
         if in_effect.basis == "demand":  # requests follow the computed levels
             policy = replace(
                 policy, threshold=in_effect.reorder_point, target_stock=in_effect.order_up_to
@@ -236,6 +237,7 @@ class KeyBook:
             version=state.version,
             closed=closed,
             alert_id=event_alert_id,
+            band_threshold=band_threshold,
         )
         out.extend(alerts)
         if opened is not None:

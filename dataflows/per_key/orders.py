@@ -70,7 +70,11 @@ class OrderBook:
         return sum(po.remaining for po in self.open)
 
     def oldest(self) -> PurchaseOrder | None:
-        return self.open[0] if self.open else None
+        """The oldest open order: the earliest ``opened_at``, then the smallest ``po_id``
+        (not the first opened in arrival order: a late event may open an older one)."""
+        if not self.open:
+            return None
+        return min(self.open, key=_age)
 
     def settle(
         self,
@@ -210,10 +214,14 @@ class OrderBook:
         version: int,
         closed: bool,
         alert_id: AlertId,
+        band_threshold: int | None = None,
     ) -> tuple[list[Alert], PurchaseOrder | None]:
         """The alerts to emit for the band and the request (the band's
         ``low_stock``/``out_of_stock`` carries this event's request, or names the oldest
-        open order; else a ``reorder`` alert carries it) and the order a request opened."""
+        open order; else a ``reorder`` alert carries it) and the order a request opened.
+        ``policy.threshold`` is the reorder point in effect (a request carries it as
+        ``reorder_point``); ``band_threshold`` the catalog's, which alerts show as
+        ``threshold`` (default: the same)."""
         position = on_hand + self.on_order
         was_above = self.above if self.above is not None else True
         if position > policy.threshold or not (was_above or closed):
@@ -232,12 +240,15 @@ class OrderBook:
                 warehouse_id=event.warehouse_id,
                 sku=event.sku,
                 on_hand=on_hand,
-                threshold=policy.threshold,
+                threshold=policy.threshold if band_threshold is None else band_threshold,
                 reorder_quantity=0,
                 event_id=event.event_id,
                 raised_ms=event.occurred_ms,
             )
         po_id = po_id_for(carrier)
+        if self._named(po_id) is not None:  # a re-accepted copy of the event that opened it
+            self.above = False  # the position is at or below the reorder point
+            return ([self._naming(carrier)] if carrier is band_alert else emitted), None
         expected_ms = event.occurred_ms + policy.lead_time_ms
         po = PurchaseOrder(
             po_id=po_id,
@@ -258,7 +269,13 @@ class OrderBook:
             self.open.append(po)
         self.above = on_hand + self.on_order > policy.threshold
         emitted.append(
-            replace(carrier, reorder_quantity=quantity, po_id=po_id, expected_ms=expected_ms)
+            replace(
+                carrier,
+                reorder_quantity=quantity,
+                po_id=po_id,
+                expected_ms=expected_ms,
+                reorder_point=policy.threshold,
+            )
         )
         return emitted, po
 
@@ -269,6 +286,10 @@ class OrderBook:
         if oldest is None or band_alert.kind == "back_in_stock":
             return band_alert
         return replace(band_alert, po_id=oldest.po_id, expected_ms=oldest.expected_ms)
+
+
+def _age(po: PurchaseOrder) -> tuple[int, str]:
+    return po.opened_ms, po.po_id
 
 
 # The documented alert id of (the event's key, kind, the event[, the purchase order]).

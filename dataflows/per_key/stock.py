@@ -6,9 +6,11 @@ independent model in the tests):
 * **Lateness** - an event whose ``occurred_at`` is more than ``lateness_ms`` before
   the newest accepted event of its key is *late*: it is dead-lettered with a
   reason and changes nothing.
-* **Dedup** - an event whose ``event_id`` was already accepted for this key is
-  dropped. Ids are remembered while their event is within the lateness horizon;
-  anything older is rejected as late anyway, so dedup is exact.
+* **Dedup** - an event whose ``event_id`` was accepted for this key at an
+  ``occurred_at`` within the horizon of the key's newest event time (this event's
+  included) is dropped. Ids are forgotten by event time only, never by how many the key
+  holds or when it was pruned or restarted: a copy re-stamped past the horizon of the
+  accepted one is a new event.
 * **On-hand** - ``count`` sets on-hand as of its ``occurred_at`` and reflects
   every movement with ``occurred_at <=`` it; later counts (by ``occurred_at``, then
   ``event_id``) win. On-hand = latest count (0 if none) + sum of deltas after it.
@@ -97,8 +99,9 @@ class StockBook:
                 f"late: occurred_at is more than {self.lateness_ms // 1000} s before the newest "
                 f"event of {event.warehouse_id}:{event.sku}",
             )
-        if event.event_id in st.seen:
-            return None
+        seen_ms = st.seen.get(event.event_id)
+        if seen_ms is not None and seen_ms >= max(st.newest[0], ms) - self.lateness_ms:
+            return None  # a duplicate: its accepted copy is within the horizon
         st.seen[event.event_id] = ms
         st.accepted += 1
         order = (ms, event.event_id)

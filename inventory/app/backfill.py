@@ -235,7 +235,7 @@ def _run_history(
             "",
             policies=policies,
             source=source,
-            rows_sink=ClickHouseSink(settings, on_write=on_write),
+            rows_sink=ClickHouseSink(settings, on_write=on_write, accepted_by=lineage),
             dlq_sink=DiscardSink(),
             alerts_sink=DiscardSink(),
             stock_sink=stock_topic_sink(settings, brokers),

@@ -160,6 +160,7 @@ class Alert(msgspec.Struct, frozen=True, gc=False):
     raised_ms: int
     po_id: str = ""
     expected_ms: int = -1
+    reorder_point: int = -1  # the reorder point a request was made at; -1: no request
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -174,6 +175,7 @@ class Alert(msgspec.Struct, frozen=True, gc=False):
             "raised_at": format_ms(self.raised_ms),
             "po_id": self.po_id or None,
             "expected_at": format_ms(self.expected_ms) if self.expected_ms >= 0 else None,
+            "reorder_point": self.reorder_point if self.reorder_quantity > 0 else None,
         }
 
 

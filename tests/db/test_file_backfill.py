@@ -95,10 +95,10 @@ def test_parquet_backfill_equals_jsonl_backfill(make_settings: Any, tmp_path: Pa
         results.append(
             {
                 # each file's own: ingested_at (its mtime), the source topic (its name)
-                # and with it the lineage
+                # and with it the lineage (and events.accepted_by)
                 table: client.query(
-                    f"SELECT * EXCEPT (ingested_at, source_topic) FROM {db}.{table} FINAL "
-                    "ORDER BY ALL"
+                    f"SELECT * EXCEPT (ingested_at, source_topic, accepted_by) "
+                    f"FROM {db}.{table} FINAL ORDER BY ALL"
                     if table == "events"
                     else f"SELECT * EXCEPT (lineage) FROM {db}.{table} FINAL ORDER BY ALL"
                     if table == "stock_levels"

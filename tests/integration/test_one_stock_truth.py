@@ -76,9 +76,10 @@ def test_a_re_stamped_retry_counts_once_in_stream_backfill_and_fold(
     ch.command("SYSTEM REFRESH VIEW stock_reconciliation")
     ch.command("SYSTEM WAIT VIEW stock_reconciliation")
     check = ch.query(
-        "SELECT batch_on_hand, stream_on_hand, repeated_event_ids, status FROM stock_reconciliation"
+        "SELECT batch_on_hand, stream_on_hand, repeated_event_ids, repeated_ids, status "
+        "FROM stock_reconciliation"
     ).result_rows
-    assert check == [(170, 170, 1, "repeated_event_id")]  # counted once, accepted twice
+    assert check == [(170, 170, 1, ["r"], "repeated_event_id")]  # counted once, accepted twice
 
     # the stream goes on from the folded stock: still once
     produce(settings, [(event("s2", "sale", 10, T0 + 40_000), T0 + 40_000)])

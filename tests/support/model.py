@@ -53,6 +53,10 @@ class Expected:
     )
     # alert_id -> po_id of every alert that names a purchase order
     alert_orders: dict[str, str] = field(default_factory=dict)
+    # (event_id, occurred_ms) of every accepted copy (event_acceptances)
+    copies: list[tuple[str, int]] = field(default_factory=list)
+    # alert_id -> the reorder point of every alert that requests (reorder_quantity > 0)
+    reorder_points: dict[str, int] = field(default_factory=dict)
     # (warehouse, sku) -> units the open purchase orders still bring
     on_order: dict[tuple[str, str], int] = field(default_factory=dict)
     # (warehouse, sku) -> (reorder_point, order_up_to, basis, demand_per_day,
@@ -141,16 +145,18 @@ def expected_tables(
     for key, items in per_key.items():
         newest: int | None = None
         accepted: list[InventoryEvent] = []
-        ids: set[str] = set()
+        ids: dict[str, int] = {}  # id -> occurred_ms of its accepted copy
         history: set[str] = set()  # ids of the accepted events a backfill decided
         for msg, event in items:
             ms = to_ms(event.occurred_at)
             if newest is not None and ms < newest - lateness_ms:
                 out.dead[(msg.partition, msg.offset)] = "late"
                 continue
-            if event.event_id in ids:
-                continue
-            ids.add(event.event_id)
+            remembered = ids.get(event.event_id)
+            if remembered is not None and remembered >= max(newest or ms, ms) - lateness_ms:
+                continue  # forgotten only once out of the horizon of the newest event time
+            ids[event.event_id] = ms
+            out.copies.append((event.event_id, ms))
             accepted.append(event)
             if is_history(msg):
                 history.add(event.event_id)
@@ -172,6 +178,14 @@ def expected_tables(
         if alerts:
             out.alerts[key] = alerts
     return out
+
+
+def collapsed(alerts: list[tuple[str, int, int, int, str]]) -> list[tuple[str, int, int, int, str]]:
+    """A key's alerts as ``alerts FINAL`` holds them: a re-accepted copy of an event
+    raises alerts under the original's ids, so the later replaces the earlier of a kind."""
+    deadlines = [a for a in alerts if a[0] in ("reorder_overdue", "reorder_expired")]  # by PO
+    last = {(a[0], a[4]): a for a in alerts if a not in deadlines}
+    return sorted([*last.values(), *deadlines])
 
 
 def as_policy(policy: tuple[int, int] | Policy) -> Policy:
@@ -462,7 +476,7 @@ def alerts_of(
         if event.event_type == "restock":
             target = event.po_id if event.po_id in live else None
             if target is None and event.po_id is None and live and not rules.receipts_need_po_id:
-                target = next(iter(live))  # the oldest open order
+                target = min(live, key=lambda p: (live[p][2], p))  # the oldest open order
             if target is not None:
                 po = live[target]
                 po[5] += event.quantity
@@ -513,12 +527,13 @@ def alerts_of(
         # 5. the request, on the reorder point and order-up-to level in effect
         rop, order_up_to, *_ = demand.levels(policy, rules)
         position = on_hand + sum(remaining(po) for po in live.values())
-        if position <= rop and (above or closed):
+        kind = crossing if crossing in ("low_stock", "out_of_stock") else "reorder"
+        aid = model_alert_id(wh, sku, kind, event.event_id)
+        # a re-accepted copy of the event that opened an open order requests nothing more
+        if position <= rop and (above or closed) and "po-" + aid[:24] not in live:
             quantity = order_quantity(replace(policy, threshold=rop, target=order_up_to), position)
-            kind = crossing if crossing in ("low_stock", "out_of_stock") else "reorder"
             if kind == "reorder" and crossing is not None:
                 alerts.append((crossing, on_hand, threshold, 0, event.event_id))
-            aid = model_alert_id(wh, sku, kind, event.event_id)
             po_id = "po-" + aid[:24]
             po = ["open", quantity, ms, ms + rules.lead_ms, -1, 0, "", version, 0, -1]
             if rules.historical or event.event_id in (history or ()):
@@ -527,12 +542,13 @@ def alerts_of(
                 live[po_id] = po
             record(po_id, po, wh, sku)
             alert_orders[aid] = po_id
-            shown = rop if kind == "reorder" else threshold  # a band alert: the catalog's
-            alerts.append((kind, on_hand, shown, quantity, event.event_id))
+            if out is not None:
+                out.reorder_points[aid] = rop  # the point it was requested at
+            alerts.append((kind, on_hand, threshold, quantity, event.event_id))
         elif crossing is not None:
             if crossing != "back_in_stock" and live:
                 aid = model_alert_id(wh, sku, crossing, event.event_id)
-                alert_orders[aid] = next(iter(live))
+                alert_orders[aid] = min(live, key=lambda p: (live[p][2], p))
             alerts.append((crossing, on_hand, threshold, 0, event.event_id))
         above = on_hand + sum(remaining(po) for po in live.values()) > rop
     if out is not None and accepted:

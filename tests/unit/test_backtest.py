@@ -3,6 +3,7 @@ the command's figures and plot."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -107,6 +108,8 @@ def test_the_command_prints_the_figures_and_draws_them(
     for line in ("stock-out minutes", "fill rate", "average on hand", "days of cover"):
         assert line in out.out
     assert "20 keys" in out.out and "7-day warm-up" in out.out
+    ratios = [line.split()[-1] for line in out.out.splitlines()[3:] if line.strip()]
+    assert len(ratios) == 5 and all(re.fullmatch(r"\d+\.\d\d|-", r) for r in ratios), ratios
     page = plot.read_text()
     assert page.count("<polyline") == 4 and "stock-out minutes" in page  # 2 keys x 2
     assert main([*args, "--plot", str(tmp_path / "x.png")]) == 2

@@ -9,6 +9,6 @@ SELECT
         (toUnixTimestamp64Milli(toDateTime64(toStartOfDay(occurred_at), 3, 'UTC')), quantity),
         event_type = 'sale'
     )) AS sales
-FROM events FINAL
+FROM accepted_events(keys = {keys:Array(Tuple(String, String))})
 WHERE (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
 GROUP BY warehouse_id, sku

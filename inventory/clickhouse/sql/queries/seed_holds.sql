@@ -3,14 +3,14 @@
 -- expires after it (still active unless closed). Parameters: keys, lateness_ms.
 WITH newest AS (
     SELECT warehouse_id, sku, max(occurred_at) AS newest
-    FROM events
+    FROM accepted_events(keys = {keys:Array(Tuple(String, String))})
     WHERE (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
     GROUP BY warehouse_id, sku
 ),
 wanted AS (
     SELECT DISTINCT e.warehouse_id AS warehouse_id, e.sku AS sku,
            assumeNotNull(e.reservation_id) AS reservation_id
-    FROM events AS e
+    FROM accepted_events(keys = {keys:Array(Tuple(String, String))}) AS e
     INNER JOIN newest AS k ON e.warehouse_id = k.warehouse_id AND e.sku = k.sku
     WHERE (e.warehouse_id, e.sku) IN {keys:Array(Tuple(String, String))}
       AND e.reservation_id IS NOT NULL
@@ -26,7 +26,7 @@ SELECT
     e.event_id AS event_id,
     e.quantity AS quantity,
     toUnixTimestamp64Milli(ifNull(e.expires_at, e.occurred_at)) AS expires_ms
-FROM events AS e FINAL
+FROM accepted_events(keys = {keys:Array(Tuple(String, String))}) AS e
 WHERE (e.warehouse_id, e.sku) IN {keys:Array(Tuple(String, String))}
   AND e.reservation_id IS NOT NULL
   AND e.event_type IN ('reserve', 'release', 'sale')

@@ -11,10 +11,10 @@ SELECT
     e.delta AS delta,
     e.unit_price AS unit_price,
     e.order_id AS order_id
-FROM events AS e FINAL
+FROM accepted_events(keys = {keys:Array(Tuple(String, String))}) AS e
 INNER JOIN (
     SELECT warehouse_id, sku, max(occurred_at) AS newest
-    FROM events
+    FROM accepted_events(keys = {keys:Array(Tuple(String, String))})
     WHERE (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
     GROUP BY warehouse_id, sku
 ) AS k ON e.warehouse_id = k.warehouse_id AND e.sku = k.sku

@@ -9,7 +9,7 @@ WITH counts AS (
         toUnixTimestamp64Milli(max(occurred_at)) AS count_ms,
         argMax(event_id, (occurred_at, event_id)) AS count_id,
         argMax(quantity, (occurred_at, event_id)) AS count_qty
-    FROM events FINAL
+    FROM accepted_events(keys = {keys:Array(Tuple(String, String))})
     WHERE event_type = 'count'
       AND (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
     GROUP BY warehouse_id, sku
@@ -26,7 +26,7 @@ SELECT
         + sumIf(e.delta, e.event_type != 'count'
                          AND ifNull(toUnixTimestamp64Milli(e.occurred_at) > c.count_ms, true))
         AS on_hand
-FROM events AS e FINAL
+FROM accepted_events(keys = {keys:Array(Tuple(String, String))}) AS e
 LEFT JOIN counts AS c ON e.warehouse_id = c.warehouse_id AND e.sku = c.sku
 WHERE (e.warehouse_id, e.sku) IN {keys:Array(Tuple(String, String))}
 GROUP BY e.warehouse_id, e.sku

@@ -9,6 +9,6 @@ SELECT
     sum(toInt128(quantity) * toInt128(round(ifNull(unit_price, 0) * 10000))) AS revenue_e4,
     uniqExact(ifNull(order_id, concat('\0', event_id))) AS orders,
     count() AS sales
-FROM events FINAL
+FROM accepted_events(keys = {keys:Array(Tuple(String, String))})
 WHERE event_type = 'sale' AND (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
 GROUP BY warehouse_id, sku, start

@@ -1,0 +1,214 @@
+"""Property: exact whatever the restarts. Random streams with producer retries re-stamped
+around the lateness horizon and events whose ``occurred_at`` order differs from their
+arrival across purchase orders, cut at arbitrary points between two messages; at each cut
+the flow stops and a new one goes on, either a fresh process from the snapshot (Bytewax
+recovery) or a ``--no-recovery`` run of a new lineage that rebuilds every key from the
+tables (seeds) and skips the messages they already hold. The tables end equal to the
+independent model of the uninterrupted stream. Real chDB, Bytewax's TestingSource."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from bytewax.connectors.kafka import KafkaSourceMessage
+from bytewax.recovery import RecoveryConfig, init_db_dir
+from bytewax.testing import TestingSink, TestingSource, run_main
+from clickhouse_connect.driver.client import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dataflows.flow import build_flow
+from dataflows.seeds import Seeder, SeedReader
+from inventory.clickhouse.catalog import PolicyBook
+from inventory.clickhouse.client import connect
+from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.records import ProductPolicy
+from inventory.core.settings import Settings
+from inventory.core.times import format_ms, to_ms
+from sinks.clickhouse import ClickHouseSink
+from tests.db.test_property_tables import KEYS, T0, streams
+from tests.support.model import Msg, Policy, collapsed, expected_tables
+from tests.support.tables import (
+    alerts_table,
+    on_order_table,
+    orders_table,
+    reserved_table,
+    sales_table,
+    stock_table,
+    truncate_tables,
+)
+
+LATENESS_MS = 600_000
+# a retry's new occurred_at, seconds after its original: around the horizon
+RESTAMP_S = st.sampled_from([1, 300, 590, 599, 600, 601, 610, 700, 790, 900])
+
+
+@st.composite
+def with_retries(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
+    """A stream of :func:`streams` with producer retries of earlier events, re-stamped."""
+    out = list(draw(streams()))
+    for _ in range(draw(st.integers(min_value=0, max_value=6))):
+        if not out:
+            break
+        key, value = draw(st.sampled_from(out))
+        try:
+            body: dict[str, Any] = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            continue
+        shift = draw(RESTAMP_S) * 1000
+        for field in ("occurred_at", "expires_at"):
+            if field in body:
+                body[field] = format_ms(to_ms(datetime.fromisoformat(body[field])) + shift)
+        out.insert(draw(st.integers(min_value=0, max_value=len(out))), (key, orjson.dumps(body)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def migrated(chdb_dir: Path) -> Iterator[tuple[Settings, Client]]:
+    cfg = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        clickhouse_url=f"chdb://{chdb_dir}",
+        clickhouse_database=f"r_{uuid.uuid4().hex[:12]}",
+        clickhouse_backoff_seconds=0.0,
+        epoch_seconds=0.5,
+        lateness_seconds=LATENESS_MS // 1000,
+        low_stock_threshold=4,
+        default_target_stock=15,
+        default_lead_time_hours=120 / 3600,
+        reorder_grace_hours=60 / 3600,
+        reorder_expiry_hours=240 / 3600,
+    )
+    client = connect(cfg)
+    apply_migrations(client, cfg.clickhouse_database)
+    client.close()
+    client = connect(cfg, database=cfg.clickhouse_database)
+    yield cfg, client
+    client.command(f"DROP DATABASE {cfg.clickhouse_database}")
+    client.close()
+
+
+def kafka_messages(stream: list[tuple[bytes, bytes]]) -> tuple[list[Any], list[Msg]]:
+    partition_of = {k: n % 2 for n, k in enumerate(f"{w}:{s}".encode() for w, s in KEYS)}
+    offsets = [0, 0]
+    kafka_msgs, model_msgs = [], []
+    ts = T0 + 2_000_000
+    for key, value in stream:
+        p = partition_of[key]
+        kafka_msgs.append(
+            KafkaSourceMessage(
+                key=key,
+                value=value,
+                topic="events",
+                partition=p,
+                offset=offsets[p],
+                timestamp=(1, ts),
+            )
+        )
+        model_msgs.append(Msg(key, value, p, offsets[p], ts))
+        offsets[p] += 1
+    return kafka_msgs, model_msgs
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    with_retries(),
+    st.integers(min_value=1, max_value=6),
+    st.lists(st.floats(min_value=0, max_value=1), max_size=3),  # the cuts, as shares
+    st.sampled_from(["snapshot", "rebuild"]),
+)
+def test_restarts_anywhere_give_the_uninterrupted_tables(
+    migrated: tuple[Settings, Client],
+    tmp_path_factory: pytest.TempPathFactory,
+    stream: list[tuple[bytes, bytes]],
+    batch_size: int,
+    shares: list[float],
+    restart: str,
+) -> None:
+    cfg, ch = migrated
+    truncate_tables(ch, cfg.clickhouse_database)
+    policy = ProductPolicy(4, 15, 120_000, 1, 0, 0)
+    policies = PolicyBook(cfg, {"S1": policy})
+    kafka_msgs, model_msgs = kafka_messages(stream)
+    cuts = sorted({round(share * len(kafka_msgs)) for share in shares} - {0, len(kafka_msgs)})
+
+    def flow(source: TestingSource, lineage: str, seeder: Seeder | None = None) -> Any:
+        return build_flow(
+            cfg,
+            "unused:9092",
+            policies=policies,
+            source=source,
+            rows_sink=ClickHouseSink(cfg),
+            dlq_sink=TestingSink([]),
+            alerts_sink=TestingSink([]),
+            stock_sink=TestingSink([]),
+            lineage=lineage,
+            seeder=seeder,
+        )
+
+    if restart == "snapshot":  # each run stops at its cut; the next resumes from the store
+        store = tmp_path_factory.mktemp("store")
+        init_db_dir(store, 1)  # type: ignore[no-untyped-call]
+        items: list[Any] = list(kafka_msgs)
+        for cut in reversed(cuts):
+            items.insert(cut, TestingSource.EOF())
+        source = TestingSource(items, batch_size=batch_size)
+        for _ in range(len(cuts) + 1):
+            run_main(flow(source, "flow:prop"), recovery_config=RecoveryConfig(str(store)))
+    else:  # each run reads from the start, rebuilds its keys from the tables
+        for n, end in enumerate([*cuts, len(kafka_msgs)]):
+            lineage = f"run:{n}"
+            reader = SeedReader(
+                lambda: connect(cfg, database=cfg.clickhouse_database),
+                lineage,
+                LATENESS_MS,
+                cfg.window_seconds * 1000,
+                cfg.demand_horizon_days,
+            )
+            seeder = Seeder(reader)
+            seeder.start()
+            try:
+                run_main(
+                    flow(TestingSource(kafka_msgs[:end], batch_size=batch_size), lineage, seeder)
+                )
+            finally:
+                reader.close()
+
+    expected = expected_tables(
+        model_msgs,
+        LATENESS_MS,
+        cfg.max_future_seconds * 1000,
+        60_000,
+        {"S1": Policy(4, 15)},
+        (4, 15),
+        default_lead_ms=120_000,
+        grace_ms=60_000,
+        expiry_ms=240_000,
+    )
+    assert stock_table(ch) == expected.stock
+    assert sales_table(ch) == expected.windows
+    assert reserved_table(ch) == expected.reserved
+    assert orders_table(ch) == expected.orders
+    assert on_order_table(ch) == expected.on_order
+    assert {k: sorted(v) for k, v in alerts_table(ch).items()} == {
+        k: collapsed(v) for k, v in expected.alerts.items()
+    }
+    named = ch.query("SELECT alert_id, po_id FROM alerts FINAL WHERE po_id != ''")
+    assert dict(named.result_rows) == expected.alert_orders
+    points = ch.query("SELECT alert_id, reorder_point FROM alerts FINAL WHERE reorder_quantity > 0")
+    assert dict(points.result_rows) == expected.reorder_points
+    dead = ch.query("SELECT partition, offset FROM dead_letters FINAL").result_rows
+    assert set(dead) == set(expected.dead)
+    copies = ch.query(
+        "SELECT event_id, toUnixTimestamp64Milli(occurred_at) FROM event_acceptances FINAL"
+    ).result_rows
+    assert sorted(copies) == sorted(expected.copies)
