@@ -33,7 +33,7 @@ from inventory.core.settings import Settings
 from inventory.core.times import format_ms, to_ms
 from sinks.clickhouse import ClickHouseSink
 from tests.db.test_property_tables import KEYS, T0, streams
-from tests.support.model import Msg, Policy, collapsed, expected_tables
+from tests.support.model import Msg, Policy, expected_tables
 from tests.support.tables import (
     alerts_table,
     on_order_table,
@@ -116,7 +116,7 @@ def kafka_messages(stream: list[tuple[bytes, bytes]]) -> tuple[list[Any], list[M
 
 
 @settings(
-    max_examples=30,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -199,13 +199,14 @@ def test_restarts_anywhere_give_the_uninterrupted_tables(
     assert reserved_table(ch) == expected.reserved
     assert orders_table(ch) == expected.orders
     assert on_order_table(ch) == expected.on_order
+    # a re-accepted copy's alerts are rows of their own (another raised_at), same ids
     assert {k: sorted(v) for k, v in alerts_table(ch).items()} == {
-        k: collapsed(v) for k, v in expected.alerts.items()
+        k: sorted(v) for k, v in expected.alerts.items()
     }
     named = ch.query("SELECT alert_id, po_id FROM alerts FINAL WHERE po_id != ''")
-    assert dict(named.result_rows) == expected.alert_orders
+    assert set(named.result_rows) == expected.named_orders
     points = ch.query("SELECT alert_id, reorder_point FROM alerts FINAL WHERE reorder_quantity > 0")
-    assert dict(points.result_rows) == expected.reorder_points
+    assert set(points.result_rows) == expected.reorder_points
     dead = ch.query("SELECT partition, offset FROM dead_letters FINAL").result_rows
     assert set(dead) == set(expected.dead)
     copies = ch.query(

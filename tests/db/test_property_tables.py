@@ -216,6 +216,8 @@ def test_tables_equal_model(
     assert on_order_table(ch) == expected.on_order
     named = ch.query("SELECT alert_id, po_id FROM alerts FINAL WHERE po_id != ''")
     assert dict(named.result_rows) == expected.alert_orders
+    points = ch.query("SELECT alert_id, reorder_point FROM alerts FINAL WHERE reorder_quantity > 0")
+    assert set(points.result_rows) == expected.reorder_points
     dead = ch.query("SELECT partition, offset FROM dead_letters FINAL").result_rows
     assert set(dead) == set(expected.dead)
     ids = ch.query("SELECT event_id FROM events FINAL").result_rows

@@ -55,8 +55,11 @@ class Expected:
     alert_orders: dict[str, str] = field(default_factory=dict)
     # (event_id, occurred_ms) of every accepted copy (event_acceptances)
     copies: list[tuple[str, int]] = field(default_factory=list)
-    # alert_id -> the reorder point of every alert that requests (reorder_quantity > 0)
-    reorder_points: dict[str, int] = field(default_factory=dict)
+    # (alert_id, the reorder point) of every alert that requests (reorder_quantity > 0)
+    reorder_points: set[tuple[str, int]] = field(default_factory=set)
+    # (alert_id, po_id) of every alert that names a purchase order: a re-accepted copy's
+    # alerts are rows of their own (their raised_at differs) under the original's ids
+    named_orders: set[tuple[str, str]] = field(default_factory=set)
     # (warehouse, sku) -> units the open purchase orders still bring
     on_order: dict[tuple[str, str], int] = field(default_factory=dict)
     # (warehouse, sku) -> (reorder_point, order_up_to, basis, demand_per_day,
@@ -178,14 +181,6 @@ def expected_tables(
         if alerts:
             out.alerts[key] = alerts
     return out
-
-
-def collapsed(alerts: list[tuple[str, int, int, int, str]]) -> list[tuple[str, int, int, int, str]]:
-    """A key's alerts as ``alerts FINAL`` holds them: a re-accepted copy of an event
-    raises alerts under the original's ids, so the later replaces the earlier of a kind."""
-    deadlines = [a for a in alerts if a[0] in ("reorder_overdue", "reorder_expired")]  # by PO
-    last = {(a[0], a[4]): a for a in alerts if a not in deadlines}
-    return sorted([*last.values(), *deadlines])
 
 
 def as_policy(policy: tuple[int, int] | Policy) -> Policy:
@@ -515,6 +510,8 @@ def alerts_of(
                 continue
             record(po_id, po, wh, sku)
             alert_orders[model_alert_id(wh, sku, kind, event.event_id, po_id)] = po_id
+            if out is not None:
+                out.named_orders.add((model_alert_id(wh, sku, kind, event.event_id, po_id), po_id))
             alerts.append((kind, on_hand, threshold, 0, event.event_id))
         # 4. the band
         now = level(on_hand)
@@ -543,12 +540,15 @@ def alerts_of(
             record(po_id, po, wh, sku)
             alert_orders[aid] = po_id
             if out is not None:
-                out.reorder_points[aid] = rop  # the point it was requested at
+                out.reorder_points.add((aid, rop))  # the point it was requested at
+                out.named_orders.add((aid, po_id))
             alerts.append((kind, on_hand, threshold, quantity, event.event_id))
         elif crossing is not None:
             if crossing != "back_in_stock" and live:
                 aid = model_alert_id(wh, sku, crossing, event.event_id)
                 alert_orders[aid] = min(live, key=lambda p: (live[p][2], p))
+                if out is not None:
+                    out.named_orders.add((aid, alert_orders[aid]))
             alerts.append((crossing, on_hand, threshold, 0, event.event_id))
         above = on_hand + sum(remaining(po) for po in live.values()) > rop
     if out is not None and accepted:

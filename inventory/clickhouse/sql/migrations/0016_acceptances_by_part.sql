@@ -21,7 +21,11 @@ CREATE TABLE IF NOT EXISTS {database}.event_acceptances_v8
     event_id      String,
     occurred_at   DateTime64(3, 'UTC'),
     accepted_by   LowCardinality(String) DEFAULT ''
-        COMMENT 'empty: the stream (any flow or run lineage); else a backfill''s lineage'
+        COMMENT 'empty: the stream (any flow or run lineage); else a backfill''s lineage',
+    source_topic      LowCardinality(String) DEFAULT '' COMMENT 'the copy''s message, as in events',
+    source_topic_id   String DEFAULT '',
+    source_partition  Int32 DEFAULT -1,
+    source_offset     Int64 DEFAULT -1
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (warehouse_id, sku, event_id, occurred_at, accepted_by);
@@ -37,7 +41,9 @@ DROP TABLE IF EXISTS {database}.event_acceptances_v8;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.event_acceptances_mv
 TO {database}.event_acceptances AS
-SELECT warehouse_id, sku, event_id, occurred_at, accepted_by FROM {database}.events;
+SELECT warehouse_id, sku, event_id, occurred_at, accepted_by,
+       source_topic, source_topic_id, source_partition, source_offset
+FROM {database}.events;
 
 -- Per key of `keys`, every accepted event once per counted copy: the copies of the part
 -- (the stream, or one backfill lineage) that accepted the id most often (ties: the
