@@ -28,11 +28,37 @@ from inventory.core.settings import Settings
 from inventory.kafka.local_broker import temporary_broker
 
 TIERS = ("unit", "db", "integration", "system")
+BROKERS_BEFORE = pytest.StashKey[set[int]]()
 # fixtures a tier may not use: what it does not need
 FORBIDDEN = {
     "unit": {"broker", "settings", "ch"},
     "db": {"broker", "settings"},
 }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller, or a run without xdist
+        from tests.support.leftovers import broker_pids
+
+        session.config.stash[BROKERS_BEFORE] = broker_pids()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No broker started during the session may outlive it: fail the run, and stop them."""
+    before = session.config.stash.get(BROKERS_BEFORE, None)
+    if before is None:
+        return
+    from tests.support.leftovers import broker_pids, stop
+
+    left = broker_pids() - before
+    if left:
+        stop(left)
+        session.config.get_terminal_writer().line(
+            f"error: {len(left)} broker process(es) started by the tests outlived them "
+            f"(pids {sorted(left)}); stopped now",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

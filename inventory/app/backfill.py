@@ -43,7 +43,7 @@ from inventory.core.errors import ConfigurationError
 from inventory.core.records import Event, SalesWindow, StockLevel
 from inventory.core.settings import Settings
 from inventory.kafka.config import kafka_connection
-from inventory.kafka.local_broker import brokers_for
+from inventory.kafka.local_broker import running_local_broker
 from sinks.clickhouse import ClickHouseSink, WriteHook
 from sinks.discard import DiscardSink
 from sinks.kafka import stock_sink
@@ -156,8 +156,10 @@ def run_backfill(
 ) -> None:
     """Process a file of events (JSON lines, or ``.parquet``) with the same flow, to its end.
 
-    Writes every ClickHouse table (dead letters included); publishes nothing to Kafka
-    (historical alerts must not trigger reorders). No recovery: re-running the same file
+    Writes every ClickHouse table (dead letters included); publishes no alerts or dead
+    letters (historical alerts must not trigger reorders). Its stock rows go to the stock
+    changelog only when brokers are configured or the local broker already runs: it
+    never starts a broker. No recovery: re-running the same file
     is a replay and leaves the tables unchanged.
 
     :arg force: run although some keys have stock from events the file lacks, and fold
@@ -175,7 +177,7 @@ def run_backfill(
         workers=workers,
         force=force,
         on_write=on_write,
-        brokers=brokers_for(settings) if settings.stock_topic else "",
+        brokers=settings.kafka_brokers or running_local_broker(settings) or "",
     )
 
 
@@ -265,5 +267,6 @@ def _run_history(
 
 
 def stock_topic_sink(settings: Settings, brokers: str) -> Any:
-    """The stock changelog, or a sink that discards (no ``INVENTORY_STOCK_TOPIC``)."""
-    return stock_sink(settings, brokers) if settings.stock_topic else DiscardSink()
+    """The stock changelog, or a sink that discards (no ``INVENTORY_STOCK_TOPIC``, or no
+    broker to publish to)."""
+    return stock_sink(settings, brokers) if settings.stock_topic and brokers else DiscardSink()

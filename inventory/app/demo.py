@@ -33,7 +33,7 @@ from inventory.app.demo_history import history_messages
 from inventory.app.demo_summary import print_lines, show_summary
 from inventory.app.reset import apply_reset, plan_reset
 from inventory.app.run import run_inventory
-from inventory.availability.rules import available
+from inventory.availability.rules import showcase, status_for
 from inventory.availability.server import AvailabilityService
 from inventory.clickhouse.catalog import write_catalog
 from inventory.clickhouse.client import connect, database_name
@@ -218,16 +218,18 @@ def serve_live(
     with AvailabilityService(settings) as service:
         url = service.server.url
         snapshot = service.first_snapshot(settings)
-        totals = {
-            sku: sum(available(w.on_hand, w.reserved) for w in rows)
-            for sku, rows in snapshot.stock.items()
-        }
-        scarce = sorted(totals, key=lambda sku: (totals[sku], sku))[:12]
+        # what the storefront's grid leads with: scarce, then out of stock (incoming first)
+        totals, expected = snapshot.showcase_inputs()
+        scarce = [
+            sku
+            for sku in showcase(totals, 12, settings.availability_few_left, expected)
+            if status_for(totals[sku], settings.availability_few_left) != "in_stock"
+        ]
         console.rule("live availability")
         print_lines(
             console,
             f"storefront:     {url}/\n"
-            f"scarcest SKUs:  {url}/?skus={','.join(scarce)}\n"
+            f"scarce, out:    {url}/?skus={','.join(scarce)}\n"
             f"API:            {url}/v1/availability/{scarce[0] if scarce else 'SKU'}\n"
             f"API docs:       {url}/docs\n"
             + (

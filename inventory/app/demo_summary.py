@@ -102,21 +102,7 @@ def show_summary(settings: Settings, console: Console) -> None:
         "GROUP BY warehouse_id, sku ORDER BY units DESC, warehouse_id, sku LIMIT 5"
     ):
         sellers.add_row(str(wh), str(sku), str(units), f"{revenue:.2f}", str(orders))
-    orders = Table(
-        "status", "purchase orders", "units ordered", "units received", title="purchase orders"
-    )
-    opened = ordered = received = 0
-    for status, count, units, got in query(
-        "SELECT status, count(), sum(quantity), sum(received_quantity) "
-        "FROM purchase_orders FINAL GROUP BY status ORDER BY status"
-    ):
-        orders.add_row(str(status), str(count), str(units), str(got))
-        opened, ordered, received = (
-            opened + int(str(count)),
-            ordered + int(str(units)),
-            received + int(str(got)),
-        )
-    orders.add_row("[bold]opened[/]", f"[bold]{opened}[/]", str(ordered), str(received))
+    orders = orders_table(query)
     dead = Table("reason", "messages", title="dead letters by reason code")
     for reason, count in query(
         "SELECT reason, count() FROM dead_letters FINAL GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 8"
@@ -144,6 +130,32 @@ LEARNED = """
     ORDER BY s.reorder_basis = 'demand' DESC, s.demand_per_day DESC, s.warehouse_id, s.sku
     LIMIT 8
 """
+
+
+# Purchase orders per status (a status per row) and their total (the footer).
+ORDERS_BY_STATUS = """
+    SELECT status, count(), sum(quantity), sum(received_quantity)
+    FROM purchase_orders FINAL GROUP BY status ORDER BY status
+"""
+
+
+def orders_table(query: Callable[[str], list[tuple[object, ...]]]) -> Table:
+    """Purchase orders by status, one row each; every order opened is the footer's total,
+    not a status of its own."""
+    rows = [
+        tuple(int(str(v)) if n else str(v) for n, v in enumerate(r))
+        for r in query(ORDERS_BY_STATUS)
+    ]
+    totals = [sum(int(r[n]) for r in rows) for n in (1, 2, 3)]
+    table = Table(title="purchase orders", show_footer=True)
+    table.add_column("status", footer="all opened (total)")
+    for name, total in zip(
+        ("purchase orders", "units ordered", "units received"), totals, strict=True
+    ):
+        table.add_column(name, footer=str(total), justify="right")
+    for status, count, units, got in rows:
+        table.add_row(str(status), str(count), str(units), str(got))
+    return table
 
 
 def learned_table(query: Callable[[str], list[tuple[object, ...]]]) -> Table:

@@ -19,9 +19,10 @@ of those warehouses. For a SKU that is ``low`` or ``out_of_stock`` with units in
   passed (the order is late), "Back in stock soon" / "More arriving soon";
 - otherwise (in stock, or nothing incoming) no restock line and no date.
 
-The storefront's default grid (:func:`showcase`) shows every status: up to a third of
-the grid each for scarce ("Only N left") and out-of-stock products, the rest in stock,
-each group in SKU order; a short group leaves its places to the others.
+The storefront's default grid (:func:`showcase`) shows every status, scarce and incoming
+first: up to a third of the grid each for scarce ("Only N left", fewest units first) and
+out-of-stock products (those with units incoming first, soonest expected first), the
+rest in stock; ties in SKU order; a short group leaves its places to the others.
 """
 
 from __future__ import annotations
@@ -80,11 +81,23 @@ def restock_message(
 SHOWCASE_ORDER: tuple[Status, ...] = ("low", "out_of_stock", "in_stock")
 
 
-def showcase(totals: Mapping[str, int], limit: int, few_left: int) -> list[str]:
+def showcase(
+    totals: Mapping[str, int],
+    limit: int,
+    few_left: int,
+    expected: Mapping[str, int] | None = None,
+) -> list[str]:
     """Up to ``limit`` SKUs of ``totals`` (SKU -> available units) for a grid that shows
-    every status: scarce, then out of stock, then in stock (see the module doc)."""
+    every status: scarce (fewest first), then out of stock (with ``expected`` deliveries,
+    SKU -> the earliest expected epoch ms, first), then in stock (see the module doc)."""
+    expected = expected or {}
+    never = 1 << 62
+
+    def rank(sku: str) -> tuple[int, int, str]:
+        return max(totals[sku], 0), expected.get(sku, never), sku
+
     groups: dict[Status, list[str]] = {status: [] for status in SHOWCASE_ORDER}
-    for sku in sorted(totals):
+    for sku in sorted(totals, key=rank):
         groups[status_for(totals[sku], few_left)].append(sku)
     share = -(-limit // 3)  # a third, rounded up
     picked = {status: groups[status][:share] for status in ("low", "out_of_stock")}

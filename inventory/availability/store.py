@@ -28,6 +28,7 @@ from typing import NamedTuple, Protocol, cast
 
 from clickhouse_connect.driver.client import Client
 
+from inventory.availability.rules import available
 from inventory.clickhouse.client import connect, database_name
 from inventory.core.settings import Settings
 
@@ -114,6 +115,20 @@ class StockSnapshot:
 
     def skus(self) -> list[str]:
         return sorted(self.stock.keys() | self.names.keys())
+
+    def showcase_inputs(self) -> tuple[dict[str, int], dict[str, int]]:
+        """What :func:`~inventory.availability.rules.showcase` picks from: every known
+        SKU's units available over its warehouses, and the earliest expected delivery
+        (epoch ms) of those with units on order."""
+        totals: dict[str, int] = {}
+        expected: dict[str, int] = {}
+        for sku in self.skus():
+            rows = self.stock.get(sku, ())
+            totals[sku] = sum(available(w.on_hand, w.reserved) for w in rows)
+            dates = [w.next_expected_ms for w in rows if w.on_order > 0 and w.next_expected_ms >= 0]
+            if dates:
+                expected[sku] = min(dates)
+        return totals, expected
 
 
 class ClickHouseStockReader:

@@ -242,6 +242,11 @@ def test_showcase_grid_shows_scarce_then_sold_out_then_in_stock(
     assert len(set(statuses)) == 3
     _, first = get(api[0], "/v1/products?limit=12")  # the default stays the first N
     assert [i["sku"] for i in first["items"]] == sorted(i["sku"] for i in first["items"])
+    # the storefront's ?skus= cards: those SKUs, in the order asked, with names and prices
+    asked = [first["items"][3]["sku"], "NO-SUCH-SKU", first["items"][0]["sku"]]
+    status, chosen = get(api[0], "/v1/products?" + "&".join(f"sku={s}" for s in asked))
+    assert status == 200
+    assert chosen["items"] == [first["items"][3], first["items"][0]]
 
 
 def test_openapi_schema_documents_the_endpoints(api: tuple[str, AvailabilityStore]) -> None:

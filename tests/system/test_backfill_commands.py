@@ -42,6 +42,9 @@ def test_backfill_command(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "rows written: " in result.stderr and "dead_letters=" in result.stderr
+    # a file backfill reads no topic: it starts no broker (nor leaves one running)
+    assert not (tmp_path / "data" / "broker.json").exists()
+    assert not (tmp_path / "data" / "broker.log").exists()
     missing = subprocess.run(
         [sys.executable, "-m", "inventory.cli", "backfill", "nope.jsonl"],
         cwd=tmp_path,

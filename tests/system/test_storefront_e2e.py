@@ -232,3 +232,23 @@ def test_badge_follows_stock_sold_down_through_the_pipeline(
     order = ["low", "out_of_stock", "in_stock"]
     assert 1 < len(statuses) <= 24 and "out_of_stock" in statuses, statuses
     assert statuses == sorted(statuses, key=order.index), statuses  # scarce ones first
+    # ?skus= cards carry the catalog's names and prices, as the grid's do
+    grid = {
+        card.get_attribute("data-sku"): (
+            card.find_element(By.TAG_NAME, "h2").text,
+            card.find_element(By.CSS_SELECTOR, ".price").text,
+        )
+        for card in browser.find_elements(By.CSS_SELECTOR, "article")
+    }
+    named = [sku for sku, (title, price) in grid.items() if title != sku and price]
+    assert named, grid
+    browser.get(f"{service}/?skus={named[0]},{SKU}")
+    WebDriverWait(browser, 30, poll_frequency=0.2).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "article h2")) == 2
+    )
+    cards = browser.find_elements(By.CSS_SELECTOR, "article")
+    assert [c.get_attribute("data-sku") for c in cards] == [named[0], SKU]
+    assert (
+        cards[0].find_element(By.TAG_NAME, "h2").text,
+        cards[0].find_element(By.CSS_SELECTOR, ".price").text,
+    ) == grid[named[0]]

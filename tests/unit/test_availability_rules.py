@@ -150,10 +150,20 @@ def test_the_contract_example_has_the_shape_the_api_answers_with() -> None:
 def test_showcase_shows_every_status_in_a_third_each() -> None:
     totals = {f"IN-{i:02d}": 50 for i in range(30)} | {"LOW-1": 3, "LOW-2": 1, "OUT-1": 0}
     picked = showcase(totals, 24, few_left=5)
-    assert picked[:3] == ["LOW-1", "LOW-2", "OUT-1"]  # scarce, then out of stock
+    assert picked[:3] == ["LOW-2", "LOW-1", "OUT-1"]  # scarce (fewest first), out of stock
     assert picked[3:] == [f"IN-{i:02d}" for i in range(21)]  # short groups leave room
     many = {f"LOW-{i:02d}": 2 for i in range(20)} | {f"OUT-{i:02d}": 0 for i in range(20)}
     many |= {f"IN-{i:02d}": 9 for i in range(20)}
     picked = showcase(many, 24, few_left=5)
     assert [sku[:3] for sku in picked] == ["LOW"] * 8 + ["OUT"] * 8 + ["IN-"] * 8
     assert showcase({"A": 1}, 24, 5) == ["A"] and showcase({}, 24, 5) == []
+
+
+def test_showcase_leads_with_the_scarcest_and_the_incoming() -> None:
+    """Issue 36: a newcomer sees "Only N left" and "Back in stock by ..." first."""
+    totals = {f"IN-{i:02d}": 50 for i in range(30)}
+    totals |= {"LOW-A": 4, "LOW-B": 1, "OUT-A": 0, "OUT-B": -3, "OUT-C": 0}
+    expected = {"OUT-C": 2_000, "OUT-B": 1_000, "IN-05": 500}  # deliveries on the way
+    picked = showcase(totals, 9, few_left=5, expected=expected)
+    assert picked[:5] == ["LOW-B", "LOW-A", "OUT-B", "OUT-C", "OUT-A"]
+    assert picked[5:] == ["IN-05", "IN-00", "IN-01", "IN-02"]  # incoming first here too

@@ -64,10 +64,15 @@ function post(url, body) {
 
 async function loadProducts() {
   if (chosen.length) {
-    chosen.slice(0, 100).forEach((sku) => addCard(sku, null, null));
+    // the SKUs asked for, with their catalog names and prices (unknown ones by their code)
+    const query = new URLSearchParams({ limit: "100" });
+    chosen.slice(0, 100).forEach((sku) => query.append("sku", sku));
+    const known = new Map((await getJson(`/v1/products?${query}`)).items.map((p) => [p.sku, p]));
+    chosen.slice(0, 100).forEach((sku) => addCard(sku, known.get(sku)?.name, known.get(sku)?.unit_price));
     return;
   }
-  // every status on show: scarce, out-of-stock and in-stock products (rules.showcase)
+  // every status on show, scarce and incoming first: "Only N left", out of stock with a
+  // delivery coming, then in stock (rules.showcase)
   const products = await getJson(`/v1/products?limit=${GRID}&pick=showcase`);
   products.items.forEach((p) => addCard(p.sku, p.name, p.unit_price));
 }
