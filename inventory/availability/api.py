@@ -4,8 +4,9 @@
   stock nor in the catalog.
 - ``GET /v1/availability?sku=A&sku=B[&warehouse=W]``: up to 100 SKUs; unknown ones are
   listed in ``not_found``.
-- ``GET /v1/products?limit=N[&pick=first|showcase]``: SKUs with names, for a product
-  grid: the first N in SKU order, or a showcase of every status (``rules.showcase``).
+- ``GET /v1/products?limit=N[&pick=first|showcase][&sku=S...]``: SKUs with names and
+  prices, for a product grid: the first N in SKU order, a showcase of every status,
+  scarce and incoming first (``rules.showcase``), or the ``sku`` given (known ones).
 - ``GET /v1/stream?sku=…``: the same documents pushed as Server-Sent Events
   (:mod:`inventory.availability.stream`); ``/v1/cart``, ``/v1/holds…``: a shopper's
   holds, checkouts and releases, written as events (:mod:`inventory.availability.cart`).
@@ -32,6 +33,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -51,7 +53,7 @@ from inventory.availability.documents import (
     availability_of,
 )
 from inventory.availability.observability import instrument
-from inventory.availability.rules import available, showcase
+from inventory.availability.rules import showcase
 from inventory.availability.store import StockSnapshot, StockSource
 from inventory.availability.stream import add_stream
 from inventory.core.times import format_ms
@@ -82,6 +84,18 @@ NOT_LOADED: dict[int | str, dict[str, Any]] = {
 
 
 DOCS_ASSETS = "/docs-assets"
+
+
+ECHO_CHARS = 64  # of a refused input, in a 422 answer
+
+
+def short(error: Any) -> dict[str, Any]:
+    """A validation error as JSON, its ``input`` cut to :data:`ECHO_CHARS` characters."""
+    out = {k: v for k, v in dict(error).items() if k not in ("input", "ctx", "url")}
+    if "input" in error:
+        text = orjson.dumps(error["input"], default=str).decode()
+        out["input"] = text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS] + "…"
+    return out
 
 
 def serve_docs(app: FastAPI) -> None:
@@ -163,6 +177,11 @@ def create_app(
             )
         return snapshot
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 with what was wrong, never more than :data:`ECHO_CHARS` of the input back."""
+        return JSONResponse({"detail": [short(e) for e in exc.errors()]}, status_code=422)
+
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("availability request %s failed", request.url.path)
@@ -209,16 +228,16 @@ def create_app(
     def list_products(
         limit: Annotated[int, Query(ge=1, le=500)] = 24,
         pick: Literal["first", "showcase"] = "first",
+        sku: Annotated[list[str] | None, Query(max_length=100)] = None,
     ) -> ProductList:
         snapshot = current()
-        if pick == "first":
+        if sku:  # these SKUs (the storefront's ?skus=), in the order asked, known ones only
+            skus = [s for s in dict.fromkeys(sku) if snapshot.knows(s)][:limit]
+        elif pick == "first":
             skus = snapshot.skus()[:limit]
         else:
-            totals = {
-                sku: sum(available(w.on_hand, w.reserved) for w in snapshot.stock.get(sku, ()))
-                for sku in snapshot.skus()
-            }
-            skus = showcase(totals, limit, few_left)
+            totals, expected = snapshot.showcase_inputs()
+            skus = showcase(totals, limit, few_left, expected)
         return ProductList(
             items=[
                 Product(sku=s, name=snapshot.names.get(s), unit_price=snapshot.prices.get(s))

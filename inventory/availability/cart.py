@@ -11,8 +11,10 @@
 
 Off unless ``INVENTORY_API_WRITE_TOKEN`` is set (403 otherwise); each request needs
 ``Authorization: Bearer <token>`` (401), at most ``INVENTORY_API_WRITE_RATE_PER_MINUTE``
-requests a minute per client address (429 with ``Retry-After``); an unknown SKU is 404,
-more than is available 409, a body outside the event contract 422. Every event is
+requests per clock minute per client address (a fixed window; 429 with ``Retry-After``:
+the seconds to the next minute); an unknown SKU is 404, more than is available 409, a
+body over 16 KiB 413, a body outside the event contract (not UTF-8 JSON, too deep, a
+reservation id outside 1-128 characters, …) 422. Every event is
 checked by the flow's own contract rules before it is produced, and the answer comes
 once the broker acknowledged it (``acks=all``): nothing is produced for a refused request.
 """
@@ -32,9 +34,9 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from dataflows.decode import ContractError, validate
-from inventory.availability.documents import CODE_PATTERN, Code, Problem
+from inventory.availability.documents import Code, Problem
 from inventory.availability.rules import available
-from inventory.availability.store import StockSource
+from inventory.availability.store import StockSnapshot, StockSource
 from inventory.core.records import Source
 from inventory.core.settings import Settings
 from inventory.core.times import format_ms
@@ -85,26 +87,105 @@ class CartLine(BaseModel):
 
 
 class RateLimiter:
-    """A token bucket per client: ``per_minute`` requests a minute, bursts up to that."""
+    """A fixed window per client: at most ``per_minute`` requests in each clock minute
+    (``clock`` seconds, UTC epoch: windows start at :00); the count starts again at the
+    next minute. Memory: the clients of the current minute."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self._rate = per_minute / 60.0
-        self._burst = float(per_minute)
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.time) -> None:
+        self._limit = per_minute
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._window = -1
+        self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def wait_seconds(self, client: str) -> float:
-        """0 if ``client`` may go now (a token is taken), else how long until it may."""
+        """0 if ``client`` may go now (counted), else the seconds until the next minute."""
         with self._lock:
             now = self._clock()
-            tokens, at = self._buckets.get(client, (self._burst, now))
-            tokens = min(self._burst, tokens + (now - at) * self._rate)
-            if tokens >= 1:
-                self._buckets[client] = (tokens - 1, now)
+            window = int(now // 60)
+            if window != self._window:
+                self._window, self._counts = window, {}
+            used = self._counts.get(client, 0)
+            if used < self._limit:
+                self._counts[client] = used + 1
                 return 0.0
-            self._buckets[client] = (tokens, now)
-            return (1 - tokens) / self._rate
+            return (window + 1) * 60 - now
+
+
+MAX_BODY_BYTES = 16 * 1024  # a cart request's JSON body; larger: 413
+
+
+class CartBodyGuard:
+    """ASGI middleware for ``POST /v1/holds…``: a body over :data:`MAX_BODY_BYTES` is 413
+    (read no further), one that is not UTF-8 JSON (or nests deeper than the parser
+    allows) 422, before the route parses it; any other request passes untouched."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not scope["path"].startswith("/v1/holds")
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)  # a disconnect: let the route see it
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY_BYTES:
+                await _problem(
+                    send, 413, f"a cart request's body is at most {MAX_BODY_BYTES} bytes"
+                )
+                return
+        try:
+            orjson.loads(bytes(body).decode("utf-8"))  # UTF-8, JSON, depth: orjson's limits
+        except (UnicodeDecodeError, orjson.JSONDecodeError):
+            await _problem(send, 422, "the body is not a UTF-8 JSON object of the contract")
+            return
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _problem(send: Any, status: int, detail: str) -> None:
+    payload = orjson.dumps({"detail": detail})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+def send(target: EventWriter, body: dict[str, Any]) -> str:
+    """Produce the event ``body`` once the flow's contract rules accept it (422 else)."""
+    payload = orjson.dumps(body)
+    try:
+        validate(orjson.loads(payload), API_SOURCE, None, payload, -1)
+    except ContractError as exc:
+        raise HTTPException(422, f"not a valid event: {exc}") from None
+    target.write(f"{body['warehouse_id']}:{body['sku']}".encode(), payload)
+    return str(body["event_id"])
 
 
 def add_cart(
@@ -118,9 +199,10 @@ def add_cart(
     clock: Callable[[], float],
 ) -> None:
     """Add the cart endpoints (module doc) to ``app``; off without ``writer`` and ``token``."""
-    limiter = RateLimiter(per_minute)
+    limiter = RateLimiter(per_minute, clock)
+    app.add_middleware(CartBodyGuard)
     refused: dict[int | str, dict[str, Any]] = {
-        code: {"model": Problem} for code in (401, 403, 404, 409, 429)
+        code: {"model": Problem} for code in (401, 403, 404, 409, 413, 429)
     }
 
     def admit(request: Request, authorization: str | None) -> EventWriter:
@@ -137,14 +219,14 @@ def add_cart(
             )
         return writer
 
-    def send(target: EventWriter, body: dict[str, Any]) -> str:
-        payload = orjson.dumps(body)
-        try:
-            validate(orjson.loads(payload), API_SOURCE, None, payload, -1)
-        except ContractError as exc:
-            raise HTTPException(422, f"not a valid event: {exc}") from None
-        target.write(f"{body['warehouse_id']}:{body['sku']}".encode(), payload)
-        return str(body["event_id"])
+    def knowing(sku: str) -> StockSnapshot:
+        """The stock as loaded, if it knows ``sku`` (503 before it loads; 404 else)."""
+        snapshot = store.snapshot
+        if snapshot is None:
+            raise HTTPException(503, "stock not loaded yet", headers={"Retry-After": "1"})
+        if not snapshot.knows(sku):
+            raise HTTPException(404, f"unknown sku: {sku}")
+        return snapshot
 
     def event(kind: str, sku: str, warehouse_id: str, quantity: int) -> dict[str, Any]:
         return {
@@ -169,12 +251,7 @@ def add_cart(
     ) -> dict[str, Any]:
         """Hold units of a SKU for a cart (a ``reserve`` event)."""
         target = admit(request, authorization)
-        snapshot = store.snapshot
-        if snapshot is None:
-            raise HTTPException(503, "stock not loaded yet", headers={"Retry-After": "1"})
-        if not snapshot.knows(line.sku):
-            raise HTTPException(404, f"unknown sku: {line.sku}")
-        rows = snapshot.stock.get(line.sku, ())
+        rows = knowing(line.sku).stock.get(line.sku, ())
         if line.warehouse_id is not None:
             rows = tuple(w for w in rows if w.warehouse_id == line.warehouse_id)
         best = max(
@@ -196,12 +273,13 @@ def add_cart(
 
     def settle(kind: str) -> Callable[..., dict[str, str]]:
         def endpoint(
-            reservation_id: Annotated[str, PathParam(pattern=CODE_PATTERN)],
+            reservation_id: Annotated[str, PathParam(min_length=1, max_length=128)],
             line: CartLine,
             request: Request,
             authorization: Annotated[str | None, Header()] = None,
         ) -> dict[str, str]:
             target = admit(request, authorization)
+            knowing(line.sku)
             body = event(kind, line.sku, line.warehouse_id, line.quantity)
             body["reservation_id"] = reservation_id
             return {"event_id": send(target, body)}

@@ -74,3 +74,15 @@ def read_events(url: str, count: int, timeout: float = 10.0) -> list[tuple[str, 
                 if len(events) >= count:
                     break
     return events
+
+
+def post_raw(url: str, data: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """POST ``data`` as it is (Content-Type JSON): (status, decoded JSON body)."""
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")

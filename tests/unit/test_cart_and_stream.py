@@ -14,7 +14,7 @@ from inventory.availability.api import CartOptions, create_app
 from inventory.availability.cart import RateLimiter
 from inventory.availability.server import BackgroundServer
 from inventory.availability.store import StockSnapshot, WarehouseStock
-from tests.support.http import get_json, post_json, read_events
+from tests.support.http import get_json, post_json, post_raw, read_events
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -118,9 +118,27 @@ def test_a_checkout_outside_the_contract_writes_nothing(
 ) -> None:
     url, _, writer = served
     line = {"sku": "S", "warehouse_id": "W1", "quantity": 1}
-    assert post_json(f"{url}/v1/holds/bad%20id!/checkout", line, AUTH)[0] == 422
-    assert post_json(f"{url}/v1/holds/{'r' * 65}/checkout", line, AUTH)[0] == 422
+    assert post_json(f"{url}/v1/holds/{'r' * 129}/checkout", line, AUTH)[0] == 422
     assert post_json(f"{url}/v1/holds/r1/checkout", {**line, "quantity": -1}, AUTH)[0] == 422
+    assert post_json(f"{url}/v1/holds/r1/checkout", {**line, "sku": "NOPE"}, AUTH)[0] == 404
+    assert post_json(f"{url}/v1/holds/r1/release", {**line, "sku": "NOPE"}, AUTH)[0] == 404
+    assert writer.events == []
+    # the contract allows reservation ids of up to 128 characters of any valid Unicode
+    assert post_json(f"{url}/v1/holds/{'r' * 128}/checkout", line, AUTH)[0] == 202
+    assert post_json(f"{url}/v1/holds/bad%20id!/release", line, AUTH)[0] == 202
+    assert [e["reservation_id"] for _, e in writer.events] == ["r" * 128, "bad id!"]
+
+
+def test_a_body_outside_the_contract_is_422_and_a_large_one_413(
+    served: tuple[str, FakeSource, ListWriter],
+) -> None:
+    url, _, writer = served
+    for raw in (b'{"sku": "S\xff"}', b"[" * 5_000 + b"]" * 5_000):  # not UTF-8; too deep
+        assert post_raw(f"{url}/v1/holds", raw, AUTH)[0] == 422
+    for raw in (b'{"sku": "' + b"S" * 40_000 + b'"}', b"[" * 100_000 + b"]" * 100_000):
+        assert post_raw(f"{url}/v1/holds", raw, AUTH)[0] == 413  # over 16 KiB
+    status, answer = post_raw(f"{url}/v1/holds", b'{"sku": "' + b"S" * 10_000 + b'"}', AUTH)
+    assert status == 422 and len(orjson.dumps(answer)) < 1_000  # the input is not echoed
     assert writer.events == []
 
 
@@ -145,13 +163,15 @@ def test_cart_writes_are_off_without_a_token() -> None:
         server.stop()
 
 
-def test_the_rate_limiter_refills_over_time() -> None:
-    now = [0.0]
+def test_the_rate_limit_is_a_fixed_window_per_clock_minute() -> None:
+    now = [600.0]  # 00:10:00
     limiter = RateLimiter(2, clock=lambda: now[0])
-    assert [limiter.wait_seconds("a") for _ in range(3)] == [0.0, 0.0, pytest.approx(30.0)]
+    assert [limiter.wait_seconds("a") for _ in range(3)] == [0.0, 0.0, 60.0]
     assert limiter.wait_seconds("b") == 0.0  # per client
-    now[0] = 30.0
-    assert limiter.wait_seconds("a") == 0.0
+    now[0] = 635.0  # 35 s later: still the same minute, no refill
+    assert limiter.wait_seconds("a") == 25.0
+    now[0] = 660.0  # the next minute: the count starts again
+    assert [limiter.wait_seconds("a") for _ in range(3)] == [0.0, 0.0, 60.0]
 
 
 def test_the_stream_sends_every_sku_then_each_change(

@@ -75,7 +75,8 @@ class ApiSettings(BaseModel):
         default=60,
         ge=1,
         le=1_000_000,
-        description="cart requests a client (by address) may make a minute; more get 429",
+        description="cart requests a client (by address) may make in each clock minute (a "
+        "fixed window: the count starts again at :00); more get 429 with Retry-After",
     )
     api_hold_seconds: float = Field(
         default=900.0,
