@@ -25,13 +25,23 @@ CREATE TABLE IF NOT EXISTS {database}.event_acceptances_v8
     source_topic      LowCardinality(String) DEFAULT '' COMMENT 'the copy''s message, as in events',
     source_topic_id   String DEFAULT '',
     source_partition  Int32 DEFAULT -1,
-    source_offset     Int64 DEFAULT -1
+    source_offset     Int64 DEFAULT -1,
+    expires_at        Nullable(DateTime64(3, 'UTC'))
+        COMMENT 'a reserve copy''s own expires_at (a retry re-stamps it with occurred_at)'
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (warehouse_id, sku, event_id, occurred_at, accepted_by);
 
-INSERT INTO {database}.event_acceptances_v8 (warehouse_id, sku, event_id, occurred_at)
-SELECT warehouse_id, sku, event_id, occurred_at FROM {database}.event_acceptances;
+INSERT INTO {database}.event_acceptances_v8
+    (warehouse_id, sku, event_id, occurred_at, source_topic, source_topic_id,
+     source_partition, source_offset, expires_at)
+SELECT a.warehouse_id, a.sku, a.event_id, a.occurred_at, e.source_topic, e.source_topic_id,
+       e.source_partition, e.source_offset, e.expires_at
+FROM {database}.event_acceptances AS a
+LEFT JOIN {database}.events AS e
+    ON a.warehouse_id = e.warehouse_id AND a.sku = e.sku AND a.event_id = e.event_id
+   AND a.occurred_at = e.occurred_at
+SETTINGS join_use_nulls = 1;
 
 DROP VIEW IF EXISTS {database}.event_acceptances_mv;
 
@@ -42,13 +52,13 @@ DROP TABLE IF EXISTS {database}.event_acceptances_v8;
 CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.event_acceptances_mv
 TO {database}.event_acceptances AS
 SELECT warehouse_id, sku, event_id, occurred_at, accepted_by,
-       source_topic, source_topic_id, source_partition, source_offset
+       source_topic, source_topic_id, source_partition, source_offset, expires_at
 FROM {database}.events;
 
 -- Per key of `keys`, every accepted event once per counted copy: the copies of the part
 -- (the stream, or one backfill lineage) that accepted the id most often (ties: the
--- stream, then the greatest lineage), each with its own `occurred_at` and the id's other
--- fields from `events FINAL`. Without repeated ids this is `events FINAL`.
+-- stream, then the greatest lineage), each with its own `occurred_at` and `expires_at` and
+-- the id's other fields from `events FINAL`. Without repeated ids this is `events FINAL`.
 CREATE VIEW IF NOT EXISTS {database}.accepted_events AS
 WITH copies AS (
     SELECT warehouse_id, sku, event_id, times
@@ -59,7 +69,7 @@ WITH copies AS (
             sku,
             event_id,
             accepted_by AS part,
-            groupArray(occurred_at) AS times
+            groupArray((occurred_at, expires_at)) AS times
         FROM {database}.event_acceptances FINAL
         WHERE (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
         GROUP BY warehouse_id, sku, event_id, part
@@ -76,9 +86,9 @@ SELECT
     e.delta AS delta,
     e.unit_price AS unit_price,
     e.order_id AS order_id,
-    copy AS occurred_at,
+    copy.1 AS occurred_at,
     e.reservation_id AS reservation_id,
-    e.expires_at AS expires_at,
+    coalesce(copy.2, e.expires_at) AS expires_at,
     e.po_id AS po_id
 FROM {database}.events AS e FINAL
 INNER JOIN copies AS c
