@@ -7,20 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from bytewax.testing import TestingSink, TestingSource, run_main
+from bytewax.testing import TestingSource
 from clickhouse_connect.driver.client import Client
 
-from dataflows.flow import build_flow
-from dataflows.seeds import Seeder, SeedReader
 from inventory.clickhouse.catalog import PolicyBook
 from inventory.clickhouse.client import connect
 from inventory.clickhouse.migrations import apply_migrations
 from inventory.core.records import ProductPolicy
 from inventory.core.settings import Settings
 from inventory.core.times import format_ms
-from sinks.clickhouse import ClickHouseSink
-from tests.db.test_property_restarts import kafka_messages
 from tests.support.tables import truncate_tables
+from tests.support.testing_flow import kafka_messages, run_flow
 
 T = 1_795_000_000_000
 
@@ -40,29 +37,8 @@ def body(event_id: str, kind: str, qty: int, at_s: int, **extra: Any) -> tuple[b
 
 
 def run(cfg: Settings, msgs: list[Any], lineage: str, *, seeded: bool = False) -> None:
-    reader = SeedReader(
-        lambda: connect(cfg, database=cfg.clickhouse_database), lineage, 600_000, 60_000
-    )
-    seeder = Seeder(reader) if seeded else None
-    if seeder is not None:
-        seeder.start()
-    try:
-        run_main(
-            build_flow(
-                cfg,
-                "unused:9092",
-                policies=PolicyBook(cfg, {"S1": ProductPolicy(10, 50, 72 * 3_600_000)}),
-                source=TestingSource(msgs, batch_size=1),
-                rows_sink=ClickHouseSink(cfg),
-                dlq_sink=TestingSink([]),
-                alerts_sink=TestingSink([]),
-                stock_sink=TestingSink([]),
-                lineage=lineage,
-                seeder=seeder,
-            )
-        )
-    finally:
-        reader.close()
+    policies = PolicyBook(cfg, {"S1": ProductPolicy(10, 50, 72 * 3_600_000)})
+    run_flow(cfg, policies, TestingSource(msgs, batch_size=1), lineage=lineage, seeded=seeded)
 
 
 def migrated(cfg: Settings) -> Client:
@@ -83,7 +59,7 @@ RETRY = [
 
 def test_a_retry_past_the_horizon_counts_whatever_the_restarts(db_settings: Settings) -> None:
     ch = migrated(db_settings)
-    msgs, _ = kafka_messages(RETRY)
+    msgs, _ = kafka_messages(RETRY, {b"W1:S1": 0}, T + 2_000_000)
     run(db_settings, msgs, "run:a")
     assert ch.query("SELECT on_hand FROM stock_levels FINAL").result_rows == [(96,)]
     copies = ch.query(
@@ -111,7 +87,9 @@ def test_a_restock_without_po_id_receives_the_oldest_order_by_opened_at(
             body("s1", "sale", 55, 100),  # on-hand 5: PO A, opened T+100 s
             body("s2", "sale", 45, 50),  # arrives later, happened earlier: PO B, T+50 s
             body("rs", "restock", 10, 300),  # no po_id: the oldest open order, B
-        ]
+        ],
+        {b"W1:S1": 0},
+        T + 2_000_000,
     )
     run(db_settings, msgs, "run:po")
     orders = ch.query(

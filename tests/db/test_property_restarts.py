@@ -8,32 +8,23 @@ independent model of the uninterrupted stream. Real chDB, Bytewax's TestingSourc
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.recovery import RecoveryConfig, init_db_dir
-from bytewax.testing import TestingSink, TestingSource, run_main
+from bytewax.testing import TestingSource
 from clickhouse_connect.driver.client import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataflows.flow import build_flow
-from dataflows.seeds import Seeder, SeedReader
 from inventory.clickhouse.catalog import PolicyBook
-from inventory.clickhouse.client import connect
-from inventory.clickhouse.migrations import apply_migrations
 from inventory.core.records import ProductPolicy
 from inventory.core.settings import Settings
 from inventory.core.times import format_ms, to_ms
-from sinks.clickhouse import ClickHouseSink
 from tests.db.test_property_tables import KEYS, T0, streams
-from tests.support.model import Msg, Policy, expected_tables
+from tests.support.model import Policy, expected_tables
 from tests.support.tables import (
     alerts_table,
     on_order_table,
@@ -43,8 +34,10 @@ from tests.support.tables import (
     stock_table,
     truncate_tables,
 )
+from tests.support.testing_flow import kafka_messages, run_flow
 
 LATENESS_MS = 600_000
+PARTITION_OF = {f"{w}:{s}".encode(): n % 2 for n, (w, s) in enumerate(KEYS)}
 # a retry's new occurred_at, seconds after its original: around the horizon
 RESTAMP_S = st.sampled_from([1, 300, 590, 599, 600, 601, 610, 700, 790, 900])
 
@@ -67,52 +60,6 @@ def with_retries(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
                 body[field] = format_ms(to_ms(datetime.fromisoformat(body[field])) + shift)
         out.insert(draw(st.integers(min_value=0, max_value=len(out))), (key, orjson.dumps(body)))
     return out
-
-
-@pytest.fixture(scope="module")
-def migrated(chdb_dir: Path) -> Iterator[tuple[Settings, Client]]:
-    cfg = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        clickhouse_url=f"chdb://{chdb_dir}",
-        clickhouse_database=f"r_{uuid.uuid4().hex[:12]}",
-        clickhouse_backoff_seconds=0.0,
-        epoch_seconds=0.5,
-        lateness_seconds=LATENESS_MS // 1000,
-        low_stock_threshold=4,
-        default_target_stock=15,
-        default_lead_time_hours=120 / 3600,
-        reorder_grace_hours=60 / 3600,
-        reorder_expiry_hours=240 / 3600,
-    )
-    client = connect(cfg)
-    apply_migrations(client, cfg.clickhouse_database)
-    client.close()
-    client = connect(cfg, database=cfg.clickhouse_database)
-    yield cfg, client
-    client.command(f"DROP DATABASE {cfg.clickhouse_database}")
-    client.close()
-
-
-def kafka_messages(stream: list[tuple[bytes, bytes]]) -> tuple[list[Any], list[Msg]]:
-    partition_of = {k: n % 2 for n, k in enumerate(f"{w}:{s}".encode() for w, s in KEYS)}
-    offsets = [0, 0]
-    kafka_msgs, model_msgs = [], []
-    ts = T0 + 2_000_000
-    for key, value in stream:
-        p = partition_of[key]
-        kafka_msgs.append(
-            KafkaSourceMessage(
-                key=key,
-                value=value,
-                topic="events",
-                partition=p,
-                offset=offsets[p],
-                timestamp=(1, ts),
-            )
-        )
-        model_msgs.append(Msg(key, value, p, offsets[p], ts))
-        offsets[p] += 1
-    return kafka_msgs, model_msgs
 
 
 @settings(
@@ -138,22 +85,8 @@ def test_restarts_anywhere_give_the_uninterrupted_tables(
     truncate_tables(ch, cfg.clickhouse_database)
     policy = ProductPolicy(4, 15, 120_000, 1, 0, 0)
     policies = PolicyBook(cfg, {"S1": policy})
-    kafka_msgs, model_msgs = kafka_messages(stream)
+    kafka_msgs, model_msgs = kafka_messages(stream, PARTITION_OF, T0 + 2_000_000)
     cuts = sorted({round(share * len(kafka_msgs)) for share in shares} - {0, len(kafka_msgs)})
-
-    def flow(source: TestingSource, lineage: str, seeder: Seeder | None = None) -> Any:
-        return build_flow(
-            cfg,
-            "unused:9092",
-            policies=policies,
-            source=source,
-            rows_sink=ClickHouseSink(cfg),
-            dlq_sink=TestingSink([]),
-            alerts_sink=TestingSink([]),
-            stock_sink=TestingSink([]),
-            lineage=lineage,
-            seeder=seeder,
-        )
 
     if restart == "snapshot":  # each run stops at its cut; the next resumes from the store
         store = tmp_path_factory.mktemp("store")
@@ -163,25 +96,13 @@ def test_restarts_anywhere_give_the_uninterrupted_tables(
             items.insert(cut, TestingSource.EOF())
         source = TestingSource(items, batch_size=batch_size)
         for _ in range(len(cuts) + 1):
-            run_main(flow(source, "flow:prop"), recovery_config=RecoveryConfig(str(store)))
+            run_flow(
+                cfg, policies, source, lineage="flow:prop", recovery=RecoveryConfig(str(store))
+            )
     else:  # each run reads from the start, rebuilds its keys from the tables
         for n, end in enumerate([*cuts, len(kafka_msgs)]):
-            lineage = f"run:{n}"
-            reader = SeedReader(
-                lambda: connect(cfg, database=cfg.clickhouse_database),
-                lineage,
-                LATENESS_MS,
-                cfg.window_seconds * 1000,
-                cfg.demand_horizon_days,
-            )
-            seeder = Seeder(reader)
-            seeder.start()
-            try:
-                run_main(
-                    flow(TestingSource(kafka_msgs[:end], batch_size=batch_size), lineage, seeder)
-                )
-            finally:
-                reader.close()
+            source = TestingSource(kafka_msgs[:end], batch_size=batch_size)
+            run_flow(cfg, policies, source, lineage=f"run:{n}", seeded=True)
 
     expected = expected_tables(
         model_msgs,

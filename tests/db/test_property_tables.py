@@ -5,28 +5,19 @@ source is Bytewax's TestingSource so hundreds of streams run in seconds."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
-from bytewax.connectors.kafka import KafkaSourceMessage
-from bytewax.testing import TestingSink, TestingSource, run_main
+from bytewax.testing import TestingSource
 from clickhouse_connect.driver.client import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataflows.flow import build_flow
 from inventory.clickhouse.catalog import PolicyBook
-from inventory.clickhouse.client import connect
-from inventory.clickhouse.migrations import apply_migrations
 from inventory.core.records import ProductPolicy
 from inventory.core.settings import Settings
 from inventory.core.times import format_ms
-from sinks.clickhouse import ClickHouseSink
-from tests.support.model import Msg, Policy, expected_tables, model_alert_id
+from tests.support.model import Policy, expected_tables, model_alert_id
 from tests.support.tables import (
     alerts_table,
     on_order_table,
@@ -36,6 +27,7 @@ from tests.support.tables import (
     stock_table,
     truncate_tables,
 )
+from tests.support.testing_flow import kafka_messages, run_flow
 
 T0 = 1_795_000_000_000
 KEYS = [("W1", "S1"), ("W2", "S1"), ("W1", "S2")]
@@ -109,32 +101,6 @@ def streams(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def migrated(chdb_dir: Path) -> Iterator[tuple[Settings, Client]]:
-    """One database for every example, migrated once (examples truncate it: 0.01 s against
-    about a second to apply every migration)."""
-    cfg = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        clickhouse_url=f"chdb://{chdb_dir}",
-        clickhouse_database=f"p_{uuid.uuid4().hex[:12]}",
-        clickhouse_backoff_seconds=0.0,
-        epoch_seconds=0.5,
-        lateness_seconds=600,
-        low_stock_threshold=4,
-        default_target_stock=15,
-        default_lead_time_hours=120 / 3600,  # POs fall overdue within the streams' 900 s
-        reorder_grace_hours=60 / 3600,
-        reorder_expiry_hours=240 / 3600,  # ... and expire
-    )
-    client = connect(cfg)
-    apply_migrations(client, cfg.clickhouse_database)
-    client.close()
-    client = connect(cfg, database=cfg.clickhouse_database)
-    yield cfg, client
-    client.command(f"DROP DATABASE {cfg.clickhouse_database}")
-    client.close()
-
-
 @settings(
     max_examples=40,
     deadline=None,
@@ -160,37 +126,12 @@ def test_tables_equal_model(
     pack, least, most = order_rules
     policy = ProductPolicy(4, 15, 120_000, pack, least, most)
     truncate_tables(ch, cfg.clickhouse_database)
-    partition_of = {k: n % 2 for n, k in enumerate(f"{w}:{s}".encode() for w, s in KEYS)}
-    offsets = [0, 0]
-    kafka_msgs, model_msgs = [], []
-    for key, value in stream:
-        p = partition_of[key]
-        ts = T0 + 1_000_000
-        kafka_msgs.append(
-            KafkaSourceMessage(
-                key=key,
-                value=value,
-                topic="events",
-                partition=p,
-                offset=offsets[p],
-                timestamp=(1, ts),
-            )
-        )
-        model_msgs.append(Msg(key, value, p, offsets[p], ts))
-        offsets[p] += 1
+    partition_of = {f"{w}:{s}".encode(): n % 2 for n, (w, s) in enumerate(KEYS)}
+    kafka_msgs, model_msgs = kafka_messages(stream, partition_of, T0 + 1_000_000)
 
-    flow = build_flow(
-        cfg,
-        "unused:9092",
-        policies=PolicyBook(cfg, {"S1": policy}),
-        source=TestingSource(kafka_msgs, batch_size=batch_size),
-        rows_sink=ClickHouseSink(cfg),
-        dlq_sink=TestingSink([]),
-        alerts_sink=TestingSink([]),
-        stock_sink=TestingSink([]),
-        lineage="backfill:property" if backfill else "",
-    )
-    run_main(flow)
+    source = TestingSource(kafka_msgs, batch_size=batch_size)
+    policies = PolicyBook(cfg, {"S1": policy})
+    run_flow(cfg, policies, source, lineage="backfill:property" if backfill else "")
 
     expected = expected_tables(
         model_msgs,

@@ -1,0 +1,84 @@
+"""The flow in the test's own process over Bytewax's TestingSource, writing real chDB
+tables (the db-tier property and reproduction tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bytewax.connectors.kafka import KafkaSourceMessage
+from bytewax.recovery import RecoveryConfig
+from bytewax.testing import TestingSink, TestingSource, run_main
+
+from dataflows.flow import build_flow
+from dataflows.seeds import Seeder, SeedReader
+from inventory.clickhouse.catalog import PolicyBook
+from inventory.clickhouse.client import connect
+from inventory.core.settings import Settings
+from sinks.clickhouse import ClickHouseSink
+from tests.support.model import Msg
+
+
+def kafka_messages(
+    stream: Iterable[tuple[bytes, bytes]], partition_of: dict[bytes, int], timestamp_ms: int
+) -> tuple[list[KafkaSourceMessage[bytes, bytes]], list[Msg]]:
+    """``(key, value)`` pairs as Kafka messages (each key's partition, offsets in order, one
+    timestamp) and the same messages for the independent model."""
+    offsets: dict[int, int] = {}
+    kafka_msgs, model_msgs = [], []
+    for key, value in stream:
+        p = partition_of[key]
+        offset = offsets.get(p, 0)
+        kafka_msgs.append(
+            KafkaSourceMessage(
+                key=key,
+                value=value,
+                topic="events",
+                partition=p,
+                offset=offset,
+                timestamp=(1, timestamp_ms),
+            )
+        )
+        model_msgs.append(Msg(key, value, p, offset, timestamp_ms))
+        offsets[p] = offset + 1
+    return kafka_msgs, model_msgs
+
+
+def run_flow(
+    cfg: Settings,
+    policies: PolicyBook,
+    source: TestingSource[Any],
+    *,
+    lineage: str = "",
+    seeded: bool = False,
+    recovery: RecoveryConfig | None = None,
+) -> None:
+    """One run of the flow to the source's end (or its next EOF) into ``cfg``'s tables;
+    ``seeded``: keys another lineage computed are rebuilt from the tables first (what a
+    ``--no-recovery`` start does); ``recovery``: resume from and snapshot to that store."""
+    reader = SeedReader(
+        lambda: connect(cfg, database=cfg.clickhouse_database),
+        lineage,
+        cfg.lateness_seconds * 1000,
+        cfg.window_seconds * 1000,
+        cfg.demand_horizon_days,
+    )
+    seeder = Seeder(reader) if seeded else None
+    try:
+        if seeder is not None:
+            seeder.start()
+        flow = build_flow(
+            cfg,
+            "unused:9092",
+            policies=policies,
+            source=source,
+            rows_sink=ClickHouseSink(cfg),
+            dlq_sink=TestingSink([]),
+            alerts_sink=TestingSink([]),
+            stock_sink=TestingSink([]),
+            lineage=lineage,
+            seeder=seeder,
+        )
+        run_main(flow, recovery_config=recovery)
+    finally:
+        reader.close()
