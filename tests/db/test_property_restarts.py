@@ -63,7 +63,7 @@ def with_retries(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
 
 
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
