@@ -10,5 +10,4 @@ SELECT
         event_type = 'sale'
     )) AS sales
 FROM accepted_events(keys = {keys:Array(Tuple(String, String))})
-WHERE (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
 GROUP BY warehouse_id, sku

@@ -4,7 +4,6 @@
 WITH newest AS (
     SELECT warehouse_id, sku, max(occurred_at) AS newest
     FROM accepted_events(keys = {keys:Array(Tuple(String, String))})
-    WHERE (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
     GROUP BY warehouse_id, sku
 ),
 wanted AS (
@@ -12,8 +11,7 @@ wanted AS (
            assumeNotNull(e.reservation_id) AS reservation_id
     FROM accepted_events(keys = {keys:Array(Tuple(String, String))}) AS e
     INNER JOIN newest AS k ON e.warehouse_id = k.warehouse_id AND e.sku = k.sku
-    WHERE (e.warehouse_id, e.sku) IN {keys:Array(Tuple(String, String))}
-      AND e.reservation_id IS NOT NULL
+    WHERE e.reservation_id IS NOT NULL
       AND (e.occurred_at >= k.newest - toIntervalMillisecond({lateness_ms:Int64})
            OR (e.event_type = 'reserve' AND e.expires_at > k.newest))
 )
@@ -27,8 +25,7 @@ SELECT
     e.quantity AS quantity,
     toUnixTimestamp64Milli(ifNull(e.expires_at, e.occurred_at)) AS expires_ms
 FROM accepted_events(keys = {keys:Array(Tuple(String, String))}) AS e
-WHERE (e.warehouse_id, e.sku) IN {keys:Array(Tuple(String, String))}
-  AND e.reservation_id IS NOT NULL
+WHERE e.reservation_id IS NOT NULL
   AND e.event_type IN ('reserve', 'release', 'sale')
   AND (e.warehouse_id, e.sku, assumeNotNull(e.reservation_id)) IN (SELECT * FROM wanted)
 ORDER BY occurred_ms, event_id

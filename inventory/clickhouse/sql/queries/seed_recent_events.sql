@@ -15,8 +15,6 @@ FROM accepted_events(keys = {keys:Array(Tuple(String, String))}) AS e
 INNER JOIN (
     SELECT warehouse_id, sku, max(occurred_at) AS newest
     FROM accepted_events(keys = {keys:Array(Tuple(String, String))})
-    WHERE (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
     GROUP BY warehouse_id, sku
 ) AS k ON e.warehouse_id = k.warehouse_id AND e.sku = k.sku
-WHERE (e.warehouse_id, e.sku) IN {keys:Array(Tuple(String, String))}
-  AND e.occurred_at >= k.newest - toIntervalMillisecond({reach_ms:Int64})
+WHERE e.occurred_at >= k.newest - toIntervalMillisecond({reach_ms:Int64})

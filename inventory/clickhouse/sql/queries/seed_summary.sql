@@ -11,7 +11,6 @@ WITH counts AS (
         argMax(quantity, (occurred_at, event_id)) AS count_qty
     FROM accepted_events(keys = {keys:Array(Tuple(String, String))})
     WHERE event_type = 'count'
-      AND (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
     GROUP BY warehouse_id, sku
 )
 SELECT
@@ -28,6 +27,5 @@ SELECT
         AS on_hand
 FROM accepted_events(keys = {keys:Array(Tuple(String, String))}) AS e
 LEFT JOIN counts AS c ON e.warehouse_id = c.warehouse_id AND e.sku = c.sku
-WHERE (e.warehouse_id, e.sku) IN {keys:Array(Tuple(String, String))}
 GROUP BY e.warehouse_id, e.sku
 SETTINGS join_use_nulls = 1

@@ -10,5 +10,5 @@ SELECT
     uniqExact(ifNull(order_id, concat('\0', event_id))) AS orders,
     count() AS sales
 FROM accepted_events(keys = {keys:Array(Tuple(String, String))})
-WHERE event_type = 'sale' AND (warehouse_id, sku) IN {keys:Array(Tuple(String, String))}
+WHERE event_type = 'sale'
 GROUP BY warehouse_id, sku, start
