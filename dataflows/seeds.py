@@ -137,11 +137,11 @@ class SeedReader:
         for wh, sku, opened_ms, received_ms in self._rows("seed_lead_times", keys=keys):
             receipts[(wh, sku)].append((opened_ms, received_ms))
         seeds = {}
-        for wh, sku, accepted, newest_ms, newest_id, count_ms, count_id, on_hand in summary:
+        for wh, sku, accepted, newest_ms, newest_id, count_ms, count_id, on_hand, over in summary:
             key = (wh, sku)
             count = None if count_ms is None else (count_ms, count_id)
             stock, windows = self._rebuild(recent[key], count, newest_ms)
-            stock.on_hand, stock.accepted = on_hand, accepted
+            stock.on_hand, stock.accepted, stock.oversold = on_hand, accepted, over
             stock.newest, stock.applied_upto = (newest_ms, newest_id), applied[key]
             stock.holds = holds[key]
             demand = rebuild(

@@ -40,7 +40,17 @@ _OptionalId = Annotated[str, msgspec.Meta(max_length=MAX_ID_LENGTH)]
 class _Wire(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     event_id: _Id
     event_type: Literal[
-        "sale", "return", "restock", "adjustment", "count", "reserve", "release", "cancel"
+        "sale",
+        "return",
+        "restock",
+        "adjustment",
+        "count",
+        "reserve",
+        "release",
+        "cancel",
+        "hold_request",
+        "hold_checkout",
+        "hold_release",
     ]
     sku: str  # codes: checked by _is_code (a set of the codes seen, then the pattern)
     warehouse_id: str

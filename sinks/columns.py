@@ -29,6 +29,7 @@ from inventory.core.records import (
     Alert,
     DeadLetter,
     Event,
+    HoldDecision,
     PurchaseOrder,
     SalesWindow,
     StockLevel,
@@ -36,6 +37,7 @@ from inventory.core.records import (
 from sinks.rows import (
     ALERT_COLUMNS,
     DEAD_LETTER_COLUMNS,
+    DECISION_COLUMNS,
     EVENT_COLUMNS,
     MAX_STORED_MS,
     ORDER_COLUMNS,
@@ -94,6 +96,7 @@ def event_table(events: Sequence[Event]) -> pa.Table:
             pa.array([e.reservation_id for e in events], _STR),
             _ms([e.expires_ms for e in events], clamp=False),
             pa.array([e.po_id for e in events], _STR),
+            pa.array([e.oversold for e in events], pa.uint32()),
         ],
     )
 
@@ -129,6 +132,7 @@ def stock_table(levels: Sequence[StockLevel]) -> pa.Table:
             _ms(  # computed: may exceed Int64 before the clamp
                 [None if (at := s.projected_stockout_ms) is None else stored_ms(at) for s in levels]
             ),
+            pa.array([s.oversold for s in levels], pa.uint64()),
         ],
     )
 
@@ -210,6 +214,26 @@ def order_table(orders: Sequence[PurchaseOrder]) -> pa.Table:
     )
 
 
+def decision_table(decisions: Sequence[HoldDecision]) -> pa.Table:
+    return _table(
+        DECISION_COLUMNS,
+        [
+            pa.array([d.reservation_id for d in decisions], _STR),
+            pa.array([d.warehouse_id for d in decisions], _STR),
+            pa.array([d.sku for d in decisions], _STR),
+            pa.array([d.event_id for d in decisions], _STR),
+            pa.array([d.request for d in decisions], _STR),
+            pa.array([d.decision for d in decisions], _STR),
+            pa.array([d.reason for d in decisions], _STR),
+            pa.array([d.quantity for d in decisions], _I64),
+            pa.array([d.available for d in decisions], _I64),
+            _ms(_negative_as_null([d.expires_ms for d in decisions])),
+            _ms([d.decided_ms for d in decisions]),
+            _u128([d.version for d in decisions]),
+        ],
+    )
+
+
 COLUMNAR: dict[type, Callable[[Any], pa.Table]] = {
     Event: event_table,
     StockLevel: stock_table,
@@ -217,6 +241,7 @@ COLUMNAR: dict[type, Callable[[Any], pa.Table]] = {
     SalesWindow: sales_table,
     Alert: alert_table,
     PurchaseOrder: order_table,
+    HoldDecision: decision_table,
 }
 
 

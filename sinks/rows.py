@@ -20,6 +20,7 @@ from inventory.core.records import (
     Alert,
     DeadLetter,
     Event,
+    HoldDecision,
     PurchaseOrder,
     SalesWindow,
     Source,
@@ -34,7 +35,7 @@ def stored_ms(ms: int) -> int:
     return min(max(ms, 0), MAX_STORED_MS)
 
 
-Row = Event | StockLevel | DeadLetter | SalesWindow | Alert | PurchaseOrder
+Row = Event | StockLevel | DeadLetter | SalesWindow | Alert | PurchaseOrder | HoldDecision
 
 EVENT_COLUMNS = (
     "event_id",
@@ -54,6 +55,7 @@ EVENT_COLUMNS = (
     "reservation_id",
     "expires_at",
     "po_id",
+    "oversold",
 )
 STOCK_COLUMNS = (
     "warehouse_id",
@@ -74,6 +76,7 @@ STOCK_COLUMNS = (
     "lead_time_days",
     "days_of_cover",
     "projected_stockout_at",
+    "oversold",
 )
 DEAD_LETTER_COLUMNS = (
     "topic",
@@ -107,6 +110,7 @@ def event_row(e: Event) -> tuple[Any, ...]:
         e.reservation_id,
         e.expires_ms,
         e.po_id,
+        e.oversold,
     )
 
 
@@ -130,6 +134,7 @@ def stock_row(s: StockLevel) -> tuple[Any, ...]:
         s.lead_time_days,
         s.days_of_cover,
         None if (stockout := s.projected_stockout_ms) is None else stored_ms(stockout),
+        s.oversold,
     )
 
 
@@ -241,6 +246,39 @@ def order_row(o: PurchaseOrder) -> tuple[Any, ...]:
     )
 
 
+DECISION_COLUMNS = (
+    "reservation_id",
+    "warehouse_id",
+    "sku",
+    "event_id",
+    "request",
+    "decision",
+    "reason",
+    "quantity",
+    "available",
+    "expires_at",
+    "decided_at",
+    "version",
+)
+
+
+def decision_row(d: HoldDecision) -> tuple[Any, ...]:
+    return (
+        d.reservation_id,
+        d.warehouse_id,
+        d.sku,
+        d.event_id,
+        d.request,
+        d.decision,
+        d.reason,
+        d.quantity,
+        d.available,
+        stored_ms(d.expires_ms) if d.expires_ms >= 0 else None,
+        stored_ms(d.decided_ms),
+        d.version,
+    )
+
+
 TABLES: dict[type, tuple[str, Sequence[str], Callable[[Any], tuple[Any, ...]]]] = {
     Event: ("events", EVENT_COLUMNS, event_row),
     StockLevel: ("stock_levels", STOCK_COLUMNS, stock_row),
@@ -248,6 +286,7 @@ TABLES: dict[type, tuple[str, Sequence[str], Callable[[Any], tuple[Any, ...]]]] 
     SalesWindow: ("sales_rates", SALES_COLUMNS, sales_row),
     Alert: ("alerts", ALERT_COLUMNS, alert_row),
     PurchaseOrder: ("purchase_orders", ORDER_COLUMNS, order_row),
+    HoldDecision: ("hold_decisions", DECISION_COLUMNS, decision_row),
 }
 
 
@@ -293,7 +332,9 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _event_ms(record: StockLevel | SalesWindow | Alert | PurchaseOrder) -> int:
+def _event_ms(record: StockLevel | SalesWindow | Alert | PurchaseOrder | HoldDecision) -> int:
+    if isinstance(record, HoldDecision):
+        return record.decided_ms
     if isinstance(record, StockLevel):
         return record.updated_ms
     if isinstance(record, SalesWindow):

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 from clickhouse_connect.driver.client import Client
+from hypothesis import Phase
+from hypothesis import settings as settings_profiles
 
 from inventory.clickhouse.client import connect
 from inventory.clickhouse.migrations import apply_migrations
@@ -134,3 +136,8 @@ def ch(db_settings: Settings) -> Iterator[Client]:
     client = connect(db_settings, database=db_settings.clickhouse_database)
     yield client
     client.close()
+
+
+settings_profiles.register_profile(
+    "noshrink", phases=[Phase.explicit, Phase.reuse, Phase.generate], print_blob=True
+)

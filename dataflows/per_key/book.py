@@ -1,11 +1,13 @@
 """Everything computed per (warehouse_id, sku), in one stateful step.
 
-For each accepted event in arrival order: stock (dedup, lateness, event-time on-hand,
-holds), the sales window, then replenishment (docs/semantics.md, "Replenishment"): this
-event's receipt or cancellation, the open purchase orders' deadlines, the band alert and
-the request on the inventory position. Per batch the key emits, in order: the accepted
-events, late dead letters, purchase-order changes and alerts as they happen, then one
-:class:`StockLevel` and one :class:`SalesWindow` per window the batch touched.
+For each accepted event in arrival order: stock (dedup, lateness, decided holds,
+event-time on-hand, holds), the sales window, then replenishment (docs/semantics.md,
+"Replenishment"): this event's receipt or cancellation, the open purchase orders'
+deadlines, the band alert and the request on the inventory position. Per batch the key
+emits, in order: the accepted events (a decided request as the fact it decided), late
+dead letters, hold decisions, an ``oversell`` alert, purchase-order changes and alerts
+as they happen, then one :class:`StockLevel` and one :class:`SalesWindow` per window the
+batch touched.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from msgspec import structs
 
 from dataflows.per_key.alerts import band, crossing, event_alert_id
+from dataflows.per_key.decisions import Verdict
 from dataflows.per_key.demand import (
     DemandState,
     Levels,
@@ -29,10 +32,12 @@ from dataflows.per_key.orders import OrderBook, OrderRules
 from dataflows.per_key.state_codec import KeyState, decode_state, encode_state
 from dataflows.per_key.stock import StockBook, StockState
 from dataflows.per_key.windows import SalesWindows, WindowTotals
+from inventory.core.contract import DECIDED_TYPES
 from inventory.core.records import (
     Alert,
     DeadLetter,
     Event,
+    HoldDecision,
     ProductPolicy,
     PurchaseOrder,
     SalesWindow,
@@ -68,7 +73,7 @@ class Seed:
         return self.stock.version
 
 
-KeyOutput = Event | DeadLetter | StockLevel | SalesWindow | Alert | PurchaseOrder
+KeyOutput = Event | DeadLetter | StockLevel | SalesWindow | Alert | PurchaseOrder | HoldDecision
 KeyInput = Event | Seed
 DEFAULT_ORDER_RULES = OrderRules()
 
@@ -140,14 +145,23 @@ class KeyBook:
             self.orders.above = position > self._levels(policy).reorder_point
         demand, horizon = self.demand, self.rules.demand.horizon_days
         before = stock.state.accepted
-        for event in events:
-            result = stock.apply(event)
+        for given in events:
+            result = stock.apply(given)
             if result is None:
                 self.duplicates += 1
                 continue
             out.append(result)
-            if result is not event:
-                continue  # late: dead-lettered, nothing else happens
+            if type(result) is not Event:  # late: dead-lettered, nothing else happens
+                if given.event_type in DECIDED_TYPES:  # a request is told it was refused
+                    rid = given.reservation_id or ""
+                    verdict = (rid, given.event_type, "refused", "late", given.quantity, -1)
+                    out.append(self._decision(given, verdict))
+                continue
+            event = result  # a decided request: the fact it decided
+            for verdict in stock.verdicts:
+                out.append(self._decision(event, verdict))
+            if event.oversold:
+                out.append(self._oversell(event, policy))
             note_event(demand, event.occurred_ms)
             if event.event_type == "sale":
                 self.windows.add(event)
@@ -160,6 +174,40 @@ class KeyBook:
             out.append(self._level(first.warehouse_id, first.sku, policy))
             out.extend(self.windows.flush(first.warehouse_id, first.sku, stock.cutoff()))
         return out
+
+    def _decision(self, event: Event, verdict: Verdict) -> HoldDecision:
+        """The record of ``verdict``, made at ``event`` (the request, or the event whose
+        time expired a hold)."""
+        st = self.stock.state
+        rid, request, decision, reason, quantity, expires_ms = verdict
+        return HoldDecision(
+            reservation_id=rid,
+            warehouse_id=event.warehouse_id,
+            sku=event.sku,
+            event_id=event.event_id,
+            request=request,
+            decision=decision,
+            reason=reason,
+            quantity=quantity,
+            available=st.on_hand - st.holds.reserved,
+            expires_ms=expires_ms,
+            decided_ms=event.occurred_ms if request else st.newest[0],
+            version=st.version,
+        )
+
+    def _oversell(self, event: Event, policy: ProductPolicy) -> Alert:
+        """The ``oversell`` alert of a sale beyond what was available."""
+        return Alert(
+            alert_id=event_alert_id(event, "oversell"),
+            kind="oversell",
+            warehouse_id=event.warehouse_id,
+            sku=event.sku,
+            on_hand=self.stock.state.on_hand,
+            threshold=policy.threshold,
+            reorder_quantity=0,
+            event_id=event.event_id,
+            raised_ms=event.occurred_ms,
+        )
 
     def _levels(self, policy: ProductPolicy) -> Levels:
         levels_now = self.levels

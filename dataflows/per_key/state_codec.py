@@ -15,7 +15,8 @@ Formats, by the version first in the blob:
   blob 15 % smaller); ``applied_upto`` is a list of (topic, topic id, partition,
   offset), and open purchase orders (their versions exceed 64 bits) are a pickled
   tuple inside it. A state MessagePack cannot hold (an integer beyond 64 bits, say a
-  window's revenue) is written in format 5.
+  window's revenue) is written in format 5. Contract v9 appends the units oversold to
+  both (a blob without it: 0).
 
 Every format stays readable: a store written by an older version resumes.
 """
@@ -73,6 +74,7 @@ class _Packed(msgspec.Struct, array_like=True, gc=False):
     orders: bytes | None  # pickled field tuples of the open orders
     above: bool | None
     demand: tuple[dict[int, int] | None, int, _Stats | None, _Stats | None] | None
+    oversold: int = 0  # v9
 
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -91,7 +93,7 @@ def encode_state(state: KeyState, *, pickled: bool = False) -> bytes:
     demand = _demand_fields(state.demand)
     # formats 5 and 6 share their fields; 6 lists applied_upto and pickles the orders
     stock = (st.on_hand, st.accepted, st.newest, st.count, st.seen, st.moves, st.prune_at)
-    tail = (state.above, demand)
+    tail = (state.above, demand, st.oversold)
     if not pickled:
         upto = [(*where, offset) for where, offset in st.applied_upto.items()]
         packed_orders = pickle.dumps(orders, protocol=5) if orders else None
@@ -126,7 +128,8 @@ def decode_state(blob: bytes) -> KeyState:
     elif fields[0] != _PICKLED:
         raise ValueError(f"unknown key state format {fields[0]!r}")
     _, on_hand, accepted, newest, count, seen, moves, prune_at, windows, band, upto = fields[:11]
-    (reserves, closes, reserved), orders, above, demand = fields[11:]
+    (reserves, closes, reserved), orders, above, demand = fields[11:15]
+    oversold = fields[15] if len(fields) > 15 else 0
     return KeyState(
         StockState(
             on_hand,
@@ -138,6 +141,7 @@ def decode_state(blob: bytes) -> KeyState:
             prune_at,
             upto,
             HoldState(reserves, closes, reserved),
+            oversold,
         ),
         {start: WindowTotals(*totals) for start, totals in windows.items()},
         band,
@@ -163,6 +167,7 @@ def _unpacked(packed: _Packed) -> KeyState:
             packed.prune_at,
             {(topic, tid, part): offset for topic, tid, part, offset in packed.applied_upto},
             HoldState(reserves, closes, reserved),
+            packed.oversold,
         ),
         {start: WindowTotals(*totals) for start, totals in packed.windows.items()},
         packed.band,

@@ -16,7 +16,11 @@ independent model in the tests):
   ``event_id``) win. On-hand = latest count (0 if none) + sum of deltas after it.
   This makes on-hand a function of the accepted set, not of arrival order.
 * **Holds** - reservations change ``reserved`` (and so available = on-hand - reserved),
-  never on-hand: see :mod:`dataflows.per_key.holds`.
+  never on-hand: see :mod:`dataflows.per_key.holds`. Hold requests, checkouts and
+  releases are decided first and applied as the facts they decided
+  (:mod:`dataflows.per_key.decisions`); holds that the event's time expires are noted.
+* **Oversell** - a sale that takes available below 0 records the units beyond it
+  (``Event.oversold``, summed in ``oversold``).
 * **Already applied** - a key whose state was rebuilt from the tables (a seed, see
   :mod:`dataflows.seeds`) knows, per source partition, the last message it holds; the
   replay of those messages is skipped.
@@ -26,7 +30,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from msgspec import structs
+
+from dataflows.per_key.decisions import (
+    Verdict,
+    active_holds,
+    decide,
+    expired_since,
+    oversold_units,
+)
 from dataflows.per_key.holds import HoldState, apply_hold, prune_holds
+from inventory.core.contract import DECIDED_TYPES
 from inventory.core.records import DeadLetter, Event, StockLevel, stock_version
 
 # Ids and moves are pruned (those past the lateness cutoff dropped) once a key holds this
@@ -50,6 +64,7 @@ class StockState:
     # (topic, topic_id, partition) -> offset of the last message a seed already holds
     applied_upto: dict[SourcePartition, int] = field(default_factory=dict)
     holds: HoldState = field(default_factory=HoldState)
+    oversold: int = 0  # units sold beyond what was available, ever
 
     @property
     def version(self) -> int:
@@ -67,17 +82,21 @@ class StockState:
             self.prune_at,
             dict(self.applied_upto),
             self.holds.copy(),
+            self.oversold,
         )
 
 
 class StockBook:
-    """Applies events of one key to its :class:`StockState`."""
+    """Applies events of one key to its :class:`StockState`. After each :meth:`apply`,
+    :attr:`verdicts` holds the decisions it made: the request's, then the holds its
+    time expired."""
 
-    __slots__ = ("lateness_ms", "state")
+    __slots__ = ("lateness_ms", "state", "verdicts")
 
     def __init__(self, lateness_ms: int, state: StockState | None = None) -> None:
         self.lateness_ms = lateness_ms
         self.state = state if state is not None else StockState()
+        self.verdicts: list[Verdict] = []
 
     def cutoff(self) -> int:
         """Events before this occurred_ms are late for this key."""
@@ -85,9 +104,12 @@ class StockBook:
         return newest - self.lateness_ms if newest >= 0 else -1
 
     def apply(self, event: Event) -> Event | DeadLetter | None:
-        """Apply one event: the accepted event, a late dead letter, or None (a duplicate,
+        """Apply one event: the accepted event (a decided request: the fact it decided;
+        a sale: with its ``oversold`` units), a late dead letter, or None (a duplicate,
         or a message the state already holds)."""
         st = self.state
+        if self.verdicts:
+            self.verdicts = []
         if st.applied_upto and self._already_applied(event):
             return None
         ms = event.occurred_ms
@@ -102,6 +124,13 @@ class StockBook:
         seen_ms = st.seen.get(event.event_id)
         if seen_ms is not None and seen_ms >= max(st.newest[0], ms) - self.lateness_ms:
             return None  # a duplicate: its accepted copy is within the horizon
+        holds = st.holds
+        active = active_holds(holds, st.newest[0]) if holds.reserves else None
+        if event.event_type in DECIDED_TYPES:
+            event, verdict = decide(event, holds, st.on_hand, st.newest[0], self.lateness_ms)
+            self.verdicts.append(verdict)
+            ms = event.occurred_ms
+        available = st.on_hand - holds.reserved
         st.seen[event.event_id] = ms
         st.accepted += 1
         order = (ms, event.event_id)
@@ -114,8 +143,15 @@ class StockBook:
         elif st.count is None or ms > st.count[0]:
             st.on_hand += event.delta
             st.moves.append((ms, event.delta))
-        if event.reservation_id is not None or st.holds.reserves:
-            apply_hold(st.holds, event, st.newest[0])
+        if event.reservation_id is not None or holds.reserves:
+            apply_hold(holds, event, st.newest[0])
+        if active:
+            self.verdicts += expired_since(holds, active, st.newest[0])
+        if event.event_type == "sale":
+            oversold = oversold_units(available, st.on_hand - holds.reserved)
+            if oversold:
+                st.oversold += oversold
+                event = structs.replace(event, oversold=oversold)
         if len(st.seen) >= st.prune_at:
             self._prune()
         return event
@@ -153,4 +189,5 @@ class StockBook:
             last_event_id=st.newest[1],
             lineage=lineage,
             reserved=st.holds.reserved,
+            oversold=st.oversold,
         )

@@ -35,12 +35,27 @@ EVENT_TYPES = (
     "reserve",
     "release",
     "cancel",
+    "hold_request",
+    "hold_checkout",
+    "hold_release",
 )
 EventType = Literal[
-    "sale", "return", "restock", "adjustment", "count", "reserve", "release", "cancel"
+    "sale",
+    "return",
+    "restock",
+    "adjustment",
+    "count",
+    "reserve",
+    "release",
+    "cancel",
+    "hold_request",
+    "hold_checkout",
+    "hold_release",
 ]
+# contract v9: requests the flow decides per key (docs/semantics.md, "Decided holds")
+DECIDED_TYPES = ("hold_request", "hold_checkout", "hold_release")
 # Event types that carry a reservation_id of their own (a sale may carry one).
-RESERVATION_TYPES = ("reserve", "release")
+RESERVATION_TYPES = ("reserve", "release", *DECIDED_TYPES)
 CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MAX_QUANTITY = 1_000_000_000
 MAX_UNIT_PRICE = 1e12
@@ -127,9 +142,9 @@ def quantity_problem(event_type: str, quantity: int) -> str | None:
         return "quantity must be non-zero for adjustment"
     if event_type == "count" and quantity < 0:
         return "quantity must be >= 0 for count"
-    if event_type == "reserve" and quantity < 1:
-        return "quantity must be >= 1 for reserve"
-    if event_type in ("release", "cancel") and quantity < 0:
+    if event_type in ("reserve", "hold_request") and quantity < 1:
+        return f"quantity must be >= 1 for {event_type}"
+    if event_type in ("release", "cancel", "hold_checkout", "hold_release") and quantity < 0:
         return f"quantity must be >= 0 for {event_type}"
     return None
 
@@ -140,9 +155,9 @@ def reservation_problem(
     """Contract rule for ``reservation_id`` and ``expires_at``; ``None`` when it holds."""
     if event_type in RESERVATION_TYPES and not reservation_id:
         return f"reservation_id is required for {event_type}"
-    if event_type == "reserve":
+    if event_type in ("reserve", "hold_request"):
         if expires_ms is None:
-            return "expires_at is required for reserve"
+            return f"expires_at is required for {event_type}"
         if expires_ms <= occurred_ms:
             return "expires_at must be after occurred_at"
     return None
@@ -159,9 +174,10 @@ def po_problem(event_type: str, po_id: str | None) -> str | None:
 def stock_delta(event_type: str, quantity: int) -> int:
     """Signed on-hand effect; ``count`` sets the level instead and has delta 0; a hold
     (``reserve``/``release``) changes what is available, not what is on hand; a
-    ``cancel`` changes what is on order."""
+    ``cancel`` changes what is on order; a decided request's effect is the flow's
+    decision (0 until decided: see ``dataflows.per_key.decisions``)."""
     if event_type == "sale":
         return -quantity
-    if event_type in ("count", "reserve", "release", "cancel"):
+    if event_type in ("count", "reserve", "release", "cancel", *DECIDED_TYPES):
         return 0
     return quantity

@@ -48,6 +48,7 @@ class Event(msgspec.Struct, frozen=True, gc=False):
     reservation_id: str | None = None
     expires_ms: int | None = None
     po_id: str | None = None
+    oversold: int = 0  # v9: units of this sale beyond what was available (set by the flow)
 
     @property
     def stock_key(self) -> str:
@@ -95,6 +96,7 @@ class StockLevel(msgspec.Struct, frozen=True, gc=False):
     reorder_basis: str = "static"
     demand_per_day: float = 0.0
     lead_time_days: float = 0.0
+    oversold: int = 0  # v9: units sold beyond what was available, ever
 
     @property
     def available(self) -> int:
@@ -134,6 +136,7 @@ class SalesWindow(msgspec.Struct, frozen=True, gc=False):
 
 
 ALERT_KINDS = (
+    "oversell",
     "low_stock",
     "out_of_stock",
     "back_in_stock",
@@ -176,6 +179,48 @@ class Alert(msgspec.Struct, frozen=True, gc=False):
             "po_id": self.po_id or None,
             "expected_at": format_ms(self.expected_ms) if self.expected_ms >= 0 else None,
             "reorder_point": self.reorder_point if self.reorder_quantity > 0 else None,
+        }
+
+
+DECISIONS = ("granted", "refused", "checked_out", "released", "expired")
+REFUSALS = ("insufficient", "unknown", "closed", "expired", "late")
+
+
+class HoldDecision(msgspec.Struct, frozen=True, gc=False):
+    """The flow's decision on a hold request, checkout or release of one reservation
+    (docs/semantics.md, "Decided holds"), or a hold's expiry. ``event_id`` is the
+    request's (for ``expired``: the event whose time passed ``expires_ms``); ``quantity``
+    the units held, checked out, released or expired (a refusal: the units asked);
+    ``available`` the key's on-hand - reserved after the decision; ``version`` the stock
+    version after it."""
+
+    reservation_id: str
+    warehouse_id: str
+    sku: str
+    event_id: str
+    request: str  # the request's event type; '' for an expiry
+    decision: str  # DECISIONS
+    reason: str  # '' unless refused: REFUSALS
+    quantity: int
+    available: int
+    expires_ms: int  # the hold's expires_at; -1: none
+    decided_ms: int  # the request's occurred_at as recorded; an expiry: the key's newest time
+    version: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "reservation_id": self.reservation_id,
+            "warehouse_id": self.warehouse_id,
+            "sku": self.sku,
+            "event_id": self.event_id,
+            "request": self.request or None,
+            "decision": self.decision,
+            "reason": self.reason or None,
+            "quantity": self.quantity,
+            "available": self.available,
+            "expires_at": format_ms(self.expires_ms) if self.expires_ms >= 0 else None,
+            "decided_at": format_ms(self.decided_ms),
+            "version": str(self.version),
         }
 
 

@@ -27,8 +27,10 @@ from tests.db.test_property_tables import KEYS, T0, streams
 from tests.support.model import Policy, expected_tables
 from tests.support.tables import (
     alerts_table,
+    decisions_table,
     on_order_table,
     orders_table,
+    oversold_tables,
     reserved_table,
     sales_table,
     stock_table,
@@ -134,3 +136,5 @@ def test_restarts_anywhere_give_the_uninterrupted_tables(
         "SELECT event_id, toUnixTimestamp64Milli(occurred_at) FROM event_acceptances FINAL"
     ).result_rows
     assert sorted(copies) == sorted(expected.copies)
+    assert decisions_table(ch) == expected.decisions
+    assert oversold_tables(ch) == (expected.oversold, sorted(expected.sales_oversold))

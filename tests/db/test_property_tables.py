@@ -1,5 +1,6 @@
 """Property: for random event streams (duplicates, disorder, late and malformed events,
-reservations and their expiry, purchase orders and their receipts, any batch size) the
+reservations and their expiry, decided hold requests, checkouts and releases, oversells,
+purchase orders and their receipts, any batch size) the
 ClickHouse tables equal the independent model. Real chDB; the
 source is Bytewax's TestingSource so hundreds of streams run in seconds."""
 
@@ -20,8 +21,10 @@ from inventory.core.times import format_ms
 from tests.support.model import Policy, expected_tables, model_alert_id
 from tests.support.tables import (
     alerts_table,
+    decisions_table,
     on_order_table,
     orders_table,
+    oversold_tables,
     reserved_table,
     sales_table,
     stock_table,
@@ -64,13 +67,17 @@ def streams(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
                     "restock",
                     "restock",
                     "cancel",
+                    "hold_request",
+                    "hold_request",
+                    "hold_checkout",
+                    "hold_release",
                 ]
             )
         )
         qty = draw(st.integers(min_value=1, max_value=12))
         if kind == "adjustment" and draw(st.booleans()):
             qty = -qty
-        if kind in ("count", "release", "cancel"):
+        if kind in ("count", "release", "cancel", "hold_checkout", "hold_release"):
             qty -= 1
         at_ms = T0 + draw(TIMES_S) * 1000 + draw(st.sampled_from([0, 999]))
         body: dict[str, Any] = {
@@ -83,7 +90,9 @@ def streams(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
         }
         if kind in ("reserve", "release") or (kind == "sale" and draw(st.booleans())):
             body["reservation_id"] = draw(st.sampled_from(["r1", "r2", "r3"]))
-        if kind == "reserve":
+        if kind.startswith("hold_"):  # decided: carts c1-c3, sometimes a fact's r1
+            body["reservation_id"] = draw(st.sampled_from(["c1", "c2", "c3", "r1"]))
+        if kind in ("reserve", "hold_request"):
             body["expires_at"] = format_ms(at_ms + draw(st.sampled_from([1, 30, 200, 2000])) * 1000)
         # name a purchase order an alert may have opened: a receipt (partial, in full or
         # over), a cancellation (some or all); a restock without one: the oldest open PO
@@ -163,3 +172,5 @@ def test_tables_equal_model(
     assert set(dead) == set(expected.dead)
     ids = ch.query("SELECT event_id FROM events FINAL").result_rows
     assert sorted(r[0] for r in ids) == sorted(expected.accepted)
+    assert decisions_table(ch) == expected.decisions
+    assert oversold_tables(ch) == (expected.oversold, sorted(expected.sales_oversold))

@@ -18,7 +18,8 @@ def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:
     assert [m.version for m in first] == [m.version for m in load_migrations()]
     assert apply_migrations(client, db) == []
     tables = {r[0] for r in client.query(f"SHOW TABLES FROM {db}").result_rows}
-    assert {"events", "stock_levels", "dead_letters", "schema_migrations"} <= tables
+    contract = {"events", "stock_levels", "dead_letters", "hold_decisions", "schema_migrations"}
+    assert contract <= tables
     columns = {
         r[0]: r[1]
         for r in client.query(
@@ -54,6 +55,7 @@ def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:
         "lead_time_days",
         "days_of_cover",
         "projected_stockout_at",
+        "oversold",
     }
     assert columns["version"] == "UInt128"
     # a writer of contract v3 (no holds) stores rows that read reserved 0, available on_hand

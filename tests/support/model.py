@@ -22,6 +22,7 @@ from inventory.clickhouse.catalog import CatalogEntry
 from inventory.core.contract import InventoryEvent, stock_delta
 from inventory.core.settings import Settings
 from inventory.core.times import to_ms
+from tests.support import model_holds as holds
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,15 @@ class Expected:
     levels: dict[tuple[str, str], tuple[int, int, str, float, float, int]] = field(
         default_factory=dict
     )
+    # hold_decisions: (reservation_id, warehouse, sku, event_id, request, decision, reason,
+    #                  quantity, available, expires_ms, decided_ms, version)
+    decisions: set[tuple[str, str, str, str, str, str, str, int, int, int, int, int]] = field(
+        default_factory=set
+    )
+    # (warehouse, sku) -> units oversold (> 0 only)
+    oversold: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (event_id, occurred_ms, units) of every accepted sale copy that oversold, in order
+    sales_oversold: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 HOUR_MS = 3_600_000
@@ -150,20 +160,36 @@ def expected_tables(
         accepted: list[InventoryEvent] = []
         ids: dict[str, int] = {}  # id -> occurred_ms of its accepted copy
         history: set[str] = set()  # ids of the accepted events a backfill decided
-        for msg, event in items:
+        for msg, given in items:
+            event = given
             ms = to_ms(event.occurred_at)
             if newest is not None and ms < newest - lateness_ms:
                 out.dead[(msg.partition, msg.offset)] = "late"
+                if event.event_type in holds.DECIDED:  # told: refused, late
+                    rid = event.reservation_id or ""
+                    verdict = (rid, event.event_type, "refused", "late", event.quantity, -1)
+                    record(out, event, verdict, accepted, ms)
                 continue
             remembered = ids.get(event.event_id)
             if remembered is not None and remembered >= max(newest or ms, ms) - lateness_ms:
                 continue  # forgotten only once out of the horizon of the newest event time
+            verdicts = []
+            if event.event_type in holds.DECIDED:
+                event, verdict = holds.decide(accepted, event, lateness_ms)
+                verdicts.append(verdict)
+                ms = to_ms(event.occurred_at)
+            before = list(accepted)
             ids[event.event_id] = ms
             out.copies.append((event.event_id, ms))
             accepted.append(event)
             if is_history(msg):
                 history.add(event.event_id)
             newest = ms if newest is None else max(newest, ms)
+            for verdict in verdicts + holds.expired(before, accepted):
+                record(out, event, verdict, accepted, ms if verdict[1] else newest)
+            if event.event_type == "sale" and (units := holds.oversold(before, accepted)):
+                out.sales_oversold.append((event.event_id, ms, units))
+                out.oversold[key] = out.oversold.get(key, 0) + units
         out.stock[key] = stock_of(accepted)
         out.reserved[key] = reserved_of(accepted)
         out.accepted.update({e.event_id: e for e in accepted})
@@ -177,10 +203,46 @@ def expected_tables(
             lateness_ms=lateness_ms,
             **(demand or {}),
         )
-        alerts = alerts_of(accepted, policy, rules, out=out, history=history)
+        alerts = alerts_of(
+            accepted,
+            policy,
+            rules,
+            out=out,
+            history=history,
+            oversold={(eid, ms) for eid, ms, _ in out.sales_oversold},
+        )
         if alerts:
             out.alerts[key] = alerts
     return out
+
+
+def record(
+    out: Expected,
+    event: InventoryEvent,
+    verdict: holds.Verdict,
+    accepted: list[InventoryEvent],
+    decided_ms: int,
+) -> None:
+    """A hold_decisions row: the verdict, made at ``event``, after ``accepted``."""
+    rid, request, decision, reason, quantity, expires_ms = verdict
+    count = len(accepted)
+    version = (max(holds.newest(accepted), 0) << 64) | count
+    out.decisions.add(
+        (
+            rid,
+            event.warehouse_id,
+            event.sku,
+            event.event_id,
+            request,
+            decision,
+            reason,
+            quantity,
+            holds.available(accepted) if accepted else 0,
+            expires_ms,
+            decided_ms,
+            version,
+        )
+    )
 
 
 def as_policy(policy: tuple[int, int] | Policy) -> Policy:
@@ -386,6 +448,7 @@ def alerts_of(
     out: Expected | None = None,
     history: set[str] | None = None,
     silent: set[str] | None = None,
+    oversold: set[tuple[str, int]] | None = None,
 ) -> list[tuple[str, int, int, int, str]]:
     """Band crossings of the on-hand, requests on the inventory position and purchase
     orders' lives after each accepted event in arrival order (docs/semantics.md,
@@ -466,6 +529,8 @@ def alerts_of(
         if event.event_id in (silent or ()):
             seam = True
             continue
+        if (event.event_id, ms) in (oversold or ()):  # 1. a sale beyond what was available
+            alerts.append(("oversell", on_hand, threshold, 0, event.event_id))
         closed = False
         # 2. this event's receipt or cancellation
         if event.event_type == "restock":

@@ -73,3 +73,30 @@ def truncate_tables(client: Client, database: str) -> None:
     ).result_rows
     for (name,) in tables:
         client.command(f"TRUNCATE TABLE {database}.`{name}`")
+
+
+def decisions_table(
+    ch: Client,
+) -> set[tuple[str, str, str, str, str, str, str, int, int, int, int, int]]:
+    """hold_decisions FINAL as the model's ``Expected.decisions`` tuples."""
+    rows = ch.query(
+        "SELECT reservation_id, warehouse_id, sku, event_id, request, decision, reason, "
+        "quantity, available, ifNull(toUnixTimestamp64Milli(expires_at), -1), "
+        "toUnixTimestamp64Milli(decided_at), version FROM hold_decisions FINAL"
+    ).result_rows
+    return {tuple(r) for r in rows}  # type: ignore[misc]
+
+
+def oversold_tables(
+    ch: Client,
+) -> tuple[dict[tuple[str, str], int], list[tuple[str, int, int]]]:
+    """stock_levels.oversold per key and the oversold units of each accepted sale copy
+    (event_acceptances), non-zero ones, as the model's ``oversold``, ``sales_oversold``."""
+    keys = ch.query(
+        "SELECT warehouse_id, sku, oversold FROM stock_levels FINAL WHERE oversold > 0"
+    ).result_rows
+    sales = ch.query(
+        "SELECT event_id, toUnixTimestamp64Milli(occurred_at), oversold "
+        "FROM event_acceptances FINAL WHERE oversold > 0 ORDER BY ALL"
+    ).result_rows
+    return {(r[0], r[1]): r[2] for r in keys}, [tuple(r) for r in sales]  # type: ignore[misc]

@@ -74,13 +74,15 @@ def test_one_alert_per_crossing_and_requests_on_the_inventory_position() -> None
             ev("c", "count", 8, 0),  # ok (starts ok, 8 > 5); position 8
             ev("s1", "sale", 3, 1),  # 5: low_stock; position 5 <= 5: request 15, PO A
             ev("s2", "sale", 1, 2),  # 4: still low, no alert; position 19
-            ev("s3", "sale", 6, 3),  # -2: out_of_stock naming A; position 13
+            ev("s3", "sale", 6, 3),  # -2: 2 oversold; out_of_stock naming A; position 13
             ev("r1", "restock", 4, 4),  # no po_id: against A (4 of 15); out -> low: no alert
             ev("r2", "restock", 10, 5),  # A: 14 of 15; 12: back_in_stock; position 13
             ev("a", "adjustment", -12, 6),  # 0: out_of_stock; position 1: request 19, PO B
         ]
     )
     alerts = [o for o in out if isinstance(o, Alert)]
+    assert alerts[1].kind == "oversell" and alerts[1].event_id == "s3"
+    del alerts[1]
     assert [(a.kind, a.on_hand, a.threshold, a.reorder_quantity, a.event_id) for a in alerts] == [
         ("low_stock", 5, 5, 15, "s1"),
         ("out_of_stock", -2, 5, 0, "s3"),

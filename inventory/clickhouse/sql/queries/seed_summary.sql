@@ -1,6 +1,7 @@
 -- Per key, what the stream's stock rule makes of every accepted event in `events`: the
 -- number of events, the newest (occurred_at, event_id), the governing count and on-hand
--- (the latest count plus the deltas strictly after it; 0 plus every delta without a count).
+-- (the latest count plus the deltas strictly after it; 0 plus every delta without a count),
+-- and the units oversold.
 -- Parameters: keys Array(Tuple(warehouse_id, sku)).
 WITH counts AS (
     SELECT
@@ -24,7 +25,8 @@ SELECT
     ifNull(any(c.count_qty), 0)
         + sumIf(e.delta, e.event_type != 'count'
                          AND ifNull(toUnixTimestamp64Milli(e.occurred_at) > c.count_ms, true))
-        AS on_hand
+        AS on_hand,
+    sum(e.oversold) AS oversold
 FROM accepted_events(keys = {keys:Array(Tuple(String, String))}) AS e
 LEFT JOIN counts AS c ON e.warehouse_id = c.warehouse_id AND e.sku = c.sku
 GROUP BY e.warehouse_id, e.sku
