@@ -36,7 +36,14 @@ from dataflows.per_key.orders import HOUR_MS, OrderRules
 from dataflows.seeds import Seeder
 from dataflows.sources.events_topic import EventsSource
 from inventory.clickhouse.catalog import PolicyBook
-from inventory.core.records import Alert, DeadLetter, Event, ProductPolicy, StockLevel
+from inventory.core.records import (
+    Alert,
+    DeadLetter,
+    Event,
+    HoldDecision,
+    ProductPolicy,
+    StockLevel,
+)
 from inventory.core.settings import Settings
 from inventory.kafka.config import kafka_connection
 from inventory.runtime.metrics import (
@@ -48,7 +55,7 @@ from inventory.runtime.metrics import (
     count_dead_letters,
 )
 from sinks.clickhouse import ClickHouseSink
-from sinks.kafka import alert_sink, dead_letter_sink
+from sinks.kafka import alert_sink, dead_letter_sink, decision_sink
 from sinks.kafka import stock_sink as kafka_stock_sink
 
 FLOW_ID = "inventory"
@@ -240,6 +247,11 @@ def stock_levels_of(batch: list[KeyOutput]) -> list[StockLevel]:
     return [x for x in batch if type(x) is StockLevel]
 
 
+def decisions_of(batch: list[KeyOutput]) -> list[HoldDecision]:
+    """The batch's hold decisions (for the decisions topic)."""
+    return [x for x in batch if type(x) is HoldDecision]
+
+
 def build_flow(
     settings: Settings,
     brokers: str,
@@ -253,6 +265,7 @@ def build_flow(
     stock_sink: Sink[StockLevel] | None = None,
     lineage: str = "",
     seeder: Seeder | None = None,
+    decisions_sink: Sink[HoldDecision] | None = None,
 ) -> Dataflow:
     """Describe the flow. ``tail=False`` stops once every partition is drained.
 
@@ -260,7 +273,9 @@ def build_flow(
     :arg source: replaces the Kafka source (files, tests).
     :arg rows_sink: replaces the ClickHouse sink; ``dlq_sink``, ``alerts_sink`` and
         ``stock_sink`` the Kafka topic sinks (the stock changelog is published only if
-        ``INVENTORY_STOCK_TOPIC`` is set or a ``stock_sink`` is given).
+        ``INVENTORY_STOCK_TOPIC`` is set or a ``stock_sink`` is given);
+        ``decisions_sink`` the hold decisions (published if
+        ``INVENTORY_HOLD_DECISIONS_TOPIC`` is set or one is given).
     :arg lineage: written with every stock level (``flow:<id>``, ``backfill:<id>``).
     :arg seeder: rebuilds the state of keys whose stock another lineage computed (seeds
         join the decoded batch); ``None`` starts every key without recovery state at zero.
@@ -320,4 +335,9 @@ def build_flow(
     if stock_sink is not None:
         levels = op.flat_map_batch("stock-levels", rows, stock_levels_of)
         op.output("stock-topic", levels, stock_sink)
+    if decisions_sink is None and settings.hold_decisions_topic:
+        decisions_sink = decision_sink(settings, brokers)
+    if decisions_sink is not None:
+        decided = op.flat_map_batch("hold-decisions", rows, decisions_of)
+        op.output("decisions-topic", decided, decisions_sink)
     return flow

@@ -1,10 +1,11 @@
-"""Kafka topic sinks for dead letters, alerts and the stock changelog.
+"""Kafka topic sinks for dead letters, alerts, the stock changelog and hold decisions.
 
 Delivery: at-least-once. Every batch is flushed and must be acknowledged by the broker
 (``acks=all``, idempotent producer); otherwise ``DeliveryError`` is raised and the flow
 stops. A replay may publish a record twice: consumers deduplicate by the dead letter's
-``source.*`` headers or the alert's ``alert_id``; readers of the stock changelog keep
-the highest ``version`` per key (:mod:`inventory.core.stock_changes`).
+``source.*`` headers, the alert's ``alert_id``, the decision's ``event_id`` and
+``decision``; readers of the stock changelog keep the highest ``version`` per key
+(:mod:`inventory.core.stock_changes`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Generic, TypeVar
 import orjson
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
-from inventory.core.records import Alert, DeadLetter, StockLevel
+from inventory.core.records import Alert, DeadLetter, HoldDecision, StockLevel
 from inventory.core.settings import Settings
 from inventory.core.stock_changes import encode_stock
 from inventory.kafka.config import kafka_connection
@@ -96,3 +97,17 @@ def encode_stock_level(level: StockLevel) -> KafkaRecord:
 def stock_sink(settings: Settings, brokers: str) -> TopicSink[StockLevel]:
     """The stock changelog (``INVENTORY_STOCK_TOPIC``, which must be set)."""
     return TopicSink(settings, brokers, settings.stock_topic, encode_stock_level)
+
+
+def encode_decision(decision: HoldDecision) -> KafkaRecord:
+    """JSON decision keyed by ``reservation_id`` (fields as in ``hold_decisions``)."""
+    return (
+        decision.reservation_id.encode(),
+        orjson.dumps(decision.to_json()),
+        [("event_id", decision.event_id.encode())],
+    )
+
+
+def decision_sink(settings: Settings, brokers: str) -> TopicSink[HoldDecision]:
+    """The hold decisions (``INVENTORY_HOLD_DECISIONS_TOPIC``, which must be set)."""
+    return TopicSink(settings, brokers, settings.hold_decisions_topic, encode_decision)

@@ -242,6 +242,7 @@ def _run_history(
             alerts_sink=DiscardSink(),
             stock_sink=stock_topic_sink(settings, brokers),
             lineage=lineage,
+            decisions_sink=DiscardSink(),  # history: no cart waits on it (hold_decisions has it)
         )
         logger.info("backfill: workers=%d lineage=%s", workers, lineage)
         execute(flow, settings, workers, recovery=False)

@@ -71,7 +71,7 @@ def plan_reset(settings: Settings) -> ResetPlan:
 
             existing = AdminClient(admin_config(plan.broker)).list_topics(timeout=30)
             ours = [settings.events_topic, settings.alerts_topic, settings.dlq_topic]
-            ours += [t for t in (settings.stock_topic, settings.catalog_topic) if t]
+            ours += settings.published_topics
             plan.topics = [topic for topic in ours if topic in existing.topics]
     else:
         plan.untouched.append(f"the Kafka brokers {settings.kafka_brokers} (not local data)")

@@ -9,7 +9,7 @@
   scarce and incoming first (``rules.showcase``), or the ``sku`` given (known ones).
 - ``GET /v1/stream?sku=…``: the same documents pushed as Server-Sent Events
   (:mod:`inventory.availability.stream`); ``/v1/cart``, ``/v1/holds…``: a shopper's
-  holds, checkouts and releases, written as events (:mod:`inventory.availability.cart`).
+  holds, checkouts and releases, decided by the flow (:mod:`inventory.availability.cart`).
 - ``GET /healthz``; ``GET /`` the storefront; ``GET /openapi.json`` the schema;
   ``GET /metrics`` Prometheus metrics (:mod:`inventory.availability.observability`).
 
@@ -40,7 +40,9 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from inventory.availability.cart import EventWriter, add_cart
+from inventory.availability.cart import add_cart
+from inventory.availability.cart_writer import EventWriter
+from inventory.availability.decisions import DecisionBook
 from inventory.availability.documents import (
     CODE_PATTERN,
     Availability,
@@ -122,6 +124,8 @@ class CartOptions:
     token: str | None = None  # None: writes off
     per_minute: int = 60
     hold_seconds: float = 900.0
+    decisions: DecisionBook | None = None  # None: writes answer 202 pending
+    wait_seconds: float = 2.0
 
 
 def create_app(
@@ -167,6 +171,8 @@ def create_app(
         per_minute=cart.per_minute,
         hold_seconds=cart.hold_seconds,
         clock=clock,
+        decisions=cart.decisions,
+        wait_seconds=cart.wait_seconds,
     )
 
     def current() -> StockSnapshot:

@@ -1,73 +1,53 @@
-"""The cart endpoints: a shopper's hold, checkout and release, written as events.
+"""The cart endpoints: a shopper's hold, checkout and release, decided by the flow.
 
-- ``GET /v1/cart``: whether cart writes are on, and how long a hold lasts.
-- ``POST /v1/holds`` ``{"sku", "quantity", "warehouse_id"?}``: a ``reserve`` event holding
-  the units until ``INVENTORY_API_HOLD_SECONDS`` from now, in the asked warehouse or the
-  one with the most available; 202 ``{"reservation_id", "warehouse_id", "expires_at",
-  "event_id"}``.
-- ``POST /v1/holds/{reservation_id}/checkout`` and ``…/release`` with ``{"sku",
-  "warehouse_id", "quantity"}``: the ``sale`` carrying the reservation id, or the
-  ``release``; 202 ``{"event_id"}``.
+Each write is a request event (contract v9: ``hold_request``, ``hold_checkout``,
+``hold_release``) on the events topic; the flow decides it per key and publishes the
+decision, which the endpoint waits for (``INVENTORY_API_DECISION_WAIT_SECONDS``) and
+answers with (docs/contracts.md, "Availability API"):
 
-Off unless ``INVENTORY_API_WRITE_TOKEN`` is set (403 otherwise); each request needs
-``Authorization: Bearer <token>`` (401), at most ``INVENTORY_API_WRITE_RATE_PER_MINUTE``
-requests per clock minute per client address (a fixed window; 429 with ``Retry-After``:
-the seconds to the next minute); an unknown SKU is 404, more than is available 409, a
-body over 16 KiB 413, a body outside the event contract (not UTF-8 JSON, too deep, a
-reservation id outside 1-128 characters, …) 422. Every event is
-checked by the flow's own contract rules before it is produced, and the answer comes
-once the broker acknowledged it (``acks=all``): nothing is produced for a refused request.
+- ``POST /v1/holds`` ``{"sku", "quantity", "warehouse_id"?}``: hold units until
+  ``INVENTORY_API_HOLD_SECONDS`` from now, in the named warehouse or the one with the
+  most available; 201 the hold, 409 refused (with what is available).
+- ``PUT /v1/holds/{reservation_id}`` ``{"quantity"}``: change an active hold's units
+  (and extend it); 200 or 409 (the hold stays as it was).
+- ``POST /v1/holds/{reservation_id}/checkout`` and ``…/release`` (body optional: ``sku``,
+  ``warehouse_id``, ``quantity`` must match the hold if given, else 409): buy or give
+  back the hold's units; 200, or 409 when the hold is closed, expired or not there.
+- ``GET /v1/holds/{reservation_id}``: the latest decision on the hold.
+
+Any decision not there within the wait: 202 ``{"status": "pending"}`` with a
+``Location`` to ask again. An unknown SKU or reservation is 404 and nothing is produced.
+Off unless ``INVENTORY_API_WRITE_TOKEN`` is set (403); ``Authorization: Bearer <token>``
+(401); writes limited per client (:class:`~inventory.availability.cart_guard.RateLimiter`,
+429); bodies over 16 KiB 413; bodies or ids outside the contract 422.
 """
 
 from __future__ import annotations
 
 import hmac
-import threading
-import time
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 import orjson
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from dataflows.decode import ContractError, validate
+from inventory.availability.cart_guard import CartBodyGuard, RateLimiter
+from inventory.availability.cart_writer import EventWriter
+from inventory.availability.decisions import Decision, DecisionBook
 from inventory.availability.documents import Code, Problem
 from inventory.availability.rules import available
 from inventory.availability.store import StockSnapshot, StockSource
 from inventory.core.records import Source
-from inventory.core.settings import Settings
 from inventory.core.times import format_ms
-from inventory.kafka.config import kafka_connection
-from inventory.kafka.producer import CheckedProducer
 
 API_SOURCE = Source("api", 0, 0, -1)
-
-
-class EventWriter(Protocol):
-    """Where accepted cart events go (the events topic; tests use a list)."""
-
-    def write(self, key: bytes, value: bytes) -> None:
-        """Produce one event; returns once acknowledged, raises otherwise."""
-        ...
-
-
-class TopicWriter:
-    """Produces cart events to ``INVENTORY_EVENTS_TOPIC``, one acknowledged at a time."""
-
-    def __init__(self, settings: Settings, brokers: str) -> None:
-        self._topic = settings.events_topic
-        self._producer = CheckedProducer(
-            kafka_connection(settings, brokers), settings.kafka_timeout_seconds, **{"linger.ms": 0}
-        )
-        self._lock = threading.Lock()
-
-    def write(self, key: bytes, value: bytes) -> None:
-        with self._lock:
-            self._producer.produce(self._topic, value, key)
-            self._producer.flush_or_raise()
+ReservationId = Annotated[str, PathParam(min_length=1, max_length=128)]
 
 
 class HoldRequest(BaseModel):
@@ -78,103 +58,20 @@ class HoldRequest(BaseModel):
     warehouse_id: Code | None = None
 
 
-class CartLine(BaseModel):
+class HoldChange(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    sku: Code
-    warehouse_id: Code
     quantity: int = Field(ge=1, le=1000)
 
 
-class RateLimiter:
-    """A fixed window per client: at most ``per_minute`` requests in each clock minute
-    (``clock`` seconds, UTC epoch: windows start at :00); the count starts again at the
-    next minute. Memory: the clients of the current minute."""
+class CartLine(BaseModel):
+    """A checkout or release: optional, and if given must name the hold's own line."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.time) -> None:
-        self._limit = per_minute
-        self._clock = clock
-        self._window = -1
-        self._counts: dict[str, int] = {}
-        self._lock = threading.Lock()
+    model_config = ConfigDict(strict=True, extra="forbid")
 
-    def wait_seconds(self, client: str) -> float:
-        """0 if ``client`` may go now (counted), else the seconds until the next minute."""
-        with self._lock:
-            now = self._clock()
-            window = int(now // 60)
-            if window != self._window:
-                self._window, self._counts = window, {}
-            used = self._counts.get(client, 0)
-            if used < self._limit:
-                self._counts[client] = used + 1
-                return 0.0
-            return (window + 1) * 60 - now
-
-
-MAX_BODY_BYTES = 16 * 1024  # a cart request's JSON body; larger: 413
-
-
-class CartBodyGuard:
-    """ASGI middleware for ``POST /v1/holds…``: a body over :data:`MAX_BODY_BYTES` is 413
-    (read no further), one that is not UTF-8 JSON (or nests deeper than the parser
-    allows) 422, before the route parses it; any other request passes untouched."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or not scope["path"].startswith("/v1/holds")
-        ):
-            await self.app(scope, receive, send)
-            return
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                await self.app(scope, receive, send)  # a disconnect: let the route see it
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_BODY_BYTES:
-                await _problem(
-                    send, 413, f"a cart request's body is at most {MAX_BODY_BYTES} bytes"
-                )
-                return
-        try:
-            orjson.loads(bytes(body).decode("utf-8"))  # UTF-8, JSON, depth: orjson's limits
-        except (UnicodeDecodeError, orjson.JSONDecodeError):
-            await _problem(send, 422, "the body is not a UTF-8 JSON object of the contract")
-            return
-        replayed = False
-
-        async def replay() -> Any:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-async def _problem(send: Any, status: int, detail: str) -> None:
-    payload = orjson.dumps({"detail": detail})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    sku: Code | None = None
+    warehouse_id: Code | None = None
+    quantity: int | None = Field(default=None, ge=0, le=1000)
 
 
 def send(target: EventWriter, body: dict[str, Any]) -> str:
@@ -188,6 +85,102 @@ def send(target: EventWriter, body: dict[str, Any]) -> str:
     return str(body["event_id"])
 
 
+def answer(decision: Decision | None, event_id: str, rid: str, ok: int) -> JSONResponse:
+    """The HTTP answer to a request's decision: ``ok`` when granted, 409 refused, 202
+    pending (no decision yet)."""
+    if decision is None:
+        body = {"status": "pending", "reservation_id": rid, "event_id": event_id}
+        return JSONResponse(body, 202, headers={"Location": f"/v1/holds/{rid}"})
+    if decision["decision"] == "refused":
+        reason = decision["reason"]
+        detail = {
+            "insufficient": f"only {max(decision['available'], 0)} available",
+            "closed": "the hold was already checked out or released",
+            "expired": "the hold has expired",
+            "unknown": "no such hold in this warehouse",
+            "late": "the request came too late to be decided",
+        }.get(reason, reason)
+        return JSONResponse({"detail": detail, **decision}, 409)
+    return JSONResponse(decision, ok)
+
+
+class Cart:
+    """What the cart routes share: the checks and the round trip to the flow's decision."""
+
+    def __init__(
+        self,
+        store: StockSource,
+        *,
+        writer: EventWriter | None,
+        token: str | None,
+        limiter: RateLimiter,
+        clock: Callable[[], float],
+        decisions: DecisionBook | None,
+        wait_seconds: float,
+    ) -> None:
+        self.store, self.writer, self.token, self.limiter = store, writer, token, limiter
+        self.clock, self.decisions, self.wait_seconds = clock, decisions, wait_seconds
+
+    def authorized(self, authorization: str | None) -> EventWriter:
+        """The writer, for a request with the bearer token (403 when off, 401 else)."""
+        if self.writer is None or not self.token:
+            raise HTTPException(403, "cart writes are off (INVENTORY_API_WRITE_TOKEN)")
+        scheme, _, given = (authorization or "").partition(" ")
+        valid = hmac.compare_digest(given.encode(), self.token.encode())
+        if scheme.lower() != "bearer" or not valid:
+            raise HTTPException(401, "a valid bearer token is required")
+        return self.writer
+
+    def admit(self, request: Request, authorization: str | None) -> EventWriter:
+        """:meth:`authorized`, then the client's rate limit (429)."""
+        target = self.authorized(authorization)
+        client = request.client.host if request.client else "unknown"
+        wait = self.limiter.wait_seconds(client)
+        if wait > 0:
+            raise HTTPException(
+                429, "too many cart requests", headers={"Retry-After": str(int(wait) + 1)}
+            )
+        return target
+
+    def knowing(self, sku: str) -> StockSnapshot:
+        """The stock as loaded, if it knows ``sku`` (503 before it loads; 404 else)."""
+        snapshot = self.store.snapshot
+        if snapshot is None:
+            raise HTTPException(503, "stock not loaded yet", headers={"Retry-After": "1"})
+        if not snapshot.knows(sku):
+            raise HTTPException(404, f"unknown sku: {sku}")
+        return snapshot
+
+    def event(self, kind: str, sku: str, warehouse: str, quantity: int, rid: str) -> dict[str, Any]:
+        return {
+            "event_id": f"api-{uuid.uuid4().hex}",
+            "event_type": kind,
+            "sku": sku,
+            "warehouse_id": warehouse,
+            "quantity": quantity,
+            "occurred_at": format_ms(int(self.clock() * 1000)),
+            "reservation_id": rid,
+        }
+
+    async def decided(self, target: EventWriter, body: dict[str, Any], ok: int) -> JSONResponse:
+        """Produce the request, wait for its decision and answer with it."""
+        event_id = await run_in_threadpool(send, target, body)
+        rid = body["reservation_id"]
+        if self.decisions is None:
+            return answer(None, event_id, rid, ok)
+        decision = await self.decisions.wait(event_id, self.wait_seconds)
+        return answer(decision, event_id, rid, ok)
+
+    async def the_hold(self, rid: str) -> Decision:
+        """The hold's latest decision (404 if none appears within the wait)."""
+        if self.decisions is None:
+            raise HTTPException(404, "hold decisions are not followed (no decisions topic)")
+        held = await self.decisions.wait_hold(rid, self.wait_seconds)
+        if held is None or (held["decision"] == "refused" and held["request"] == "hold_request"):
+            raise HTTPException(404, f"unknown reservation: {rid}")
+        return held
+
+
 def add_cart(
     app: FastAPI,
     store: StockSource,
@@ -197,104 +190,112 @@ def add_cart(
     per_minute: int,
     hold_seconds: float,
     clock: Callable[[], float],
+    decisions: DecisionBook | None = None,
+    wait_seconds: float = 2.0,
 ) -> None:
-    """Add the cart endpoints (module doc) to ``app``; off without ``writer`` and ``token``."""
-    limiter = RateLimiter(per_minute, clock)
+    """Add the cart endpoints (module doc) to ``app``; off without ``writer`` and ``token``;
+    without ``decisions`` every write answers 202 pending."""
+    cart = Cart(
+        store,
+        writer=writer,
+        token=token,
+        limiter=RateLimiter(per_minute, clock),
+        clock=clock,
+        decisions=decisions,
+        wait_seconds=wait_seconds,
+    )
     app.add_middleware(CartBodyGuard)
     refused: dict[int | str, dict[str, Any]] = {
-        code: {"model": Problem} for code in (401, 403, 404, 409, 413, 429)
+        code: {"model": Problem} for code in (202, 401, 403, 404, 409, 413, 429)
     }
 
-    def admit(request: Request, authorization: str | None) -> EventWriter:
-        if writer is None or not token:
-            raise HTTPException(403, "cart writes are off (INVENTORY_API_WRITE_TOKEN)")
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
-            raise HTTPException(401, "a valid bearer token is required")
-        client = request.client.host if request.client else "unknown"
-        wait = limiter.wait_seconds(client)
-        if wait > 0:
-            raise HTTPException(
-                429, "too many cart requests", headers={"Retry-After": str(int(wait) + 1)}
-            )
-        return writer
-
-    def knowing(sku: str) -> StockSnapshot:
-        """The stock as loaded, if it knows ``sku`` (503 before it loads; 404 else)."""
-        snapshot = store.snapshot
-        if snapshot is None:
-            raise HTTPException(503, "stock not loaded yet", headers={"Retry-After": "1"})
-        if not snapshot.knows(sku):
-            raise HTTPException(404, f"unknown sku: {sku}")
-        return snapshot
-
-    def event(kind: str, sku: str, warehouse_id: str, quantity: int) -> dict[str, Any]:
-        return {
-            "event_id": f"api-{uuid.uuid4().hex}",
-            "event_type": kind,
-            "sku": sku,
-            "warehouse_id": warehouse_id,
-            "quantity": quantity,
-            "occurred_at": format_ms(int(clock() * 1000)),
-        }
+    def expires() -> str:
+        return format_ms(int((clock() + hold_seconds) * 1000))
 
     @app.get("/v1/cart")
     def cart_settings() -> dict[str, Any]:
-        """Whether cart writes are on, and how long a hold lasts."""
-        return {"enabled": writer is not None and bool(token), "hold_seconds": hold_seconds}
+        """Whether cart writes are on, how long a hold lasts, whether the flow decides."""
+        enabled = writer is not None and bool(token)
+        return {"enabled": enabled, "hold_seconds": hold_seconds, "decided": decisions is not None}
 
-    @app.post("/v1/holds", status_code=202, responses=refused)
-    def hold(
+    @app.post("/v1/holds", status_code=201, responses=refused)
+    async def hold(
         line: HoldRequest,
         request: Request,
         authorization: Annotated[str | None, Header()] = None,
-    ) -> dict[str, Any]:
-        """Hold units of a SKU for a cart (a ``reserve`` event)."""
-        target = admit(request, authorization)
-        rows = knowing(line.sku).stock.get(line.sku, ())
-        if line.warehouse_id is not None:
-            rows = tuple(w for w in rows if w.warehouse_id == line.warehouse_id)
-        best = max(
-            rows, key=lambda w: (available(w.on_hand, w.reserved), w.warehouse_id), default=None
-        )
-        units = available(best.on_hand, best.reserved) if best else 0
-        if best is None or units < line.quantity:
-            raise HTTPException(409, f"only {units} available")
-        body = event("reserve", line.sku, best.warehouse_id, line.quantity)
-        body["reservation_id"] = f"cart-{uuid.uuid4().hex[:20]}"
-        body["expires_at"] = format_ms(int((clock() + hold_seconds) * 1000))
-        event_id = send(target, body)
-        return {
-            "reservation_id": body["reservation_id"],
-            "warehouse_id": best.warehouse_id,
-            "expires_at": body["expires_at"],
-            "event_id": event_id,
-        }
+    ) -> JSONResponse:
+        """Ask the flow to hold units of a SKU for a cart (a ``hold_request``)."""
+        target = cart.admit(request, authorization)
+        rows = cart.knowing(line.sku).stock.get(line.sku, ())
+        warehouse = line.warehouse_id
+        if warehouse is None:  # the most available as last seen; the flow decides
+            best = max(
+                rows, key=lambda w: (available(w.on_hand, w.reserved), w.warehouse_id), default=None
+            )
+            if best is None:
+                raise HTTPException(409, "no warehouse holds this SKU")
+            warehouse = best.warehouse_id
+        rid = f"cart-{uuid.uuid4().hex[:20]}"
+        body = cart.event("hold_request", line.sku, warehouse, line.quantity, rid)
+        body["expires_at"] = expires()
+        return await cart.decided(target, body, 201)
 
-    def settle(kind: str) -> Callable[..., dict[str, str]]:
-        def endpoint(
-            reservation_id: Annotated[str, PathParam(min_length=1, max_length=128)],
-            line: CartLine,
+    @app.put("/v1/holds/{reservation_id}", responses=refused)
+    async def change(
+        reservation_id: ReservationId,
+        line: HoldChange,
+        request: Request,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        """Change an active hold's units (a ``hold_request`` under its reservation id)."""
+        target = cart.admit(request, authorization)
+        held = await cart.the_hold(reservation_id)
+        sku, warehouse = held["sku"], held["warehouse_id"]
+        body = cart.event("hold_request", sku, warehouse, line.quantity, reservation_id)
+        body["expires_at"] = expires()
+        return await cart.decided(target, body, 200)
+
+    @app.get("/v1/holds/{reservation_id}", responses=refused)
+    async def show(
+        reservation_id: ReservationId, authorization: Annotated[str | None, Header()] = None
+    ) -> JSONResponse:
+        """The latest decision on a hold (not rate-limited: ask again after a 202)."""
+        cart.authorized(authorization)
+        held = decisions.hold(reservation_id) if decisions is not None else None
+        if held is None:
+            raise HTTPException(404, f"unknown reservation: {reservation_id}")
+        return JSONResponse(held)
+
+    def settle(kind: str) -> Callable[..., Any]:
+        async def endpoint(
+            reservation_id: ReservationId,
             request: Request,
+            line: CartLine | None = None,
             authorization: Annotated[str | None, Header()] = None,
-        ) -> dict[str, str]:
-            target = admit(request, authorization)
-            knowing(line.sku)
-            body = event(kind, line.sku, line.warehouse_id, line.quantity)
-            body["reservation_id"] = reservation_id
-            return {"event_id": send(target, body)}
+        ) -> JSONResponse:
+            target = cart.admit(request, authorization)
+            held = await cart.the_hold(reservation_id)
+            given = line or CartLine()
+            for name in ("sku", "warehouse_id", "quantity"):
+                mine = getattr(given, name)
+                if mine is not None and mine != held[name]:
+                    raise HTTPException(409, f"the hold's {name} is {held[name]}, not {mine}")
+            snapshot = cart.knowing(held["sku"])
+            body = cart.event(kind, held["sku"], held["warehouse_id"], 0, reservation_id)
+            price = snapshot.prices.get(held["sku"])
+            if kind == "hold_checkout" and price is not None:
+                body["unit_price"] = price
+            return await cart.decided(target, body, 200)
 
         return endpoint
 
     app.post(
         "/v1/holds/{reservation_id}/checkout",
-        status_code=202,
         responses=refused,
-        summary="Buy held units (a sale carrying the reservation id)",
-    )(settle("sale"))
+        summary="Buy the hold's units (a hold_checkout the flow decides)",
+    )(settle("hold_checkout"))
     app.post(
         "/v1/holds/{reservation_id}/release",
-        status_code=202,
         responses=refused,
-        summary="Give held units back (a release)",
-    )(settle("release"))
+        summary="Give the hold's units back (a hold_release the flow decides)",
+    )(settle("hold_release"))

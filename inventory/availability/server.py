@@ -13,7 +13,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from inventory.availability.api import CartOptions, create_app
-from inventory.availability.cart import TopicWriter
+from inventory.availability.cart_writer import TopicWriter
+from inventory.availability.decisions import DecisionFollower
 from inventory.availability.follower import StockFollower
 from inventory.availability.store import (
     AvailabilityStore,
@@ -29,10 +30,40 @@ from inventory.runtime.stopping import STOP, StopRequest
 logger = logging.getLogger(__name__)
 
 
-def build_service(settings: Settings) -> tuple[StockFollower | AvailabilityStore, FastAPI]:
+class CartParts:
+    """The cart's clients: the events writer and the decisions follower (either None)."""
+
+    def __init__(self, writer: TopicWriter | None, follower: DecisionFollower | None) -> None:
+        self.writer = writer
+        self.follower = follower
+
+    def start(self) -> None:
+        if self.follower is not None:
+            self.follower.start()
+
+    def wait_ready(self, settings: Settings) -> None:
+        """Read the decisions topic to its end once (RuntimeError if it cannot)."""
+        timeout = settings.kafka_connect_timeout_seconds + 60
+        if self.follower is not None and not self.follower.wait_ready(timeout):
+            raise RuntimeError(
+                f"could not read the decisions topic {settings.hold_decisions_topic} to its "
+                f"end within {timeout:g} s"
+            )
+
+    def stop(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
+        if self.writer is not None:
+            self.writer.close()
+
+
+def build_service(
+    settings: Settings,
+) -> tuple[StockFollower | AvailabilityStore, FastAPI, CartParts]:
     """The stock source ``INVENTORY_AVAILABILITY_SOURCE`` names (the stock topic followed,
-    or ClickHouse polled) and the app over it (not started). With
-    ``INVENTORY_API_WRITE_TOKEN`` the cart endpoints produce to the events topic."""
+    or ClickHouse polled), the app over it and the cart's clients (not started). With
+    ``INVENTORY_API_WRITE_TOKEN`` the cart endpoints produce to the events topic and, with
+    ``INVENTORY_HOLD_DECISIONS_TOPIC``, answer with the flow's decisions."""
     store: StockFollower | AvailabilityStore
     brokers = None
     if settings.availability_source == "topic":
@@ -46,18 +77,28 @@ def build_service(settings: Settings) -> tuple[StockFollower | AvailabilityStore
             full_every=settings.availability_full_read_seconds,
         )
     token = settings.api_write_token.get_secret_value() if settings.api_write_token else None
-    writer = None
+    writer = follower = None
     if token:
         brokers = brokers or brokers_for(settings)
+        ensure_topics(settings, brokers)
         writer = TopicWriter(settings, brokers)
-    cart = CartOptions(writer, token, settings.api_write_rate_per_minute, settings.api_hold_seconds)
+        if settings.hold_decisions_topic:
+            follower = DecisionFollower(settings, brokers)
+    cart = CartOptions(
+        writer,
+        token,
+        settings.api_write_rate_per_minute,
+        settings.api_hold_seconds,
+        follower.book if follower is not None else None,
+        settings.api_decision_wait_seconds,
+    )
     app = create_app(
         store,
         few_left=settings.availability_few_left,
         cors_origins=settings.cors_origins,
         cart=cart,
     )
-    return store, app
+    return store, app, CartParts(writer, follower)
 
 
 def wait_first_read(store: StockFollower | AvailabilityStore, settings: Settings) -> None:
@@ -155,7 +196,7 @@ class AvailabilityService:
     """Store refresher plus API server, started and stopped together."""
 
     def __init__(self, settings: Settings, *, port: int | None = None) -> None:
-        self.store, app = build_service(settings)
+        self.store, app, self.cart = build_service(settings)
         port = settings.api_port if port is None else port
         self.server = BackgroundServer(
             app,
@@ -167,9 +208,11 @@ class AvailabilityService:
 
     def __enter__(self) -> AvailabilityService:
         self.store.start()
+        self.cart.start()
         try:
             self.server.start()
         except BaseException:
+            self.cart.stop()
             self.store.stop()
             raise
         logger.info("availability API and storefront on %s", self.server.url)
@@ -177,6 +220,7 @@ class AvailabilityService:
 
     def __exit__(self, *exc: object) -> None:
         self.server.stop()
+        self.cart.stop()
         self.store.stop()
 
     def first_snapshot(self, settings: Settings) -> StockSnapshot:
@@ -198,13 +242,15 @@ def serve_forever(
     Reads stock once before listening (:func:`wait_first_read`). ``on_ready`` gets the
     URL once it listens.
     """
-    store, app = build_service(settings)
+    store, app, cart = build_service(settings)
     if isinstance(store, AvailabilityStore):
         wait_first_read(store, settings)
     store.start()
+    cart.start()
     try:
         if isinstance(store, StockFollower):
             wait_first_read(store, settings)
+        cart.wait_ready(settings)
         server = BackgroundServer(
             app,
             settings.api_host,
@@ -220,4 +266,5 @@ def serve_forever(
         finally:
             server.stop()
     finally:
+        cart.stop()
         store.stop()

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 # the changelog topics keep the latest message per key (Kafka's log compaction)
 COMPACTED = {"cleanup.policy": "compact"}
+# hold decisions: the latest per reservation, for a week (a hold lasts at most one)
+DECISIONS = {"cleanup.policy": "compact,delete", "retention.ms": str(7 * 24 * 3_600_000)}
 
 
 def _metadata(admin: AdminClient, settings: Settings, brokers: str, log: LibrdkafkaLog) -> Any:
@@ -54,22 +56,29 @@ class BrokersUnreachable(InventoryError):  # noqa: N818 (a state, not a failure)
 
 def ensure_topics(settings: Settings, brokers: str, timeout: float = 30.0) -> None:
     """Create the contract topics if missing (idempotent): the stock and catalog
-    changelogs with ``cleanup.policy=compact``; raises :class:`BrokersUnreachable` if no
+    changelogs with ``cleanup.policy=compact``, the hold decisions compacted and deleted
+    after a week; raises :class:`BrokersUnreachable` if no
     broker answers."""
     log = LibrdkafkaLog()
     admin = AdminClient(admin_config(kafka_connection(settings, brokers), logger=log))
     existing = _metadata(admin, settings, brokers, log).topics
-    plain = (settings.events_topic, settings.alerts_topic, settings.dlq_topic)
-    compacted = [t for t in (settings.stock_topic, settings.catalog_topic) if t]
+    configs: dict[str, dict[str, str]] = {
+        settings.events_topic: {},
+        settings.alerts_topic: {},
+        settings.dlq_topic: {},
+        settings.stock_topic: COMPACTED,
+        settings.catalog_topic: COMPACTED,
+        settings.hold_decisions_topic: DECISIONS,
+    }
     wanted = [
         NewTopic(
             topic,
             num_partitions=settings.topic_partitions,
             replication_factor=1,
-            config=COMPACTED if topic in compacted else {},
+            config=config,
         )
-        for topic in (*plain, *compacted)
-        if topic not in existing
+        for topic, config in configs.items()
+        if topic and topic not in existing
     ]
     if not wanted:
         return

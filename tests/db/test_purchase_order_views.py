@@ -71,6 +71,7 @@ def test_open_overdue_and_lead_time_views(make_settings) -> None:  # type: ignor
         dlq_sink=TestingSink([]),
         alerts_sink=TestingSink([]),
         stock_sink=TestingSink([]),
+        decisions_sink=TestingSink([]),
     )
     run_main(flow)
     ch = connect(cfg, database=cfg.clickhouse_database)

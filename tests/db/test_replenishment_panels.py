@@ -91,6 +91,7 @@ def test_replenishment_row_reads_what_the_flow_wrote(make_settings) -> None:  # 
         dlq_sink=TestingSink([]),
         alerts_sink=TestingSink([]),
         stock_sink=TestingSink([]),
+        decisions_sink=TestingSink([]),
     )
     run_main(flow)
     try:

@@ -15,7 +15,7 @@ from generators.events import EventGenerator, GeneratorConfig
 from generators.publish import publish_to_kafka
 from inventory.app.run import run_inventory
 from inventory.availability.api import CartOptions, create_app
-from inventory.availability.cart import TopicWriter
+from inventory.availability.cart_writer import TopicWriter
 from inventory.availability.follower import StockFollower
 from inventory.availability.server import BackgroundServer
 from inventory.clickhouse.catalog import write_catalog

@@ -17,13 +17,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def get_json(url: str) -> tuple[int, Any]:
+def get_json(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     """GET ``url``: (status, decoded JSON body), for error statuses too."""
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        request = urllib.request.Request(url, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+def put_json(
+    url: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, Any, dict[str, str]]:
+    """PUT ``body`` as JSON: (status, decoded JSON body, response headers)."""
+    return post_json(url, body, headers, method="PUT")
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 90.0) -> None:
@@ -44,14 +52,14 @@ def wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 90.0) -
 
 
 def post_json(
-    url: str, body: Any, headers: dict[str, str] | None = None
+    url: str, body: Any, headers: dict[str, str] | None = None, *, method: str = "POST"
 ) -> tuple[int, Any, dict[str, str]]:
-    """POST ``body`` as JSON: (status, decoded JSON body, response headers)."""
+    """POST (or ``method``) ``body`` as JSON: (status, decoded JSON body, response headers)."""
     request = urllib.request.Request(
         url,
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", **(headers or {})},
-        method="POST",
+        method=method,
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -160,6 +160,7 @@ def expected_tables(
         accepted: list[InventoryEvent] = []
         ids: dict[str, int] = {}  # id -> occurred_ms of its accepted copy
         history: set[str] = set()  # ids of the accepted events a backfill decided
+        view = holds.KeyView()
         for msg, given in items:
             event = given
             ms = to_ms(event.occurred_at)
@@ -168,26 +169,28 @@ def expected_tables(
                 if event.event_type in holds.DECIDED:  # told: refused, late
                     rid = event.reservation_id or ""
                     verdict = (rid, event.event_type, "refused", "late", event.quantity, -1)
-                    record(out, event, verdict, accepted, ms)
+                    record(out, event, verdict, view, ms)
                 continue
             remembered = ids.get(event.event_id)
             if remembered is not None and remembered >= max(newest or ms, ms) - lateness_ms:
                 continue  # forgotten only once out of the horizon of the newest event time
             verdicts = []
             if event.event_type in holds.DECIDED:
-                event, verdict = holds.decide(accepted, event, lateness_ms)
+                event, verdict = holds.decide(view, event, lateness_ms)
                 verdicts.append(verdict)
                 ms = to_ms(event.occurred_at)
-            before = list(accepted)
+            then = view.active(view.newest) if view.candidates else {}
+            was = view.available() if event.event_type == "sale" else 0
             ids[event.event_id] = ms
             out.copies.append((event.event_id, ms))
             accepted.append(event)
+            view.add(event)
             if is_history(msg):
                 history.add(event.event_id)
             newest = ms if newest is None else max(newest, ms)
-            for verdict in verdicts + holds.expired(before, accepted):
-                record(out, event, verdict, accepted, ms if verdict[1] else newest)
-            if event.event_type == "sale" and (units := holds.oversold(before, accepted)):
+            for verdict in verdicts + (holds.expired(view, then) if then else []):
+                record(out, event, verdict, view, ms if verdict[1] else newest)
+            if event.event_type == "sale" and (units := holds.oversold(was, view.available())):
                 out.sales_oversold.append((event.event_id, ms, units))
                 out.oversold[key] = out.oversold.get(key, 0) + units
         out.stock[key] = stock_of(accepted)
@@ -220,13 +223,12 @@ def record(
     out: Expected,
     event: InventoryEvent,
     verdict: holds.Verdict,
-    accepted: list[InventoryEvent],
+    view: holds.KeyView,
     decided_ms: int,
 ) -> None:
-    """A hold_decisions row: the verdict, made at ``event``, after ``accepted``."""
+    """A hold_decisions row: the verdict, made at ``event``, with the key as ``view``."""
     rid, request, decision, reason, quantity, expires_ms = verdict
-    count = len(accepted)
-    version = (max(holds.newest(accepted), 0) << 64) | count
+    version = (max(view.newest, 0) << 64) | view.size
     out.decisions.add(
         (
             rid,
@@ -237,7 +239,7 @@ def record(
             decision,
             reason,
             quantity,
-            holds.available(accepted) if accepted else 0,
+            view.available(),
             expires_ms,
             decided_ms,
             version,

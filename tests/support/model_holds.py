@@ -1,6 +1,6 @@
 """Independent model of decided holds and oversells (docs/semantics.md, "Decided holds",
-"Oversell"), for tests only: every figure is recomputed from a key's whole accepted list
-(facts as decided), never kept incrementally."""
+"Oversell"), for tests only: a key's accepted events (facts as decided) kept as the docs
+state them, written apart from the flow's code."""
 
 from __future__ import annotations
 
@@ -22,87 +22,90 @@ def _at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-def governing(accepted: list[InventoryEvent]) -> dict[str, InventoryEvent]:
-    """Per reservation id, its latest reserve by (occurred_at, event_id)."""
-    out: dict[str, InventoryEvent] = {}
-    for e in accepted:
-        if e.event_type == "reserve" and e.reservation_id is not None:
-            held = out.get(e.reservation_id)
-            if held is None or (_ms(e), e.event_id) > (_ms(held), held.event_id):
-                out[e.reservation_id] = e
-    return out
+class KeyView:
+    """One key's accepted events as the docs describe them, kept as they are accepted
+    (counts and movements by event time, the governing reserve and latest close per id)."""
 
+    def __init__(self) -> None:
+        self.count: tuple[int, str, int] | None = None  # (ms, event_id, quantity)
+        self.moves: list[tuple[int, int]] = []  # (ms, delta) of every movement
+        self.after = 0  # the deltas strictly after the latest count
+        self.newest = -1
+        self.size = 0
+        self.governing: dict[str, InventoryEvent] = {}
+        self.closes: dict[str, int] = {}
+        self.candidates: set[str] = set()  # ids whose hold may be active
 
-def closes(accepted: list[InventoryEvent]) -> dict[str, int]:
-    """Per reservation id, the latest release or sale carrying it."""
-    out: dict[str, int] = {}
-    for e in accepted:
-        if e.event_type in ("release", "sale") and e.reservation_id is not None:
-            out[e.reservation_id] = max(out.get(e.reservation_id, -1), _ms(e))
-    return out
+    def add(self, e: InventoryEvent) -> None:
+        ms = _ms(e)
+        self.size += 1
+        self.newest = max(self.newest, ms)
+        if e.event_type == "count":
+            if self.count is None or (ms, e.event_id) > self.count[:2]:
+                self.count = (ms, e.event_id, e.quantity)
+                self.after = sum(d for t, d in self.moves if t > ms)
+        else:
+            delta = stock_delta(e.event_type, e.quantity)
+            self.moves.append((ms, delta))
+            if self.count is None or ms > self.count[0]:
+                self.after += delta
+        rid = e.reservation_id
+        if rid is None:
+            return
+        if e.event_type == "reserve":
+            held = self.governing.get(rid)
+            if held is None or (ms, e.event_id) > (_ms(held), held.event_id):
+                self.governing[rid] = e
+                self.candidates.add(rid)
+        elif e.event_type in ("release", "sale"):
+            self.closes[rid] = max(self.closes.get(rid, -1), ms)
 
+    def on_hand(self) -> int:
+        return (self.count[2] if self.count else 0) + self.after
 
-def is_closed(rid: str, accepted: list[InventoryEvent]) -> bool:
-    hold = governing(accepted)[rid]
-    return closes(accepted).get(rid, -1) >= _ms(hold)
+    def is_closed(self, rid: str) -> bool:
+        return self.closes.get(rid, -1) >= _ms(self.governing[rid])
 
+    def active(self, at_ms: int) -> dict[str, int]:
+        """Reservation id -> units of the holds active at ``at_ms``; one inactive at or
+        before the newest event time stays inactive (no longer a candidate)."""
+        out = {}
+        for rid in list(self.candidates):
+            e = self.governing[rid]
+            assert e.expires_at is not None
+            if to_ms(e.expires_at) > at_ms and not self.is_closed(rid):
+                out[rid] = e.quantity
+            elif at_ms <= self.newest:
+                self.candidates.discard(rid)
+        return out
 
-def active(accepted: list[InventoryEvent], at_ms: int) -> dict[str, int]:
-    """Reservation id -> units of the holds active at ``at_ms``."""
-    closed = closes(accepted)
-    return {
-        rid: e.quantity
-        for rid, e in governing(accepted).items()
-        if e.expires_at is not None and to_ms(e.expires_at) > at_ms and closed.get(rid, -1) < _ms(e)
-    }
-
-
-def on_hand(accepted: list[InventoryEvent]) -> int:
-    """Latest count plus the deltas after it (docs/semantics.md, "Stock")."""
-    counts = [e for e in accepted if e.event_type == "count"]
-    if counts:
-        last = max(counts, key=lambda e: (_ms(e), e.event_id))
-        base, after = last.quantity, _ms(last)
-    else:
-        base, after = 0, -1
-    return base + sum(
-        stock_delta(e.event_type, e.quantity)
-        for e in accepted
-        if e.event_type != "count" and _ms(e) > after
-    )
-
-
-def newest(accepted: list[InventoryEvent]) -> int:
-    return max((_ms(e) for e in accepted), default=-1)
-
-
-def available(accepted: list[InventoryEvent]) -> int:
-    return on_hand(accepted) - sum(active(accepted, newest(accepted)).values())
+    def available(self) -> int:
+        return self.on_hand() - sum(self.active(self.newest).values())
 
 
 def decide(
-    accepted: list[InventoryEvent], request: InventoryEvent, lateness_ms: int
+    view: KeyView, request: InventoryEvent, lateness_ms: int
 ) -> tuple[InventoryEvent, Verdict]:
     """The fact a request becomes (itself when refused) and its verdict."""
     rid = request.reservation_id
     assert rid is not None
     kind, ms = request.event_type, _ms(request)
-    before = newest(accepted)
-    hold = governing(accepted).get(rid)
+    before = view.newest
+    hold = view.governing.get(rid)
     if hold is not None and _ms(hold) < max(before, ms) - lateness_ms:
         expires = to_ms(hold.expires_at) if hold.expires_at else 0
-        if is_closed(rid, accepted) or expires <= max(before, ms):
+        if view.is_closed(rid) or expires <= max(before, ms):
             hold = None  # forgotten by event time
     if kind == "hold_request":
         at = ms
         if hold is not None and (ms, request.event_id) <= (_ms(hold), hold.event_id):
             at = _ms(hold) + 1
-        at = max(at, closes(accepted).get(rid, -2) + 1)
+        at = max(at, view.closes.get(rid, -2) + 1)
     else:
         at = ms if hold is None else max(ms, _ms(hold))
     now = max(before, at)
     reason = ""
-    if hold is not None and is_closed(rid, accepted):
+    if hold is not None and view.is_closed(rid):
         reason = "closed"
     elif hold is not None and to_ms(hold.expires_at) <= now:  # type: ignore[arg-type]
         reason = "expired"
@@ -111,7 +114,7 @@ def decide(
     elif kind == "hold_request":
         assert request.expires_at is not None
         mine = hold.quantity if hold is not None else 0
-        free = on_hand(accepted) - sum(active(accepted, now).values())
+        free = view.on_hand() - sum(view.active(now).values())
         if to_ms(request.expires_at) <= now:
             reason = "expired"
         elif request.quantity > free + mine:
@@ -138,22 +141,18 @@ def decide(
     return fact, (rid, kind, decision, "", hold.quantity, expires_ms)
 
 
-def expired(before: list[InventoryEvent], after: list[InventoryEvent]) -> list[Verdict]:
-    """Holds active before an event that its time expired (not closed)."""
-    then = active(before, newest(before)) if before else {}
-    now_ms = newest(after)
-    still = active(after, now_ms)
+def expired(view: KeyView, then: dict[str, int]) -> list[Verdict]:
+    """Of the holds active before an event (``then``), those its time expired (not
+    closed), by reservation id."""
+    still = view.active(view.newest)
     out = []
-    reserves = governing(after)
     for rid in sorted(then):
-        if rid not in still and not is_closed(rid, after):
-            hold = reserves[rid]
+        if rid not in still and not view.is_closed(rid):
+            hold = view.governing[rid]
             out.append((rid, "", "expired", "", hold.quantity, to_ms(hold.expires_at)))  # type: ignore[arg-type]
     return out
 
 
-def oversold(before: list[InventoryEvent], after: list[InventoryEvent]) -> int:
+def oversold(was: int, now: int) -> int:
     """A sale's units beyond what was available (how far it took available below 0)."""
-    was = available(before) if before else 0
-    now = available(after)
     return max(0, min(was - now, -now))

@@ -76,6 +76,7 @@ def run_flow(
             dlq_sink=TestingSink([]),
             alerts_sink=TestingSink([]),
             stock_sink=TestingSink([]),
+            decisions_sink=TestingSink([]),
             lineage=lineage,
             seeder=seeder,
         )

@@ -1,6 +1,8 @@
 """The cart endpoints and the event stream over a fake stock source (real HTTP server, no
-broker): what each refusal answers and that nothing is written for it; the stream's
-first documents and a change pushed."""
+broker): requests are decided by the flow's own key books (a writer that applies each
+event and publishes the decisions to the API's decision book); what each refusal answers
+and that nothing is written for one the API refuses itself; the stream's first documents
+and a change pushed."""
 
 from __future__ import annotations
 
@@ -9,12 +11,18 @@ from dataclasses import dataclass
 
 import orjson
 import pytest
+from bytewax.connectors.kafka import KafkaSourceMessage
 
+from dataflows.decode import decode_one
+from dataflows.per_key.book import KeyBook
 from inventory.availability.api import CartOptions, create_app
-from inventory.availability.cart import RateLimiter
+from inventory.availability.cart_guard import RateLimiter
+from inventory.availability.decisions import DecisionBook
 from inventory.availability.server import BackgroundServer
 from inventory.availability.store import StockSnapshot, WarehouseStock
-from tests.support.http import get_json, post_json, post_raw, read_events
+from inventory.core.records import HoldDecision, ProductPolicy
+from inventory.core.times import format_ms
+from tests.support.http import get_json, post_json, post_raw, put_json, read_events
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -31,11 +39,49 @@ class FakeSource:
 
 
 class ListWriter:
-    def __init__(self) -> None:
+    """Keeps what the API writes and decides it as the flow would (one key book per key,
+    stocked as the snapshot says), publishing each decision to ``decisions``."""
+
+    def __init__(self, on_hand: dict[str, int]) -> None:
         self.events: list[tuple[bytes, dict[str, object]]] = []
+        self.decisions = DecisionBook()
+        self.books: dict[bytes, KeyBook] = {}
+        for wh, units in on_hand.items():
+            count = {
+                "event_id": f"count-{wh}",
+                "event_type": "count",
+                "sku": "S",
+                "warehouse_id": wh,
+                "quantity": units,
+                "occurred_at": format_ms(int(NOW * 1000) - 1),
+            }
+            self._apply(f"{wh}:S".encode(), orjson.dumps(count))
 
     def write(self, key: bytes, value: bytes) -> None:
         self.events.append((key, orjson.loads(value)))
+        self._apply(key, value)
+
+    def _apply(self, key: bytes, value: bytes) -> None:
+        book = self.books.setdefault(
+            key,
+            KeyBook(
+                lateness_ms=600_000,
+                window_ms=60_000,
+                policy_for=lambda _: ProductPolicy(1, 10),
+            ),
+        )
+        message = KafkaSourceMessage(
+            key,
+            value,
+            topic="events",
+            partition=0,
+            offset=len(self.events),
+            timestamp=(1, int(NOW * 1000)),
+        )
+        event = decode_one(message, 300_000)
+        for out in book.apply_batch([event]):  # type: ignore[list-item]
+            if type(out) is HoldDecision:
+                self.decisions.take(orjson.loads(orjson.dumps(out.to_json())))
 
 
 def snapshot(on_hand: dict[str, int]) -> StockSnapshot:
@@ -51,12 +97,19 @@ def snapshot(on_hand: dict[str, int]) -> StockSnapshot:
 @pytest.fixture
 def served() -> Iterator[tuple[str, FakeSource, ListWriter]]:
     source = FakeSource(snapshot({"W1": 3, "W2": 7}))
-    writer = ListWriter()
+    writer = ListWriter({"W1": 3, "W2": 7})
     app = create_app(
         source,
         few_left=5,
         clock=lambda: NOW,
-        cart=CartOptions(writer, TOKEN, per_minute=8, hold_seconds=600),
+        cart=CartOptions(
+            writer,
+            TOKEN,
+            per_minute=12,
+            hold_seconds=600,
+            decisions=writer.decisions,
+            wait_seconds=0.2,
+        ),
     )
     server = BackgroundServer(app, "127.0.0.1", 0).start()
     try:
@@ -65,24 +118,50 @@ def served() -> Iterator[tuple[str, FakeSource, ListWriter]]:
         server.stop()
 
 
-def test_a_hold_is_a_reserve_in_the_warehouse_with_the_most(
+def test_a_hold_is_decided_in_the_warehouse_with_the_most(
     served: tuple[str, FakeSource, ListWriter],
 ) -> None:
     url, _, writer = served
     status, body, _ = post_json(f"{url}/v1/holds", {"sku": "S", "quantity": 2}, AUTH)
-    assert status == 202, body
-    assert body["warehouse_id"] == "W2" and body["expires_at"] == "2026-12-08T12:10:00.000Z"
+    assert status == 201, body
+    assert (body["decision"], body["warehouse_id"], body["quantity"]) == ("granted", "W2", 2)
+    assert body["expires_at"] == "2026-12-08T12:10:00.000Z" and body["available"] == 5
     [(key, event)] = writer.events
     assert key == b"W2:S"
-    assert event["event_type"] == "reserve" and event["quantity"] == 2
-    assert event["reservation_id"] == body["reservation_id"]
-    line = {"sku": "S", "warehouse_id": "W2", "quantity": 2}
+    assert event["event_type"] == "hold_request" and event["quantity"] == 2
     rid = body["reservation_id"]
-    assert post_json(f"{url}/v1/holds/{rid}/checkout", line, AUTH)[0] == 202
-    assert post_json(f"{url}/v1/holds/{rid}/release", line, AUTH)[0] == 202
+    assert event["reservation_id"] == rid
+    status, body, _ = post_json(f"{url}/v1/holds/{rid}", {"quantity": 9}, AUTH)
+    assert status == 405  # a change is a PUT
+    status, bought, _ = post_json(f"{url}/v1/holds/{rid}/checkout", {"sku": "S"}, AUTH)
+    assert status == 200 and (bought["decision"], bought["quantity"]) == ("checked_out", 2)
+    status, again, _ = post_json(f"{url}/v1/holds/{rid}/checkout", None, AUTH)
+    assert status == 409 and again["reason"] == "closed", again
+    assert post_json(f"{url}/v1/holds/{rid}/release", None, AUTH)[0] == 409
     kinds = [(e["event_type"], e.get("reservation_id")) for _, e in writer.events]
-    assert kinds == [("reserve", rid), ("sale", rid), ("release", rid)]
-    assert get_json(f"{url}/v1/cart") == (200, {"enabled": True, "hold_seconds": 600.0})
+    assert kinds == [
+        ("hold_request", rid),
+        ("hold_checkout", rid),
+        ("hold_checkout", rid),
+        ("hold_release", rid),
+    ]
+    assert writer.events[1][1]["unit_price"] == 9.5  # the catalog's price
+    cart = {"enabled": True, "hold_seconds": 600.0, "decided": True}
+    assert get_json(f"{url}/v1/cart") == (200, cart)
+
+
+def test_more_than_available_is_refused_by_the_flow_with_what_is_available(
+    served: tuple[str, FakeSource, ListWriter],
+) -> None:
+    url, _, writer = served
+    status, body, _ = post_json(f"{url}/v1/holds", {"sku": "S", "quantity": 8}, AUTH)
+    assert status == 409 and (body["reason"], body["available"]) == ("insufficient", 7), body
+    one = {"sku": "S", "warehouse_id": "W1", "quantity": 3}
+    status, body, _ = post_json(f"{url}/v1/holds", one, AUTH)
+    assert status == 201, body
+    status, body, _ = post_json(f"{url}/v1/holds", {**one, "quantity": 1}, AUTH)
+    assert status == 409 and body["detail"] == "only 0 available", body
+    assert len(writer.events) == 3  # each request is recorded with its decision
 
 
 @pytest.mark.parametrize(
@@ -92,15 +171,13 @@ def test_a_hold_is_a_reserve_in_the_warehouse_with_the_most(
         ({"sku": "S"}, {"Authorization": "Bearer wrong"}, 401),
         ({"sku": "S"}, {"Authorization": TOKEN}, 401),  # not a bearer
         ({"sku": "NOPE"}, AUTH, 404),
-        ({"sku": "S", "quantity": 8}, AUTH, 409),  # 7 at most in one warehouse
-        ({"sku": "S", "warehouse_id": "W1", "quantity": 4}, AUTH, 409),
         ({"sku": "S; DROP"}, AUTH, 422),
         ({"sku": "S", "quantity": 0}, AUTH, 422),
         ({"sku": "S", "quantity": "2"}, AUTH, 422),
         ({}, AUTH, 422),
     ],
 )
-def test_refused_holds_write_nothing(
+def test_holds_the_api_refuses_write_nothing(
     served: tuple[str, FakeSource, ListWriter],
     body: dict[str, object],
     headers: dict[str, str],
@@ -113,20 +190,29 @@ def test_refused_holds_write_nothing(
     assert writer.events == []
 
 
-def test_a_checkout_outside_the_contract_writes_nothing(
+def test_a_checkout_acts_on_its_hold_only(
     served: tuple[str, FakeSource, ListWriter],
 ) -> None:
     url, _, writer = served
-    line = {"sku": "S", "warehouse_id": "W1", "quantity": 1}
-    assert post_json(f"{url}/v1/holds/{'r' * 129}/checkout", line, AUTH)[0] == 422
-    assert post_json(f"{url}/v1/holds/r1/checkout", {**line, "quantity": -1}, AUTH)[0] == 422
-    assert post_json(f"{url}/v1/holds/r1/checkout", {**line, "sku": "NOPE"}, AUTH)[0] == 404
-    assert post_json(f"{url}/v1/holds/r1/release", {**line, "sku": "NOPE"}, AUTH)[0] == 404
+    assert post_json(f"{url}/v1/holds/{'r' * 129}/checkout", None, AUTH)[0] == 422
+    assert post_json(f"{url}/v1/holds/r1/checkout", {"quantity": -1}, AUTH)[0] == 422
+    # unknown reservations (ids of up to 128 characters of any valid Unicode): 404
+    assert post_json(f"{url}/v1/holds/{'r' * 128}/checkout", None, AUTH)[0] == 404
+    assert post_json(f"{url}/v1/holds/bad%20id!/release", None, AUTH)[0] == 404
     assert writer.events == []
-    # the contract allows reservation ids of up to 128 characters of any valid Unicode
-    assert post_json(f"{url}/v1/holds/{'r' * 128}/checkout", line, AUTH)[0] == 202
-    assert post_json(f"{url}/v1/holds/bad%20id!/release", line, AUTH)[0] == 202
-    assert [e["reservation_id"] for _, e in writer.events] == ["r" * 128, "bad id!"]
+    _, held, _ = post_json(f"{url}/v1/holds", {"sku": "S", "quantity": 1}, AUTH)
+    rid = held["reservation_id"]
+    for line in ({"sku": "T"}, {"warehouse_id": "W1"}, {"quantity": 2}):
+        status, body, _ = post_json(f"{url}/v1/holds/{rid}/checkout", line, AUTH)
+        assert status == 409 and "the hold's" in body["detail"], body
+    assert len(writer.events) == 1
+    assert get_json(f"{url}/v1/holds/{rid}", AUTH)[1]["decision"] == "granted"
+    status, changed, _ = put_json(f"{url}/v1/holds/{rid}", {"quantity": 7}, AUTH)
+    assert status == 200 and changed["quantity"] == 7  # its own unit counts as available
+    status, refused, _ = put_json(f"{url}/v1/holds/{rid}", {"quantity": 8}, AUTH)
+    assert status == 409 and refused["available"] == 0
+    status, gone, _ = post_json(f"{url}/v1/holds/{rid}/release", None, AUTH)
+    assert status == 200 and (gone["decision"], gone["quantity"]) == ("released", 7)
 
 
 def test_a_body_outside_the_contract_is_422_and_a_large_one_413(
@@ -146,9 +232,9 @@ def test_too_many_requests_from_one_client_get_429(
     served: tuple[str, FakeSource, ListWriter],
 ) -> None:
     url, _, writer = served
-    answers = [post_json(f"{url}/v1/holds", {"sku": "NOPE"}, AUTH) for _ in range(10)]
+    answers = [post_json(f"{url}/v1/holds", {"sku": "NOPE"}, AUTH) for _ in range(14)]
     statuses = [status for status, _, _ in answers]
-    assert statuses[:8] == [404] * 8 and statuses[8:] == [429, 429]
+    assert statuses[:12] == [404] * 12 and statuses[12:] == [429, 429]
     assert int(answers[-1][2]["retry-after"]) >= 1
     assert writer.events == []
 

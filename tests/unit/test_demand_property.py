@@ -100,6 +100,7 @@ def test_levels_requests_and_rows_equal_the_model(
         dlq_sink=TestingSink([]),
         alerts_sink=TestingSink([]),
         stock_sink=TestingSink([]),
+        decisions_sink=TestingSink([]),
     )
     run_main(flow)
 

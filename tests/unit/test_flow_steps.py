@@ -56,6 +56,7 @@ def run(
         dlq_sink=TestingSink(dead),
         alerts_sink=TestingSink(alerts),
         stock_sink=TestingSink(published),
+        decisions_sink=TestingSink([]),
     )
     run_main(flow)
     # the stock changelog carries exactly the stock rows ClickHouse gets

@@ -96,6 +96,7 @@ def test_flow_never_crashes_and_accounts_for_every_message(
         dlq_sink=TestingSink(dead),
         alerts_sink=TestingSink([]),
         stock_sink=TestingSink([]),
+        decisions_sink=TestingSink([]),
     )
     run_main(flow)
     accepted = {r.source.offset for r in rows if isinstance(r, Event)}

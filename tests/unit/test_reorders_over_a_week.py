@@ -59,6 +59,7 @@ def week_of_flow() -> tuple[list[object], dict[str, ProductPolicy]]:
         dlq_sink=TestingSink([]),
         alerts_sink=TestingSink([]),
         stock_sink=TestingSink([]),
+        decisions_sink=TestingSink([]),
     )
     run_main(flow)
     return rows, policies

@@ -107,10 +107,25 @@ function showCart(sku) {
   card.line.append(element("span", "held", `In your cart (held until ${until}) `), checkout, remove);
 }
 
+// The flow decides every hold (201 granted, 409 refused with what is available); a
+// decision not there within the API's wait is 202 pending: ask again a few times.
+async function decided(answer) {
+  for (let tries = 0; answer.status === "pending" && tries < 10; tries += 1) {
+    await new Promise((done) => setTimeout(done, 500));
+    answer = await getJson(`/v1/holds/${answer.reservation_id}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+  }
+  if (answer.status === "pending") throw new Error("still waiting for the stock's answer");
+  if (answer.decision === "refused") throw new Error(answer.detail || `refused: ${answer.reason}`);
+  return answer;
+}
+
 async function addToCart(sku) {
   try {
-    const hold = await post("/v1/holds", { sku, quantity: 1, ...(warehouse ? { warehouse_id: warehouse } : {}) });
-    held.set(sku, { ...hold, quantity: 1 });
+    const body = { sku, quantity: 1, ...(warehouse ? { warehouse_id: warehouse } : {}) };
+    const hold = await decided(await post("/v1/holds", body));
+    held.set(sku, hold);
     showCart(sku);
   } catch (error) {
     statusLine.textContent = `cart: ${error.message}`;
@@ -120,9 +135,9 @@ async function addToCart(sku) {
 async function settle(sku, action) {
   const hold = held.get(sku);
   try {
-    await post(`/v1/holds/${hold.reservation_id}/${action}`, {
+    await decided(await post(`/v1/holds/${hold.reservation_id}/${action}`, {
       sku, warehouse_id: hold.warehouse_id, quantity: hold.quantity,
-    });
+    }));
     held.delete(sku);
     showCart(sku);
     statusLine.textContent = action === "checkout" ? "bought" : "removed from the cart";

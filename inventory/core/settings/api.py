@@ -84,6 +84,14 @@ class ApiSettings(BaseModel):
         le=7 * 24 * 3600,
         description='how long an "Add to cart" hold lasts (its `expires_at`)',
     )
+    api_decision_wait_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="how long a cart request waits for the flow's decision (on "
+        "`INVENTORY_HOLD_DECISIONS_TOPIC`) before it answers 202 pending with a `Location` "
+        "to ask again",
+    )
 
     @field_validator("api_cors_origins")
     @classmethod

@@ -77,6 +77,13 @@ class KafkaSettings(BaseModel):
         description="compacted copy of the catalog's names and prices (published by the "
         "flow at start) for the availability API; empty: not published",
     )
+    hold_decisions_topic: str = Field(
+        default="inventory.hold-decisions",
+        description="the flow's decision on every hold request, checkout and release, and "
+        "each hold's expiry (JSON keyed by reservation_id), which the availability API "
+        "waits on; empty: not published (the cart endpoints then answer 202 without a "
+        "decision)",
+    )
     topic_partitions: int = Field(
         default=3,
         ge=1,
@@ -104,7 +111,7 @@ class KafkaSettings(BaseModel):
             raise ValueError("must be 1-249 characters of [A-Za-z0-9._-]")
         return value
 
-    @field_validator("stock_topic", "catalog_topic")
+    @field_validator("stock_topic", "catalog_topic", "hold_decisions_topic")
     @classmethod
     def _optional_topic_name(cls, value: str) -> str:
         if value and not TOPIC_RE.match(value):
@@ -160,12 +167,18 @@ class KafkaSettings(BaseModel):
     @model_validator(mode="after")
     def _distinct_topics(self) -> KafkaSettings:
         topics = [self.events_topic, self.alerts_topic, self.dlq_topic]
-        topics += [t for t in (self.stock_topic, self.catalog_topic) if t]
+        topics += self.published_topics
         if len(set(topics)) != len(topics):
             raise ValueError(
-                "events_topic, alerts_topic, dlq_topic, stock_topic and catalog_topic must differ"
+                "events_topic, alerts_topic, dlq_topic, stock_topic, catalog_topic and "
+                "hold_decisions_topic must differ"
             )
         return self
+
+    @property
+    def published_topics(self) -> list[str]:
+        """The optional output topics that are set (stock, catalog, hold decisions)."""
+        return [t for t in (self.stock_topic, self.catalog_topic, self.hold_decisions_topic) if t]
 
     @property
     def use_local_broker(self) -> bool:

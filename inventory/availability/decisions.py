@@ -1,0 +1,188 @@
+"""The flow's hold decisions, followed from ``INVENTORY_HOLD_DECISIONS_TOPIC``: what the
+cart endpoints wait on and what they know of each hold.
+
+A daemon thread reads every partition from the start (no consumer group: every replica
+reads everything; the topic keeps the latest decision per reservation for a week), then
+tails it. It keeps, per reservation, the latest decision (so a checkout knows the hold's
+warehouse, SKU and units) and, for the last :data:`REMEMBERED` requests, each request's
+own decision by ``event_id``, which :meth:`DecisionBook.wait` hands to a waiting
+request as soon as it arrives. The answer to a request is always the flow's; nothing is
+decided here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+from inventory.core.settings import Settings
+from inventory.kafka.config import consumer_config, kafka_connection
+
+logger = logging.getLogger(__name__)
+
+REMEMBERED = 100_000  # request decisions kept by event_id (about 40 MB at most)
+POLL_SECONDS = 0.05
+GROUP = "inventory-availability-decisions"  # never committed to
+TAIL_OPTIONS = {"fetch.wait.max.ms": 5, "enable.partition.eof": True}
+Decision = dict[str, Any]  # the topic's JSON (docs/contracts.md, "inventory.hold-decisions")
+
+
+class DecisionBook:
+    """Decisions as they arrive, and the requests waiting for theirs. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_event: OrderedDict[str, Decision] = OrderedDict()
+        self._holds: dict[str, Decision] = {}
+        self._waiting: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]]] = {}
+        self.taken = 0
+
+    def take(self, decision: Decision) -> None:
+        """Record one decision (from the follower's thread) and wake its request."""
+        rid, event_id = decision["reservation_id"], decision["event_id"]
+        with self._lock:
+            self.taken += 1
+            if decision["decision"] != "refused" or rid not in self._holds:
+                held = self._holds.get(rid)
+                if held is None or int(decision["version"]) >= int(held["version"]):
+                    self._holds[rid] = decision  # refusals leave a known hold as it was
+            if not decision.get("request"):
+                return  # an expiry answers no request
+            if event_id not in self._by_event:
+                self._by_event[event_id] = decision
+                if len(self._by_event) > REMEMBERED:
+                    self._by_event.popitem(last=False)
+            waiters = self._waiting.pop(event_id, [])
+        for loop, future in waiters:
+            loop.call_soon_threadsafe(_resolve, future, decision)
+
+    def hold(self, reservation_id: str) -> Decision | None:
+        """The latest decision on a reservation (None: none seen)."""
+        with self._lock:
+            return self._holds.get(reservation_id)
+
+    def decided(self, event_id: str) -> Decision | None:
+        with self._lock:
+            return self._by_event.get(event_id)
+
+    async def wait(self, event_id: str, timeout: float) -> Decision | None:
+        """The decision on request ``event_id``, waiting up to ``timeout`` s (None after)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        with self._lock:
+            known = self._by_event.get(event_id)
+            if known is not None:
+                return known
+            self._waiting.setdefault(event_id, []).append((loop, future))
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return None
+        finally:
+            with self._lock:
+                left = [w for w in self._waiting.get(event_id, []) if w[1] is not future]
+                if left:
+                    self._waiting[event_id] = left
+                else:
+                    self._waiting.pop(event_id, None)
+
+    async def wait_hold(self, reservation_id: str, timeout: float) -> Decision | None:
+        """The latest decision on a reservation, waiting up to ``timeout`` s for the first
+        (another replica may have answered its request a moment before this one saw it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            held = self.hold(reservation_id)
+            if held is not None or time.monotonic() >= deadline:
+                return held
+            await asyncio.sleep(0.01)
+
+
+def _resolve(future: asyncio.Future[Any], decision: Decision) -> None:
+    if not future.done():
+        future.set_result(decision)
+
+
+class DecisionFollower:
+    """Follows the decisions topic into a :class:`DecisionBook` (``start``/``stop``)."""
+
+    def __init__(self, settings: Settings, brokers: str, book: DecisionBook | None = None) -> None:
+        if not settings.hold_decisions_topic:
+            raise ValueError("following hold decisions needs INVENTORY_HOLD_DECISIONS_TOPIC")
+        self.book = book or DecisionBook()
+        self._settings = settings
+        self._brokers = brokers
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="decision-follower", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until the topic was read to its end once (or ``timeout``)."""
+        return self._ready.wait(timeout)
+
+    def _consumer(self) -> tuple[Consumer, int]:
+        connection = kafka_connection(self._settings, self._brokers)
+        consumer = Consumer(consumer_config(connection, group=GROUP, **TAIL_OPTIONS))
+        topic = self._settings.hold_decisions_topic
+        metadata = consumer.list_topics(timeout=self._settings.kafka_connect_timeout_seconds)
+        found = metadata.topics.get(topic)
+        if found is None or found.error is not None:
+            raise RuntimeError(f"topic {topic} not found at {self._brokers}")
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in found.partitions])
+        return consumer, len(found.partitions)
+
+    def _run(self) -> None:
+        consumer: Consumer | None = None
+        at_end: set[int] = set()
+        partitions = 0
+        while not self._stop.is_set():
+            try:
+                if consumer is None:
+                    consumer, partitions = self._consumer()
+                    at_end.clear()
+                for message in consumer.consume(1_000, timeout=POLL_SECONDS):
+                    error = message.error()
+                    if error is not None:
+                        if error.code() == KafkaError._PARTITION_EOF:
+                            at_end.add(int(message.partition() or 0))
+                            if len(at_end) >= partitions:
+                                self._ready.set()
+                        continue
+                    value = message.value()
+                    if value is not None:
+                        self._take(value)
+            except Exception as exc:
+                logger.warning("decision follower: %s; retrying", exc)
+                if consumer is not None:
+                    consumer.close()
+                    consumer = None
+                self._stop.wait(1.0)
+        if consumer is not None:
+            consumer.close()
+
+    def _take(self, value: bytes) -> None:
+        try:
+            decision = orjson.loads(value)
+            if not isinstance(decision, dict) or "reservation_id" not in decision:
+                raise ValueError("not a decision")
+        except ValueError as exc:
+            logger.warning("decision follower: skipped a message: %s", exc)
+            return
+        self.book.take(decision)
