@@ -92,7 +92,7 @@ def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def make_settings(chdb_dir: Path, tmp_path: Path) -> Callable[..., Settings]:
     """Settings with a fresh database and fresh topics for this test; without
-    ``kafka_brokers`` no stock or catalog changelog (nothing may need a broker)."""
+    ``kafka_brokers`` no stock, catalog or decisions topic (nothing may need a broker)."""
     suffix = uuid.uuid4().hex[:10]
 
     def make(**overrides: Any) -> Settings:
@@ -105,6 +105,7 @@ def make_settings(chdb_dir: Path, tmp_path: Path) -> Callable[..., Settings]:
             "dlq_topic": f"dlq-{suffix}",
             "stock_topic": f"stock-{suffix}" if broker else "",
             "catalog_topic": f"catalog-{suffix}" if broker else "",
+            "hold_decisions_topic": f"decisions-{suffix}" if broker else "",
             "data_dir": tmp_path / "data",
             "epoch_seconds": 0.5,
             "clickhouse_backoff_seconds": 0.0,

@@ -43,6 +43,7 @@ def env_for(settings: Settings, workdir: Path) -> dict[str, str]:
         INVENTORY_DLQ_TOPIC=settings.dlq_topic,
         INVENTORY_STOCK_TOPIC=settings.stock_topic,
         INVENTORY_CATALOG_TOPIC=settings.catalog_topic,
+        INVENTORY_HOLD_DECISIONS_TOPIC=settings.hold_decisions_topic,
         INVENTORY_EPOCH_SECONDS="0.2",
         INVENTORY_SOURCE_BATCH_SIZE="500",
     )
