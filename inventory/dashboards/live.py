@@ -39,6 +39,7 @@ ALERT_COLORS = {
     "reorder": ("Reorder", "blue"),
     "reorder_overdue": ("Reorder overdue", "purple"),
     "reorder_expired": ("Reorder expired", "dark-red"),
+    "oversell": ("Oversell", "red"),
 }
 
 
@@ -57,7 +58,7 @@ def build() -> Board:
         stat.Panel()
         .title("Stock status")
         .description("Items (warehouse and SKU) by stock band; low = at or below the threshold")
-        .span(12)
+        .span(8)
         .height(4)
         .with_target(
             log.target(
@@ -84,7 +85,7 @@ def build() -> Board:
         stat.Panel()
         .title("Dead letters")
         .description("Messages rejected in the time range (invalid or too late), by receipt time")
-        .span(12)
+        .span(8)
         .height(4)
         .with_target(
             log.target(
@@ -102,6 +103,40 @@ def build() -> Board:
         .graph_mode(common.BigValueGraphMode.NONE)
         .text_mode(common.BigValueTextMode.VALUE_AND_NAME)
         .thresholds(thresholds((None, "green"), (1, "red")))
+    )
+    board.add(
+        stat.Panel()
+        .title("Holds and oversells")
+        .description(
+            "Cart holds the flow granted and refused in the time range (by decision time), "
+            "and units sold beyond what was available, ever (sales from other systems: "
+            "docs/semantics.md, Oversell)"
+        )
+        .span(8)
+        .height(4)
+        .with_target(
+            log.target(
+                "Holds and oversells",
+                """
+                SELECT
+                    (SELECT countIf(decision = 'granted')
+                     FROM ${database}.hold_decisions FINAL
+                     WHERE $__timeFilter(decided_at) AND {warehouses}) AS holds_granted,
+                    (SELECT countIf(decision = 'refused')
+                     FROM ${database}.hold_decisions FINAL
+                     WHERE $__timeFilter(decided_at) AND {warehouses}) AS holds_refused,
+                    (SELECT sum(oversold)
+                     FROM ${database}.stock_levels FINAL
+                     WHERE {warehouses}) AS oversold_units
+                """,
+                ["holds_granted", "holds_refused", "oversold_units"],
+            )
+        )
+        .color_mode(common.BigValueColorMode.BACKGROUND)
+        .graph_mode(common.BigValueGraphMode.NONE)
+        .text_mode(common.BigValueTextMode.VALUE_AND_NAME)
+        .thresholds(thresholds((None, "blue")))
+        .override_by_name("oversold_units", [threshold_override((None, "green"), (1, "red"))])
     )
     board.add(
         table.Panel()

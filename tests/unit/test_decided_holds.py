@@ -4,11 +4,13 @@ book's decisions equal the independent model's on random streams, without a data
 
 from __future__ import annotations
 
+import orjson
 from hypothesis import HealthCheck, given, settings
 
 from dataflows.decode import decode_batch
 from dataflows.per_key.book import KeyBook
 from inventory.core.records import Event, HoldDecision, ProductPolicy
+from inventory.core.times import format_ms
 from tests.db.test_property_restarts import with_retries
 from tests.db.test_property_tables import KEYS, T0
 from tests.support.model import expected_tables
@@ -64,3 +66,42 @@ def test_decisions_equal_model(stream: list[tuple[bytes, bytes]]) -> None:
     decisions, oversold = run_books(stream)
     assert decisions == expected.decisions
     assert sorted(oversold) == sorted(expected.sales_oversold)
+
+
+def test_the_documented_example() -> None:
+    """docs/semantics.md, "Decided holds": on-hand 3, no holds."""
+    steps = [
+        ("count", "", 3, "count", ""),
+        ("hold_request", "c1", 2, "granted", ""),
+        ("hold_request", "c2", 2, "refused", "insufficient"),
+        ("hold_request", "c1", 3, "granted", ""),
+        ("hold_checkout", "c1", 0, "checked_out", ""),
+        ("hold_checkout", "c1", 0, "refused", "closed"),
+        ("hold_release", "c2", 0, "refused", "unknown"),
+    ]
+    stream = []
+    for n, (kind, rid, qty, _, _) in enumerate(steps):
+        body: dict[str, object] = {
+            "event_id": f"e{n}",
+            "event_type": kind,
+            "sku": "S1",
+            "warehouse_id": "W1",
+            "quantity": qty,
+            "occurred_at": format_ms(T0 + n * 1000),
+        }
+        if rid:
+            body["reservation_id"] = rid
+        if kind == "hold_request":
+            body["expires_at"] = format_ms(T0 + 900_000)
+        stream.append((b"W1:S1", orjson.dumps(body)))
+    decisions, _ = run_books(stream)
+    got = sorted((d[3], d[5], d[6], d[7], d[8]) for d in decisions)
+    assert got == [
+        ("e1", "granted", "", 2, 1),
+        ("e2", "refused", "insufficient", 2, 1),
+        ("e3", "granted", "", 3, 0),
+        ("e4", "checked_out", "", 3, 0),
+        ("e5", "refused", "closed", 0, 0),
+        ("e6", "refused", "unknown", 0, 0),
+    ]
+    assert [s[3] for s in steps[1:]] == [g[1] for g in got]
