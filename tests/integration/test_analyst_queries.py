@@ -36,6 +36,7 @@ def test_every_example_is_covered() -> None:
         "stockout_history.sql",
         "sales_velocity_trend.sql",
         "stockout_forecast.sql",
+        "hold_conversion.sql",  # on the flow's decisions: tests/db/test_hold_queries.py
     }
 
 
