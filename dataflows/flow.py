@@ -50,6 +50,7 @@ from inventory.runtime.metrics import (
     ALERTS,
     DUPLICATES_DROPPED,
     EVENTS_ACCEPTED,
+    HOLD_DECISIONS,
     KEYS_IN_STATE,
     OFF_KEY_EVENTS,
     count_dead_letters,
@@ -248,8 +249,11 @@ def stock_levels_of(batch: list[KeyOutput]) -> list[StockLevel]:
 
 
 def decisions_of(batch: list[KeyOutput]) -> list[HoldDecision]:
-    """The batch's hold decisions (for the decisions topic)."""
-    return [x for x in batch if type(x) is HoldDecision]
+    """The batch's hold decisions (for the decisions topic), counted."""
+    decisions = [x for x in batch if type(x) is HoldDecision]
+    for decision in decisions:
+        HOLD_DECISIONS.labels(decision.decision, decision.reason).inc()
+    return decisions
 
 
 def build_flow(

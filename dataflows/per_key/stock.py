@@ -125,11 +125,14 @@ class StockBook:
         if seen_ms is not None and seen_ms >= max(st.newest[0], ms) - self.lateness_ms:
             return None  # a duplicate: its accepted copy is within the horizon
         holds = st.holds
-        active = active_holds(holds, st.newest[0]) if holds.reserves else None
         if event.event_type in DECIDED_TYPES:
             event, verdict = decide(event, holds, st.on_hand, st.newest[0], self.lateness_ms)
             self.verdicts.append(verdict)
             ms = event.occurred_ms
+        # a hold can only expire when the newest time moves or its reservation is touched
+        active = None
+        if holds.reserves and (ms > st.newest[0] or event.reservation_id in holds.reserves):
+            active = active_holds(holds, st.newest[0])
         available = st.on_hand - holds.reserved
         st.seen[event.event_id] = ms
         st.accepted += 1
@@ -147,7 +150,7 @@ class StockBook:
             apply_hold(holds, event, st.newest[0])
         if active:
             self.verdicts += expired_since(holds, active, st.newest[0])
-        if event.event_type == "sale":
+        if event.event_type == "sale" and st.on_hand - holds.reserved < 0:
             oversold = oversold_units(available, st.on_hand - holds.reserved)
             if oversold:
                 st.oversold += oversold

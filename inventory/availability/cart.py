@@ -25,6 +25,7 @@ Off unless ``INVENTORY_API_WRITE_TOKEN`` is set (403); ``Authorization: Bearer <
 from __future__ import annotations
 
 import hmac
+import time
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -45,6 +46,7 @@ from inventory.availability.rules import available
 from inventory.availability.store import StockSnapshot, StockSource
 from inventory.core.records import Source
 from inventory.core.times import format_ms
+from inventory.runtime.metrics import API_DECISION_WAIT
 
 API_SOURCE = Source("api", 0, 0, -1)
 ReservationId = Annotated[str, PathParam(min_length=1, max_length=128)]
@@ -168,7 +170,10 @@ class Cart:
         rid = body["reservation_id"]
         if self.decisions is None:
             return answer(None, event_id, rid, ok)
+        started = time.perf_counter()
         decision = await self.decisions.wait(event_id, self.wait_seconds)
+        outcome = "pending" if decision is None else str(decision["decision"])
+        API_DECISION_WAIT.labels(outcome).observe(time.perf_counter() - started)
         return answer(decision, event_id, rid, ok)
 
     async def the_hold(self, rid: str) -> Decision:

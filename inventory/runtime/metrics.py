@@ -84,6 +84,17 @@ API_STALE_CHANGES = Counter(
     "inventory_api_stale_changes",
     "Stock changes the availability API ignored: not newer than what it holds (replays)",
 )
+HOLD_DECISIONS = Counter(
+    "inventory_hold_decisions",
+    "Decisions on holds (v9), by decision and refusal reason ('' unless refused)",
+    ["decision", "reason"],
+)
+API_DECISION_WAIT = Histogram(
+    "inventory_api_decision_wait_seconds",
+    "From a cart request produced to the flow's decision on it (or the wait's end)",
+    ["outcome"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 ALERT_NOTIFICATIONS = Counter(
     "inventory_alert_notifications", "Grafana alert notifications received, by status", ["status"]
 )
