@@ -9,7 +9,9 @@ duplicate and late (out-of-order) messages exercise the pipeline's defences.
 
 With ``hold_share`` > 0 that share of purchases goes through a cart: a ``reserve`` (hold
 until ``hold_seconds`` of event time later), then later a checkout ``sale`` carrying the
-``reservation_id``, a ``release``, or nothing (the hold expires). With
+``reservation_id``, a ``release``, or nothing (the hold expires); with ``decided_holds``
+the cart asks instead (contract v9: a ``hold_request``, then a ``hold_checkout`` or a
+``hold_release``), and the flow decides. With
 ``self_restock=False`` the generator never restocks: a supplier (see
 :mod:`generators.supplier`) answers the flow's reorder requests, and :meth:`receive`
 tells the generator about each delivery. With a :class:`~generators.demand.DemandShape`
@@ -50,6 +52,7 @@ class GeneratorConfig:
     late_max_seconds: float = 120.0
     hold_share: float = 0.0  # share of purchases made through a cart hold
     hold_seconds: float = 600.0  # a cart hold's life in event time
+    decided_holds: bool = False  # carts ask the flow (hold_request, ...) instead of facts
     self_restock: bool = True  # False: a supplier restocks (answering reorder requests)
     # None: the whole stream follows ``seed``, ids included (the same seed repeats the same
     # events). Otherwise the catalog follows ``seed`` and the events this seed, with ids of
@@ -209,7 +212,8 @@ class EventGenerator:
     def _reserve(self, i: int, now_ms: int, index: int, quantity: int) -> Message:
         cart = Cart(index, f"cart-{self.tag}-{i:09d}", quantity, f"O-{self.tag}-c{i:09d}")
         self._carts.append(cart)
-        event = self._event(i, "reserve", index, quantity, now_ms)
+        kind = "hold_request" if self.config.decided_holds else "reserve"
+        event = self._event(i, kind, index, quantity, now_ms)
         event["reservation_id"] = cart.reservation_id
         event["expires_at"] = format_ms(now_ms + int(self.config.hold_seconds * 1000))
         return self._message(index, event)
@@ -219,13 +223,16 @@ class EventGenerator:
         expires, and this event is an ordinary one)."""
         cart = self._carts.popleft()
         roll = self.rng.random()
+        decided = self.config.decided_holds
         if roll < 0.7:
             self._on_hand[cart.index] -= cart.quantity
-            event = self._event(i, "sale", cart.index, cart.quantity, now_ms)
+            kind = "hold_checkout" if decided else "sale"
+            event = self._event(i, kind, cart.index, cart.quantity, now_ms)
             event["unit_price"] = self.catalog.key(cart.index)[0].unit_price
             event["order_id"] = cart.order_id
         elif roll < 0.85:
-            event = self._event(i, "release", cart.index, cart.quantity, now_ms)
+            kind = "hold_release" if decided else "release"
+            event = self._event(i, kind, cart.index, cart.quantity, now_ms)
         else:
             return None
         event["reservation_id"] = cart.reservation_id

@@ -32,6 +32,8 @@ CONFIG = GeneratorConfig(
     duplicate_share=0.02,
     late_share=0.03,
     late_max_seconds=900,
+    hold_share=0.1,  # carts asking the flow (v9): decided by whichever process owns the key
+    decided_holds=True,
 )
 
 

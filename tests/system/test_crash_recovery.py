@@ -31,6 +31,7 @@ CONFIG = GeneratorConfig(
     late_share=0.03,
     late_max_seconds=900,
     hold_share=0.1,  # carts: holds, checkouts through them, releases, expiries
+    decided_holds=True,  # ... asked of the flow (v9): its decisions must survive SIGKILL
     self_restock=False,  # the supplier restocks, receiving purchase orders
 )
 EVENTS = 80_000
@@ -60,6 +61,8 @@ def test_sigkill_at_random_points_then_resume_gives_exact_tables(
     )
     statuses = {po[2] for po in expected.orders.values()}
     assert {"received", "overdue"} <= statuses and any(expected.reserved.values())
+    decided = {d[5] for d in expected.decisions}
+    assert {"granted", "checked_out", "released", "expired"} <= decided, decided
     env = env_for(settings, tmp_path)
     env["INVENTORY_DEFAULT_LEAD_TIME_HOURS"] = str(LEAD_MS / 3_600_000)
     env["INVENTORY_REORDER_GRACE_HOURS"] = str(GRACE_MS / 3_600_000)

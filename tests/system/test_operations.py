@@ -180,7 +180,11 @@ def check(op: Operator, model: Model, step: str) -> None:
     }
     assert windows == model.windows(), step
     assert {(r[0], r[1]): int(r[4]) for r in got["stock"]} == model.reserved(), step
-    alerts = {(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5]) for r in got["alerts"]}
+    # oversell alerts (v9) follow arrival order with holds: the property, crash and cluster
+    # tests hold them to expected_tables; this walk's model is of the other alerts
+    alerts = {
+        (r[0], r[1], r[2], int(r[3]), int(r[4]), r[5]) for r in got["alerts"] if r[2] != "oversell"
+    }
     assert alerts == model.alerts, step
     orders = {
         r[0]: (r[1], r[2], r[3], *map(int, r[4:9]), r[9], int(r[10]), int(r[11]), int(r[12]))
