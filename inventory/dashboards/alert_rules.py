@@ -112,6 +112,25 @@ def rule_specs() -> list[RuleSpec]:
             summary="{{ $values.B }} purchase orders overdue in {{ $labels.warehouse_id }}: "
             "see Live stock, Open purchase orders",
         ),
+        RuleSpec(
+            uid="inventory-oversold",
+            title="Items oversold",
+            sql="""
+                SELECT warehouse_id,
+                       countIf(kind = 'oversell' AND raised_at > now() - INTERVAL 15 MINUTE)
+                           AS oversells
+                FROM {database}.alerts
+                GROUP BY warehouse_id
+                ORDER BY warehouse_id
+                """,
+            columns=("warehouse_id", "oversells"),
+            above=0,
+            pending="0s",
+            severity="warning",
+            summary="{{ $values.B }} sales beyond what was available in "
+            "{{ $labels.warehouse_id }} in 15 minutes (sales from systems that do not ask "
+            "first): see Live stock, Holds and oversells",
+        ),
     ]
 
 

@@ -163,6 +163,14 @@ def test_topics_service_creates_the_contract_topics() -> None:
     assert set(specs) == CONTRACT_TOPICS | CHANGELOG_TOPICS
     assert {t for t, policy in specs.items() if policy == "compact"} == CHANGELOG_TOPICS
     assert '-c "cleanup.policy=$$policy"' in script
+    # the hold decisions (v9): the latest per reservation, for a week
+    assert (
+        'rpk topic create inventory.hold-decisions -p "$${EVENTS_PARTITIONS}" -r 1 '
+        '-c "cleanup.policy=compact,delete" -c "retention.ms=604800000"'
+    ) in script
+    assert SERVICES["dataflow-0"]["environment"]["INVENTORY_HOLD_DECISIONS_TOPIC"] == (
+        "inventory.hold-decisions"
+    )
     assert (
         SERVICES["topics"]["environment"]["EVENTS_PARTITIONS"]
         == (SERVICES["dataflow-0"]["environment"]["INVENTORY_TOPIC_PARTITIONS"])

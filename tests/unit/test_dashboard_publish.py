@@ -131,7 +131,7 @@ def test_publish_creates_then_updates(grafana: Any, grafana_settings: Settings) 
         "inventory-pipeline",
         "inventory-trends",
     ]
-    assert first.alert_rules == 4
+    assert first.alert_rules == 5
     assert all(auth == f"Bearer {TOKEN}" for *_, auth in state.calls)
     steps = [(method, path) for method, path, *_ in state.calls]
     assert steps[0] == ("GET", "/api/health")
@@ -154,7 +154,7 @@ def test_publish_creates_then_updates(grafana: Any, grafana_settings: Settings) 
         )
         assert constant["query"] == "shop"
     (group,) = state.rule_groups.values()
-    assert len(group["rules"]) == 4
+    assert len(group["rules"]) == 5
     for rule in group["rules"]:
         assert "FROM shop." in rule["data"][0]["model"]["rawSql"]
         assert rule["folderUID"] == "inventory"
