@@ -1,13 +1,16 @@
 """The flow's hold decisions, followed from ``INVENTORY_HOLD_DECISIONS_TOPIC``: what the
 cart endpoints wait on and what they know of each hold.
 
-A daemon thread reads every partition from the start (no consumer group: every replica
-reads everything; the topic keeps the latest decision per reservation for a week), then
-tails it. It keeps, per reservation, the latest decision (so a checkout knows the hold's
-warehouse, SKU and units) and, for the last :data:`REMEMBERED` requests, each request's
-own decision by ``event_id``, which :meth:`DecisionBook.wait` hands to a waiting
-request as soon as it arrives. The answer to a request is always the flow's; nothing is
-decided here.
+A daemon thread reads every partition from ``2 x INVENTORY_API_HOLD_SECONDS`` before it
+starts (by the messages' timestamps: a hold the API made, or renewed, is decided within
+that time; no consumer group: every replica reads everything), then tails it. It keeps,
+per reservation, the latest decision (so a checkout knows the hold's warehouse, SKU and
+units) and, for the last :data:`REMEMBERED` requests, each request's own decision by
+``event_id``, which :meth:`DecisionBook.wait` hands to a waiting request as soon as it
+arrives. A reservation whose latest decision ends it (checked out, released, expired,
+refused) is forgotten once that decision is older than the same ``2 x hold`` seconds, so
+memory follows the holds of that window, not the topic. The answer to a request is
+always the flow's; nothing is decided here.
 """
 
 from __future__ import annotations
@@ -16,13 +19,23 @@ import asyncio
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import orjson
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    OFFSET_END,
+    OFFSET_INVALID,
+    Consumer,
+    KafkaError,
+    TopicPartition,
+)
 
 from inventory.core.settings import Settings
+from inventory.core.times import to_ms
 from inventory.kafka.config import consumer_config, kafka_connection
 
 logger = logging.getLogger(__name__)
@@ -34,11 +47,18 @@ TAIL_OPTIONS = {"fetch.wait.max.ms": 5, "enable.partition.eof": True}
 Decision = dict[str, Any]  # the topic's JSON (docs/contracts.md, "inventory.hold-decisions")
 
 
-class DecisionBook:
-    """Decisions as they arrive, and the requests waiting for theirs. Thread-safe."""
+FINAL = frozenset({"checked_out", "released", "expired", "refused"})
 
-    def __init__(self) -> None:
+
+class DecisionBook:
+    """Decisions as they arrive, and the requests waiting for theirs. Thread-safe.
+    ``keep_ms``: how long a reservation ended by its latest decision is remembered
+    (by the decisions' ``decided_at``)."""
+
+    def __init__(self, keep_ms: int = 2 * 900_000) -> None:
         self._lock = threading.Lock()
+        self._keep_ms = keep_ms
+        self._ended: deque[tuple[int, str]] = deque()  # (decided ms, reservation), in order
         self._by_event: OrderedDict[str, Decision] = OrderedDict()
         self._holds: dict[str, Decision] = {}
         self._waiting: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]]] = {}
@@ -53,6 +73,8 @@ class DecisionBook:
                 held = self._holds.get(rid)
                 if held is None or int(decision["version"]) >= int(held["version"]):
                     self._holds[rid] = decision  # refusals leave a known hold as it was
+                    if decision["decision"] in FINAL:
+                        self._forget(rid, _ms_of(decision["decided_at"]))
             if not decision.get("request"):
                 return  # an expiry answers no request
             if event_id not in self._by_event:
@@ -62,6 +84,23 @@ class DecisionBook:
             waiters = self._waiting.pop(event_id, [])
         for loop, future in waiters:
             loop.call_soon_threadsafe(_resolve, future, decision)
+
+    def _forget(self, rid: str, decided_ms: int) -> None:
+        """Note an ended reservation; forget those ended ``keep_ms`` before this one
+        (and not decided again since). Called with the lock held."""
+        ended = self._ended
+        ended.append((decided_ms, rid))
+        while ended and ended[0][0] < decided_ms - self._keep_ms:
+            _, old = ended.popleft()
+            held = self._holds.get(old)
+            ended_long_ago = held is not None and held["decision"] in FINAL
+            if ended_long_ago and _ms_of(held["decided_at"]) < decided_ms - self._keep_ms:  # type: ignore[index]
+                del self._holds[old]
+
+    def __len__(self) -> int:
+        """Reservations remembered."""
+        with self._lock:
+            return len(self._holds)
 
     def hold(self, reservation_id: str) -> Decision | None:
         """The latest decision on a reservation (None: none seen)."""
@@ -104,6 +143,11 @@ class DecisionBook:
             await asyncio.sleep(0.01)
 
 
+def _ms_of(text: str) -> int:
+    """Epoch ms of a decision's RFC 3339 ``decided_at``."""
+    return to_ms(datetime.fromisoformat(text))
+
+
 def _resolve(future: asyncio.Future[Any], decision: Decision) -> None:
     if not future.done():
         future.set_result(decision)
@@ -112,10 +156,18 @@ def _resolve(future: asyncio.Future[Any], decision: Decision) -> None:
 class DecisionFollower:
     """Follows the decisions topic into a :class:`DecisionBook` (``start``/``stop``)."""
 
-    def __init__(self, settings: Settings, brokers: str, book: DecisionBook | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        brokers: str,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not settings.hold_decisions_topic:
             raise ValueError("following hold decisions needs INVENTORY_HOLD_DECISIONS_TOPIC")
-        self.book = book or DecisionBook()
+        self._window_ms = round(2 * settings.api_hold_seconds * 1000)
+        self._clock = clock
+        self.book = DecisionBook(self._window_ms)
         self._settings = settings
         self._brokers = brokers
         self._stop = threading.Event()
@@ -145,7 +197,18 @@ class DecisionFollower:
         found = metadata.topics.get(topic)
         if found is None or found.error is not None:
             raise RuntimeError(f"topic {topic} not found at {self._brokers}")
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in found.partitions])
+        since = int(self._clock() * 1000) - self._window_ms
+        wanted = [TopicPartition(topic, p, since) for p in found.partitions]
+        timeout = self._settings.kafka_connect_timeout_seconds
+        starts = consumer.offsets_for_times(wanted, timeout=timeout)
+        consumer.assign(
+            [  # no message since then: from the end (-1); unknown: from the beginning
+                TopicPartition(topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_END)
+                if tp.offset != OFFSET_INVALID
+                else TopicPartition(topic, tp.partition, OFFSET_BEGINNING)
+                for tp in starts
+            ]
+        )
         return consumer, len(found.partitions)
 
     def _run(self) -> None:
