@@ -6,8 +6,9 @@ decision, which the endpoint waits for (``INVENTORY_API_DECISION_WAIT_SECONDS``)
 answers with (docs/contracts.md, "Availability API"):
 
 - ``POST /v1/holds`` ``{"sku", "quantity", "warehouse_id"?}``: hold units until
-  ``INVENTORY_API_HOLD_SECONDS`` from now, in the named warehouse or the one with the
-  most available; 201 the hold, 409 refused (with what is available).
+  ``INVENTORY_API_HOLD_SECONDS`` from now, in the named warehouse or, unnamed, in the
+  warehouses with units available as last seen, most first, until one grants; 201 the
+  hold, 409 refused (with what is available in the last one asked).
 - ``PUT /v1/holds/{reservation_id}`` ``{"quantity"}``: change an active hold's units
   (and extend it); 200 or 409 (the hold stays as it was).
 - ``POST /v1/holds/{reservation_id}/checkout`` and ``…/release`` (body optional: ``sku``,
@@ -176,6 +177,34 @@ class Cart:
         API_DECISION_WAIT.labels(outcome).observe(time.perf_counter() - started)
         return answer(decision, event_id, rid, ok)
 
+    def warehouses_for(self, sku: str, named: str | None) -> list[str]:
+        """Where to ask for a hold: the named warehouse, or those with units available as
+        last seen, most first (the one holding the SKU if none has any); 404/409."""
+        rows = self.knowing(sku).stock.get(sku, ())
+        if named is not None:
+            return [named]
+        ranked = sorted(rows, key=lambda w: (-available(w.on_hand, w.reserved), w.warehouse_id))
+        if not ranked:
+            raise HTTPException(409, "no warehouse holds this SKU")
+        with_units = [w.warehouse_id for w in ranked if available(w.on_hand, w.reserved) > 0]
+        return with_units or [ranked[0].warehouse_id]
+
+    async def first_granted(
+        self, target: EventWriter, line: HoldRequest, warehouses: list[str], expires_at: str
+    ) -> JSONResponse:
+        """A ``hold_request`` in each warehouse in turn until one is not refused for
+        stock; the last answer."""
+        answered = None
+        for warehouse in warehouses:
+            rid = f"cart-{uuid.uuid4().hex[:20]}"
+            body = self.event("hold_request", line.sku, warehouse, line.quantity, rid)
+            body["expires_at"] = expires_at
+            answered = await self.decided(target, body, 201)
+            if answered.status_code != 409 or b'"insufficient"' not in answered.body:
+                break
+        assert answered is not None  # at least one warehouse
+        return answered
+
     async def the_hold(self, rid: str) -> Decision:
         """The hold's latest decision (404 if none appears within the wait)."""
         if self.decisions is None:
@@ -231,19 +260,8 @@ def add_cart(
     ) -> JSONResponse:
         """Ask the flow to hold units of a SKU for a cart (a ``hold_request``)."""
         target = cart.admit(request, authorization)
-        rows = cart.knowing(line.sku).stock.get(line.sku, ())
-        warehouse = line.warehouse_id
-        if warehouse is None:  # the most available as last seen; the flow decides
-            best = max(
-                rows, key=lambda w: (available(w.on_hand, w.reserved), w.warehouse_id), default=None
-            )
-            if best is None:
-                raise HTTPException(409, "no warehouse holds this SKU")
-            warehouse = best.warehouse_id
-        rid = f"cart-{uuid.uuid4().hex[:20]}"
-        body = cart.event("hold_request", line.sku, warehouse, line.quantity, rid)
-        body["expires_at"] = expires()
-        return await cart.decided(target, body, 201)
+        warehouses = cart.warehouses_for(line.sku, line.warehouse_id)
+        return await cart.first_granted(target, line, warehouses, expires())
 
     @app.put("/v1/holds/{reservation_id}", responses=refused)
     async def change(

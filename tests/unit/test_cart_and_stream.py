@@ -154,7 +154,8 @@ def test_more_than_available_is_refused_by_the_flow_with_what_is_available(
     served: tuple[str, FakeSource, ListWriter],
 ) -> None:
     url, _, writer = served
-    status, body, _ = post_json(f"{url}/v1/holds", {"sku": "S", "quantity": 8}, AUTH)
+    named = {"sku": "S", "warehouse_id": "W2", "quantity": 8}
+    status, body, _ = post_json(f"{url}/v1/holds", named, AUTH)
     assert status == 409 and (body["reason"], body["available"]) == ("insufficient", 7), body
     one = {"sku": "S", "warehouse_id": "W1", "quantity": 3}
     status, body, _ = post_json(f"{url}/v1/holds", one, AUTH)
@@ -162,6 +163,20 @@ def test_more_than_available_is_refused_by_the_flow_with_what_is_available(
     status, body, _ = post_json(f"{url}/v1/holds", {**one, "quantity": 1}, AUTH)
     assert status == 409 and body["detail"] == "only 0 available", body
     assert len(writer.events) == 3  # each request is recorded with its decision
+
+
+def test_an_unnamed_warehouse_is_asked_most_available_first_until_one_grants(
+    served: tuple[str, FakeSource, ListWriter],
+) -> None:
+    url, _, writer = served
+    status, body, _ = post_json(f"{url}/v1/holds", {"sku": "S", "quantity": 7}, AUTH)
+    assert status == 201 and body["warehouse_id"] == "W2", body
+    # the API's view still shows W2 with 7: the flow refuses there, W1 grants
+    status, body, _ = post_json(f"{url}/v1/holds", {"sku": "S", "quantity": 3}, AUTH)
+    assert status == 201 and body["warehouse_id"] == "W1", body
+    status, body, _ = post_json(f"{url}/v1/holds", {"sku": "S", "quantity": 1}, AUTH)
+    assert status == 409 and body["warehouse_id"] == "W1", body  # both asked, both empty
+    assert [key for key, _ in writer.events] == [b"W2:S", b"W2:S", b"W1:S", b"W2:S", b"W1:S"]
 
 
 @pytest.mark.parametrize(
