@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
@@ -25,6 +25,7 @@ from inventory.core.contract import (
     MAX_UNIT_PRICE,
     MIN_OCCURRED_MS,
     RFC3339_RE,
+    EventType,
     po_problem,
     quantity_problem,
     reservation_problem,
@@ -39,19 +40,7 @@ _OptionalId = Annotated[str, msgspec.Meta(max_length=MAX_ID_LENGTH)]
 
 class _Wire(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     event_id: _Id
-    event_type: Literal[
-        "sale",
-        "return",
-        "restock",
-        "adjustment",
-        "count",
-        "reserve",
-        "release",
-        "cancel",
-        "hold_request",
-        "hold_checkout",
-        "hold_release",
-    ]
+    event_type: EventType
     sku: str  # codes: checked by _is_code (a set of the codes seen, then the pattern)
     warehouse_id: str
     quantity: int

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -26,19 +26,6 @@ from pydantic import (
 
 from inventory.core.times import to_ms
 
-EVENT_TYPES = (
-    "sale",
-    "return",
-    "restock",
-    "adjustment",
-    "count",
-    "reserve",
-    "release",
-    "cancel",
-    "hold_request",
-    "hold_checkout",
-    "hold_release",
-)
 EventType = Literal[
     "sale",
     "return",
@@ -52,6 +39,7 @@ EventType = Literal[
     "hold_checkout",
     "hold_release",
 ]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 # contract v9: requests the flow decides per key (docs/semantics.md, "Decided holds")
 DECIDED_TYPES = ("hold_request", "hold_checkout", "hold_release")
 # Event types that carry a reservation_id of their own (a sale may carry one).
