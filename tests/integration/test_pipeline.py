@@ -13,15 +13,16 @@ from inventory.app.run import run_inventory
 from inventory.clickhouse.catalog import write_catalog
 from inventory.clickhouse.client import connect
 from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.contract import stock_delta
 from inventory.core.settings import Settings
 from inventory.core.times import to_ms
 from tests.support.kafka import read_topic
-from tests.support.pipeline import CONFIG, EDGE_KEY, produce_and_expect
-from tests.support.tables import alerts_table, sales_table, stock_table
+from tests.support.pipeline import CONFIG, EDGE_KEY, WITH_HOLDS, produce_and_expect
+from tests.support.tables import alerts_table, decisions_table, sales_table, stock_table
 
 
 def test_stock_levels_equal_independent_model(settings: Settings, ch: Client) -> None:
-    expected, msgs = produce_and_expect(settings, ch)
+    expected, msgs = produce_and_expect(settings, ch, WITH_HOLDS)
     # the generated stream really exercises the defences
     assert Counter(expected.dead.values())["late"] > 0
     assert Counter(expected.dead.values())["invalid"] > 0
@@ -46,6 +47,12 @@ def test_stock_levels_equal_independent_model(settings: Settings, ch: Client) ->
             (a["kind"], a["on_hand"], a["threshold"], a["reorder_quantity"], a["event_id"])
         )
     assert by_key == expected.alerts
+    assert decisions_table(ch) == expected.decisions
+    assert {d[5] for d in expected.decisions} >= {"granted", "checked_out", "released"}
+    decided = [orjson.loads(m.value()) for m in read_topic(brokers, settings.hold_decisions_topic)]
+    assert {(d["event_id"], d["decision"], d["version"]) for d in decided} == {
+        (d[3], d[5], str(d[11])) for d in expected.decisions
+    }
     events = ch.query(
         "SELECT event_id, event_type, quantity, delta, toUnixTimestamp64Milli(occurred_at) "
         "FROM events FINAL"
@@ -58,7 +65,7 @@ def test_stock_levels_equal_independent_model(settings: Settings, ch: Client) ->
             model.quantity,
             to_ms(model.occurred_at),
         )
-        assert delta == {"sale": -quantity, "count": 0}.get(event_type, quantity)
+        assert delta == stock_delta(event_type, quantity)  # of the fact a request became
 
     dead = ch.query(
         "SELECT partition, offset, error, length(payload) FROM dead_letters FINAL"
@@ -129,7 +136,7 @@ def test_batch_size_does_not_change_any_table(
     """Idempotency by row key: the same topic read in batches of 37 and of 5,000, on 1 and
     2 workers, into two databases, gives identical tables."""
     first = make_settings(kafka_brokers=broker, source_batch_size=37)
-    produce_and_expect(first, _client_with_schema(first))
+    produce_and_expect(first, _client_with_schema(first), WITH_HOLDS)
     second = make_settings(
         kafka_brokers=broker,
         source_batch_size=5000,
@@ -148,7 +155,8 @@ def test_batch_size_does_not_change_any_table(
     run_inventory(second, broker, exit_at_end=True, workers=2)
     a = connect(first, database=first.clickhouse_database)
     b = connect(second, database=second.clickhouse_database)
-    for table in ("events", "stock_levels", "dead_letters", "sales_rates", "alerts"):
+    tables = ("events", "stock_levels", "dead_letters", "sales_rates", "alerts", "hold_decisions")
+    for table in tables:
         columns = "* EXCEPT (lineage)" if table == "stock_levels" else "*"  # two stores
         query = f"SELECT {columns} FROM {table} FINAL ORDER BY ALL"
         assert a.query(query).result_rows == b.query(query).result_rows, table

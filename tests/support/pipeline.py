@@ -3,6 +3,8 @@ rule) and its model."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 from clickhouse_connect.driver.client import Client
 
@@ -25,6 +27,8 @@ CONFIG = GeneratorConfig(
     late_share=0.05,
     late_max_seconds=900,
 )
+# the same with carts asking the flow (v9): decided alike on 1 worker or 2, and replayed
+WITH_HOLDS = replace(CONFIG, hold_share=0.1, decided_holds=True)
 
 
 EVENTS = 6000
@@ -61,16 +65,19 @@ def edge_cases(start_ms: int) -> list[Message]:
     ]
 
 
-def produce_and_expect(settings: Settings, ch: Client) -> tuple[Expected, list[Msg]]:
-    """Write the catalog, produce the stream, and model the tables from what was read back."""
+def produce_and_expect(
+    settings: Settings, ch: Client, config: GeneratorConfig = CONFIG
+) -> tuple[Expected, list[Msg]]:
+    """Write the catalog, produce the stream (of ``config``), and model the tables from
+    what was read back."""
     brokers = settings.kafka_brokers
     assert brokers
     ensure_topics(settings, brokers)
-    generator = EventGenerator(CONFIG)
+    generator = EventGenerator(config)
     catalog = generator.catalog.entries()
     write_catalog(ch, settings.clickhouse_database, catalog)
     generated = list(generator.messages(EVENTS - 10))
-    publish_to_kafka(generated + edge_cases(CONFIG.start_ms), brokers, settings.events_topic)
+    publish_to_kafka(generated + edge_cases(config.start_ms), brokers, settings.events_topic)
     msgs = [
         Msg(m.key(), m.value(), m.partition(), m.offset(), m.timestamp()[1])
         for m in read_topic(brokers, settings.events_topic)
