@@ -3,13 +3,15 @@ and compare what they leave in the tables with the independent model."""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 from inventory.core.settings import Settings
-from tests.support.cli import query, read_tables
+from tests.support.cli import query, read_tables, spawn_cli
+from tests.support.http import wait_healthy
 from tests.support.kafka import read_topic
 from tests.support.model import Expected, Msg, expected_tables
 from tests.support.tables import ORDERS_SQL
@@ -114,3 +116,21 @@ def assert_tables_equal_model(env: dict[str, str], workdir: Path, expected: Expe
     decisions = {(*r[:7], *map(int, r[7:12])) for r in got["decisions"]}
     assert decisions == expected.decisions
     assert {(r[0], r[1]): int(r[2]) for r in got["oversold"]} == expected.oversold
+
+
+def start_api(env: dict[str, str], workdir: Path, port: int) -> subprocess.Popen[str]:
+    """``inventory serve`` on ``port``, once it answers /healthz."""
+    proc = spawn_cli({**env, "INVENTORY_API_PORT": str(port)}, workdir, "serve")
+    wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=120)
+    return proc
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -6,8 +6,6 @@ at the end the API answers exactly ``stock_levels FINAL``."""
 from __future__ import annotations
 
 import random
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -23,9 +21,9 @@ from inventory.kafka.local_broker import start_broker
 from inventory.kafka.topics import ensure_topics
 from tests.support.cli import env_for, query, spawn_cli
 from tests.support.durable import moto_s3
-from tests.support.http import free_port, get_json, wait_healthy
+from tests.support.http import free_port, get_json
 from tests.support.loop_streams import stream_with_receipts
-from tests.support.processes import keyed_epochs
+from tests.support.processes import keyed_epochs, start_api, stop
 
 CONFIG = GeneratorConfig(
     seed=5,
@@ -82,22 +80,6 @@ class Watcher:
         assert self.answers > 10, self.answers
         for key, versions in self.seen.items():
             assert versions == sorted(versions), f"{key} went back in version"
-
-
-def start_api(env: dict[str, str], workdir: Path, port: int) -> subprocess.Popen[str]:
-    proc = spawn_cli({**env, "INVENTORY_API_PORT": str(port)}, workdir, "serve")
-    wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=120)
-    return proc
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def answers(url: str) -> dict[Key, tuple[int, int, int]]:

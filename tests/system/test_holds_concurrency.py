@@ -7,7 +7,6 @@ knows the holds from the decisions topic."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 from collections import Counter
@@ -23,7 +22,8 @@ from inventory.core.settings import Settings
 from inventory.core.times import format_ms
 from inventory.kafka.topics import ensure_topics
 from tests.support.cli import env_for, read_tables, spawn_cli
-from tests.support.http import free_port, get_json, post_json, wait_healthy
+from tests.support.http import free_port, get_json, post_json
+from tests.support.processes import start_api, stop
 
 TOKEN = "concurrency-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -55,22 +55,9 @@ def stock_counts(settings: Settings) -> None:
     )
 
 
-def start_api(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[str], str]:
+def start_replica(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
-    proc = spawn_cli({**env, "INVENTORY_API_PORT": str(port)}, workdir, "serve")
-    url = f"http://127.0.0.1:{port}"
-    wait_healthy(url, proc, timeout=120)
-    return proc, url
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    return start_api(env, workdir, port), f"http://127.0.0.1:{port}"
 
 
 def wait_stocked(url: str) -> None:
@@ -111,7 +98,7 @@ def test_two_replicas_grant_exactly_what_is_available(settings: Settings, tmp_pa
     try:
         urls = []
         for _ in range(2):
-            proc, url = start_api(env, tmp_path)
+            proc, url = start_replica(env, tmp_path)
             apis.append(proc)
             urls.append(url)
         stock_counts(settings)
@@ -143,7 +130,7 @@ def test_two_replicas_grant_exactly_what_is_available(settings: Settings, tmp_pa
             sold = Counter(rid for rid, status in tries if status == 200)
         assert sold == dict.fromkeys(granted, 1)  # each hold sold once, whichever replica
         # a replica started now reads the decisions of the last 2 x hold seconds: it knows
-        late, late_url = start_api(env, tmp_path)
+        late, late_url = start_replica(env, tmp_path)
         apis.append(late)
         status, held = get_json(f"{late_url}/v1/holds/{granted[0]}", AUTH)
         assert status == 200 and held["decision"] == "checked_out", held
