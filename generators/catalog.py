@@ -52,12 +52,17 @@ class Catalog:
     def size(self) -> int:
         return len(self.products) * len(self.warehouses)
 
-    def entries(self, demand_share: float = 0.0) -> list[CatalogEntry]:
+    def entries(
+        self, demand_share: float = 0.0, backorder_share: float = 0.0
+    ) -> list[CatalogEntry]:
         """The catalog as ``products`` rows (thresholds the dataflow alerts on).
 
         :arg demand_share: this share of the SKUs, spread evenly over the SKU numbers,
             has the ``demand`` replenishment policy (the rest ``static``).
+        :arg backorder_share: this share, spread evenly from the SKU numbers' other end,
+            has the ``backorder`` oversell policy (the rest ``deny``).
         """
+        last = len(self.products) - 1
         return [
             CatalogEntry(
                 p.sku,
@@ -66,10 +71,14 @@ class Catalog:
                 p.low_stock_threshold,
                 p.target_stock,
                 p.lead_time_hours,
-                replenishment_policy=(
-                    "demand" if int((i + 1) * demand_share) > int(i * demand_share) else "static"
-                ),
+                replenishment_policy="demand" if _picked(i, demand_share) else "static",
                 supplier=SUPPLIERS[i % len(SUPPLIERS)],
+                oversell_policy=("backorder" if _picked(last - i, backorder_share) else "deny"),
             )
             for i, p in enumerate(self.products)
         ]
+
+
+def _picked(index: int, share: float) -> bool:
+    """Whether the ``index``-th of a list is in ``share`` of it, spread evenly."""
+    return int((index + 1) * share) > int(index * share)

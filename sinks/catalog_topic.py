@@ -1,4 +1,4 @@
-"""The catalog changelog: the catalog's names and prices published to
+"""The catalog changelog: the catalog's names, prices and oversell policies published to
 ``INVENTORY_CATALOG_TOPIC`` (compacted, keyed by SKU) when the flow starts, so that the
 availability API names and prices products without reading ClickHouse.
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from inventory.clickhouse.catalog import oversell_of
 from inventory.clickhouse.client import connect, database_name
 from inventory.core.settings import Settings
 from inventory.core.stock_changes import CatalogItem, encode_catalog
@@ -19,7 +20,11 @@ from inventory.kafka.producer import CheckedProducer
 
 logger = logging.getLogger(__name__)
 
-NAMES_AND_PRICES = "SELECT sku, name, unit_price FROM {db:Identifier}.products FINAL ORDER BY sku"
+NAMES_AND_PRICES = (
+    "SELECT sku, name, unit_price, oversell_policy, oversell_limit, "
+    "ifNull(toUnixTimestamp64Milli(release_at), -1) "
+    "FROM {db:Identifier}.products FINAL ORDER BY sku"
+)
 
 
 def publish_catalog(settings: Settings, brokers: str) -> int:
@@ -30,7 +35,10 @@ def publish_catalog(settings: Settings, brokers: str) -> int:
     client = connect(settings)
     try:
         rows = client.query(NAMES_AND_PRICES, parameters={"db": database_name(settings)})
-        items = [CatalogItem(str(s), str(n), p) for s, n, p in rows.result_rows]
+        items = [
+            CatalogItem(str(s), str(n), p, *oversell_of(str(o), int(limit), int(release)))
+            for s, n, p, o, limit, release in rows.result_rows
+        ]
     finally:
         client.close()
     producer = CheckedProducer(kafka_connection(settings, brokers), settings.kafka_timeout_seconds)

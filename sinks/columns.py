@@ -230,6 +230,8 @@ def decision_table(decisions: Sequence[HoldDecision]) -> pa.Table:
             _ms(_negative_as_null([d.expires_ms for d in decisions])),
             _ms([d.decided_ms for d in decisions]),
             _u128([d.version for d in decisions]),
+            pa.array([d.backordered for d in decisions], _I64),
+            _ms(_negative_as_null([d.ships_ms for d in decisions])),
         ],
     )
 

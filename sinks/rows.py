@@ -259,6 +259,8 @@ DECISION_COLUMNS = (
     "expires_at",
     "decided_at",
     "version",
+    "backordered",
+    "ships_at",
 )
 
 
@@ -276,6 +278,8 @@ def decision_row(d: HoldDecision) -> tuple[Any, ...]:
         stored_ms(d.expires_ms) if d.expires_ms >= 0 else None,
         stored_ms(d.decided_ms),
         d.version,
+        d.backordered,
+        stored_ms(d.ships_ms) if d.ships_ms >= 0 else None,
     )
 
 

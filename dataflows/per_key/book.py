@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from msgspec import structs
 
 from dataflows.per_key.alerts import band, crossing, event_alert_id
+from dataflows.per_key.backorders import Beyond, beyond_on_hand
 from dataflows.per_key.decisions import Verdict
 from dataflows.per_key.demand import (
     DemandState,
@@ -145,8 +146,9 @@ class KeyBook:
             self.orders.above = position > self._levels(policy).reorder_point
         demand, horizon = self.demand, self.rules.demand.horizon_days
         before = stock.state.accepted
+        room_at = self._room_at if policy.oversell != "deny" else None
         for given in events:
-            result = stock.apply(given)
+            result = stock.apply(given, room_at)
             if result is None:
                 self.duplicates += 1
                 continue
@@ -154,7 +156,7 @@ class KeyBook:
             if type(result) is not Event:  # late: dead-lettered, nothing else happens
                 if given.event_type in DECIDED_TYPES:  # a request is told it was refused
                     rid = given.reservation_id or ""
-                    verdict = (rid, given.event_type, "refused", "late", given.quantity, -1)
+                    verdict = (rid, given.event_type, "refused", "late", given.quantity, -1, 0, -1)
                     out.append(self._decision(given, verdict))
                 continue
             event = result  # a decided request: the fact it decided
@@ -179,7 +181,7 @@ class KeyBook:
         """The record of ``verdict``, made at ``event`` (the request, or the event whose
         time expired a hold)."""
         st = self.stock.state
-        rid, request, decision, reason, quantity, expires_ms = verdict
+        rid, request, decision, reason, quantity, expires_ms, backordered, ships_ms = verdict
         return HoldDecision(
             reservation_id=rid,
             warehouse_id=event.warehouse_id,
@@ -193,7 +195,14 @@ class KeyBook:
             expires_ms=expires_ms,
             decided_ms=event.occurred_ms if request else st.newest[0],
             version=st.version,
+            backordered=backordered,
+            ships_ms=ships_ms,
         )
+
+    def _room_at(self, now_ms: int) -> Beyond | None:
+        """What the key may promise beyond on-hand at ``now_ms`` (backorders, preorders)."""
+        assert self.policy is not None  # set by the batch
+        return beyond_on_hand(self.policy, self.orders.open, now_ms)
 
     def _oversell(self, event: Event, policy: ProductPolicy) -> Alert:
         """The ``oversell`` alert of a sale beyond what was available."""

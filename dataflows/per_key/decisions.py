@@ -22,26 +22,42 @@ Rules (docs/semantics.md, "Decided holds"; checked against an independent model)
   ``sale`` of the hold's units carrying the reservation id, a release as a ``release``
   (both at the later of their ``occurred_at`` and the hold's, so they close it). A
   refused request changes nothing: it is recorded as itself, delta 0.
+* A ``backorder`` or ``preorder`` SKU may grant beyond available up to the room of
+  :mod:`dataflows.per_key.backorders`; such a grant carries its units beyond on-hand
+  and when they are expected.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from msgspec import structs
 
+from dataflows.per_key.backorders import Beyond
 from dataflows.per_key.holds import HoldState, reserved_at
 from inventory.core.records import Event
 
-# (reservation_id, request type ('' for an expiry), decision, reason, quantity, expires_ms)
-Verdict = tuple[str, str, str, str, int, int]
+# (reservation_id, request type ('' for an expiry), decision, reason, quantity, expires_ms,
+#  units beyond on-hand, ships_ms)
+Verdict = tuple[str, str, str, str, int, int, int, int]
+# the room beyond on-hand of the key's SKU at a decision's time (None: deny)
+RoomAt = Callable[[int], Beyond | None]
 _FACT = {"hold_request": "reserve", "hold_checkout": "sale", "hold_release": "release"}
 _DONE = {"hold_request": "granted", "hold_checkout": "checked_out", "hold_release": "released"}
 
 
 def decide(
-    event: Event, holds: HoldState, on_hand: int, newest_ms: int, lateness_ms: int
+    event: Event,
+    holds: HoldState,
+    on_hand: int,
+    newest_ms: int,
+    lateness_ms: int,
+    *,
+    room_at: RoomAt | None = None,
 ) -> tuple[Event, Verdict]:
     """The event to apply (the decided fact, or the refused request as is) and the
-    verdict; ``newest_ms`` is the key's newest event time before this event."""
+    verdict; ``newest_ms`` is the key's newest event time before this event,
+    ``room_at`` what a backorder or preorder SKU may promise beyond on-hand."""
     rid = event.reservation_id
     assert rid is not None  # the contract requires it
     kind = event.event_type
@@ -58,6 +74,8 @@ def decide(
         at = ms if held is None else max(ms, held[0])
     now = max(newest_ms, at)
     reason = ""
+    free = 0
+    beyond = None
     if held is not None and holds.closes.get(rid, -1) >= held[0]:
         reason = "closed"
     elif held is not None and held[3] <= now:
@@ -66,16 +84,21 @@ def decide(
         reason = "unknown"
     elif kind == "hold_request":
         current = held[2] if held is not None else 0
+        free = on_hand - reserved_at(holds, now) + current
         if (event.expires_ms or 0) <= now:
             reason = "expired"
-        elif event.quantity > on_hand - reserved_at(holds, now) + current:
-            reason = "insufficient"
+        elif event.quantity > free:
+            beyond = room_at(now) if room_at is not None else None
+            if beyond is None or event.quantity > free + beyond.room:
+                reason = "insufficient"
     if reason:
         expires = held[3] if held is not None else (event.expires_ms or -1)
-        return event, (rid, kind, "refused", reason, event.quantity, expires)
+        return event, (rid, kind, "refused", reason, event.quantity, expires, 0, -1)
     if kind == "hold_request":
         fact = structs.replace(event, event_type="reserve", occurred_ms=at)
-        return fact, (rid, kind, "granted", "", event.quantity, event.expires_ms or -1)
+        short = event.quantity - free  # units promised beyond on-hand after the grant
+        late = (min(event.quantity, short), beyond.ships_ms(short)) if beyond else (0, -1)
+        return fact, (rid, kind, "granted", "", event.quantity, event.expires_ms or -1, *late)
     assert held is not None
     units = held[2]
     fact = structs.replace(
@@ -85,7 +108,7 @@ def decide(
         delta=-units if kind == "hold_checkout" else 0,
         occurred_ms=at,
     )
-    return fact, (rid, kind, _DONE[kind], "", units, held[3])
+    return fact, (rid, kind, _DONE[kind], "", units, held[3], 0, -1)
 
 
 def active_holds(holds: HoldState, newest_ms: int) -> list[str]:
@@ -105,7 +128,7 @@ def expired_since(holds: HoldState, active: list[str], newest_ms: int) -> list[V
     for rid in sorted(active):
         ms, _, units, expires_ms = holds.reserves[rid]
         if expires_ms <= newest_ms and holds.closes.get(rid, -1) < ms:
-            out.append((rid, "", "expired", "", units, expires_ms))
+            out.append((rid, "", "expired", "", units, expires_ms, 0, -1))
     return out
 
 

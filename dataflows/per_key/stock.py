@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from msgspec import structs
 
 from dataflows.per_key.decisions import (
+    RoomAt,
     Verdict,
     active_holds,
     decide,
@@ -103,10 +104,11 @@ class StockBook:
         newest = self.state.newest[0]
         return newest - self.lateness_ms if newest >= 0 else -1
 
-    def apply(self, event: Event) -> Event | DeadLetter | None:
+    def apply(self, event: Event, room_at: RoomAt | None = None) -> Event | DeadLetter | None:
         """Apply one event: the accepted event (a decided request: the fact it decided;
         a sale: with its ``oversold`` units), a late dead letter, or None (a duplicate,
-        or a message the state already holds)."""
+        or a message the state already holds). ``room_at``: a backorder or preorder
+        SKU's room beyond on-hand (:func:`~dataflows.per_key.decisions.decide`)."""
         st = self.state
         if self.verdicts:
             self.verdicts = []
@@ -126,7 +128,9 @@ class StockBook:
             return None  # a duplicate: its accepted copy is within the horizon
         holds = st.holds
         if event.event_type in DECIDED_TYPES:
-            event, verdict = decide(event, holds, st.on_hand, st.newest[0], self.lateness_ms)
+            event, verdict = decide(
+                event, holds, st.on_hand, st.newest[0], self.lateness_ms, room_at=room_at
+            )
             self.verdicts.append(verdict)
             ms = event.occurred_ms
         # a hold can only expire when the newest time moves or its reservation is touched

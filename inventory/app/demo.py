@@ -49,6 +49,7 @@ SUPPLIER_SPEEDUP = 3600.0  # live: a lead time of 48 hours is delivered after 48
 HOLD_SHARE = 0.15  # purchases through a cart hold
 HISTORY_DAYS = 14  # of sales before the live events: what demand-policy SKUs learn from
 DEMAND_SHARE = 0.25  # of the catalog's SKUs on the demand policy
+BACKORDER_SHARE = 0.1  # of them backordered when out of stock with units on order (v10)
 
 
 def _written_table(written: Counter[str], started: float) -> Table:
@@ -111,7 +112,7 @@ def run_demo(
         self_restock=False,  # the supplier restocks, answering reorder requests
     )
     generator = EventGenerator(config)
-    write_catalog(client, database, generator.catalog.entries(DEMAND_SHARE))
+    write_catalog(client, database, generator.catalog.entries(DEMAND_SHARE, BACKORDER_SHARE))
     client.close()
     with progress_bar() as bar:
         if history_days:

@@ -7,8 +7,10 @@ answers with (docs/contracts.md, "Availability API"):
 
 - ``POST /v1/holds`` ``{"sku", "quantity", "warehouse_id"?}``: hold units until
   ``INVENTORY_API_HOLD_SECONDS`` from now, in the named warehouse or, unnamed, in the
-  warehouses with units available as last seen, most first, until one grants; 201 the
-  hold, 409 refused (with what is available in the last one asked).
+  warehouses with units available as last seen, most first, then (a backorder or
+  preorder SKU, v10) those that may still promise beyond on-hand, until one grants; 201
+  the hold (with ``backordered``, ``ships_at`` and a ``promise_message`` when it promises
+  units beyond on-hand), 409 refused (with what is available in the last one asked).
 - ``PUT /v1/holds/{reservation_id}`` ``{"quantity"}``: change an active hold's units
   (and extend it); 200 or 409 (the hold stays as it was).
 - ``POST /v1/holds/{reservation_id}/checkout`` and ``…/release`` (body optional: ``sku``,
@@ -31,80 +33,27 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import orjson
 from fastapi import FastAPI, Header, HTTPException, Request
-from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from dataflows.decode import ContractError, validate
 from inventory.availability.cart_guard import CartBodyGuard, RateLimiter
+from inventory.availability.cart_messages import (
+    CartLine,
+    HoldChange,
+    HoldRequest,
+    ReservationId,
+    answer,
+    send,
+)
 from inventory.availability.cart_writer import EventWriter
 from inventory.availability.decisions import Decision, DecisionBook
-from inventory.availability.documents import Code, Problem
+from inventory.availability.documents import Problem
+from inventory.availability.promises import can_promise, with_promise_message
 from inventory.availability.rules import available
 from inventory.availability.store import StockSnapshot, StockSource
-from inventory.core.records import Source
 from inventory.core.times import format_ms
 from inventory.runtime.metrics import API_DECISION_WAIT
-
-API_SOURCE = Source("api", 0, 0, -1)
-ReservationId = Annotated[str, PathParam(min_length=1, max_length=128)]
-
-
-class HoldRequest(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")  # the event contract's types
-
-    sku: Code
-    quantity: int = Field(1, ge=1, le=1000)
-    warehouse_id: Code | None = None
-
-
-class HoldChange(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    quantity: int = Field(ge=1, le=1000)
-
-
-class CartLine(BaseModel):
-    """A checkout or release: optional, and if given must name the hold's own line."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    sku: Code | None = None
-    warehouse_id: Code | None = None
-    quantity: int | None = Field(default=None, ge=0, le=1000)
-
-
-def send(target: EventWriter, body: dict[str, Any]) -> str:
-    """Produce the event ``body`` once the flow's contract rules accept it (422 else)."""
-    payload = orjson.dumps(body)
-    try:
-        validate(orjson.loads(payload), API_SOURCE, None, payload, -1)
-    except ContractError as exc:
-        raise HTTPException(422, f"not a valid event: {exc}") from None
-    target.write(f"{body['warehouse_id']}:{body['sku']}".encode(), payload)
-    return str(body["event_id"])
-
-
-def answer(decision: Decision | None, event_id: str, rid: str, ok: int) -> JSONResponse:
-    """The HTTP answer to a request's decision: ``ok`` when granted, 409 refused, 202
-    pending (no decision yet)."""
-    if decision is None:
-        body = {"status": "pending", "reservation_id": rid, "event_id": event_id}
-        return JSONResponse(body, 202, headers={"Location": f"/v1/holds/{rid}"})
-    if decision["decision"] == "refused":
-        reason = decision["reason"]
-        detail = {
-            "insufficient": f"only {max(decision['available'], 0)} available",
-            "closed": "the hold was already checked out or released",
-            "expired": "the hold has expired",
-            "unknown": "no such hold in this warehouse",
-            "late": "the request came too late to be decided",
-        }.get(reason, reason)
-        return JSONResponse({"detail": detail, **decision}, 409)
-    return JSONResponse(decision, ok)
 
 
 class Cart:
@@ -175,19 +124,33 @@ class Cart:
         decision = await self.decisions.wait(event_id, self.wait_seconds)
         outcome = "pending" if decision is None else str(decision["decision"])
         API_DECISION_WAIT.labels(outcome).observe(time.perf_counter() - started)
-        return answer(decision, event_id, rid, ok)
+        return answer(self.promised(decision), event_id, rid, ok)
+
+    def promised(self, decision: Decision | None) -> Decision | None:
+        """``decision`` with its backorder or preorder line (:mod:`promises`)."""
+        snapshot = self.store.snapshot
+        if decision is None or snapshot is None:
+            return decision
+        return with_promise_message(decision, snapshot.promises.get(decision["sku"]))
 
     def warehouses_for(self, sku: str, named: str | None) -> list[str]:
         """Where to ask for a hold: the named warehouse, or those with units available as
         last seen, most first (the one holding the SKU if none has any); 404/409."""
-        rows = self.knowing(sku).stock.get(sku, ())
+        snapshot = self.knowing(sku)
+        rows = snapshot.stock.get(sku, ())
         if named is not None:
             return [named]
         ranked = sorted(rows, key=lambda w: (-available(w.on_hand, w.reserved), w.warehouse_id))
         if not ranked:
             raise HTTPException(409, "no warehouse holds this SKU")
         with_units = [w.warehouse_id for w in ranked if available(w.on_hand, w.reserved) > 0]
-        return with_units or [ranked[0].warehouse_id]
+        promise, now_ms = snapshot.promises.get(sku), int(self.clock() * 1000)
+        promising = [  # then those that may promise beyond on-hand (backorder, preorder)
+            w.warehouse_id
+            for w in ranked
+            if w.warehouse_id not in with_units and can_promise(promise, w, now_ms)
+        ]
+        return with_units + promising or [ranked[0].warehouse_id]
 
     async def first_granted(
         self, target: EventWriter, line: HoldRequest, warehouses: list[str], expires_at: str
@@ -287,7 +250,7 @@ def add_cart(
         held = decisions.hold(reservation_id) if decisions is not None else None
         if held is None:
             raise HTTPException(404, f"unknown reservation: {reservation_id}")
-        return JSONResponse(held)
+        return JSONResponse(cart.promised(held))
 
     def settle(kind: str) -> Callable[..., Any]:
         async def endpoint(

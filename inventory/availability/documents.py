@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from inventory.availability.promises import offer_of
 from inventory.availability.rules import (
     Status,
     available,
@@ -61,6 +62,24 @@ class Availability(BaseModel):
         description="The storefront's restock line for a low or out-of-stock SKU with "
         "units incoming (soon: the delivery is late); otherwise null.",
     )
+    oversell_policy: str = Field(
+        "deny", description="The catalog's: deny, backorder or preorder (v10)."
+    )
+    backorderable: int | None = Field(
+        0,
+        description="Units a hold may still take beyond what is available (backorder or "
+        "preorder room left); null: no cap.",
+    )
+    ships_by: str | None = Field(
+        None,
+        description="A backorder: the earliest expected delivery of the warehouses with "
+        "room left; a preorder: the release (RFC 3339, UTC); otherwise null.",
+    )
+    promise_message: str | None = Field(
+        None,
+        examples=["Backorder: ships by Tue 8 Dec", "Pre-order: ships Wed 9 Dec"],
+        description="When nothing is available and a hold may still be promised; else null.",
+    )
     warehouses: list[WarehouseAvailability]
     updated_at: str | None = Field(description="Newest stock change of these warehouses.")
     as_of: str = Field(
@@ -108,6 +127,7 @@ def availability_of(
     dates = [w.next_expected_ms for w in rows if w.on_order > 0 and w.next_expected_ms >= 0]
     next_expected = min(dates, default=-1)
     back = expected_back_ms(status, incoming, next_expected)
+    offer = offer_of(snapshot.promises.get(sku), rows, total, now_ms)
     return {
         "sku": sku,
         "name": snapshot.names.get(sku),
@@ -117,6 +137,10 @@ def availability_of(
         "incoming": incoming,
         "expected_back_at": None if back is None else format_ms(back),
         "restock_message": restock_message(status, incoming, next_expected, now_ms),
+        "oversell_policy": offer.policy,
+        "backorderable": offer.units,
+        "ships_by": format_ms(offer.ships_ms) if offer.ships_ms >= 0 else None,
+        "promise_message": offer.message,
         "warehouses": [
             {
                 "warehouse_id": w.warehouse_id,

@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-from inventory.availability.store import StockSnapshot, WarehouseStock
+from inventory.availability.store import Promise, StockSnapshot, WarehouseStock
 from inventory.core.settings import Settings
 from inventory.core.stock_changes import ChangeFormatError, decode_catalog, decode_stock
 from inventory.kafka.config import consumer_config, kafka_connection
@@ -63,6 +63,7 @@ class StockFollower:
         self._stock: dict[str, tuple[WarehouseStock, ...]] = {}
         self._names: dict[str, str] = {}
         self._prices: dict[str, float] = {}
+        self._promises: dict[str, Promise] = {}
         self._snapshot: StockSnapshot | None = None
         self._at_end: set[tuple[str, int]] = set()
         self._partitions: list[TopicPartition] = []
@@ -157,6 +158,11 @@ class StockFollower:
                     self._names[item.sku] = item.name
                     if item.unit_price is not None:
                         self._prices[item.sku] = item.unit_price
+                    if item.oversell_policy != "deny":
+                        promise = (item.oversell_policy, item.oversell_limit, item.release_ms)
+                        self._promises[item.sku] = Promise(*promise)
+                    else:
+                        self._promises.pop(item.sku, None)
             except ChangeFormatError as exc:
                 logger.warning("stock follower: skipped a message of %s: %s", message.topic(), exc)
         return healthy
@@ -183,7 +189,9 @@ class StockFollower:
             API_CHANGE_DELAY.observe(max(self._clock() - published_ms / 1000, 0.0))
 
     def _publish(self, now: float) -> None:
-        self._snapshot = StockSnapshot(int(now * 1000), self._stock, self._names, self._prices)
+        self._snapshot = StockSnapshot(
+            int(now * 1000), self._stock, self._names, self._prices, self._promises
+        )
 
     def _lag(self, consumer: Consumer) -> int:
         lag = 0

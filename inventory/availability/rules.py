@@ -74,8 +74,13 @@ def restock_message(
     lead = "Back in stock by" if status == "out_of_stock" else "More arriving"
     if next_expected_ms < now_ms:
         return "Back in stock soon" if status == "out_of_stock" else "More arriving soon"
-    day = datetime.fromtimestamp(next_expected_ms / 1000, UTC)
-    return f"{lead} {day:%a} {day.day} {day:%b}"
+    return f"{lead} {day_label(next_expected_ms)}"
+
+
+def day_label(ms: int) -> str:
+    """The day of ``ms`` in UTC as the storefront shows it: "Tue 8 Dec"."""
+    day = datetime.fromtimestamp(ms / 1000, UTC)
+    return f"{day:%a} {day.day} {day:%b}"
 
 
 SHOWCASE_ORDER: tuple[Status, ...] = ("low", "out_of_stock", "in_stock")

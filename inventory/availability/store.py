@@ -100,6 +100,15 @@ class WarehouseStock:
     version: int = 0  # stock_levels.version: a reader never goes back to a lower one
 
 
+class Promise(NamedTuple):
+    """A SKU's catalog oversell policy (v10; docs/semantics.md, "Backorders and
+    preorders"): ``backorder`` or ``preorder`` (SKUs without one deny)."""
+
+    policy: str
+    limit: int  # units a warehouse may promise beyond on-hand; 0: no cap
+    release_ms: int  # a preorder's release; -1: none
+
+
 @dataclass(frozen=True)
 class StockSnapshot:
     """Current stock by SKU (warehouses in id order) and catalog names, read at ``read_ms``."""
@@ -108,6 +117,7 @@ class StockSnapshot:
     stock: Mapping[str, tuple[WarehouseStock, ...]]
     names: Mapping[str, str] = field(default_factory=dict)
     prices: Mapping[str, float] = field(default_factory=dict)  # catalog unit prices
+    promises: Mapping[str, Promise] = field(default_factory=dict)  # v10, topic source only
 
     def knows(self, sku: str) -> bool:
         """A SKU with stock rows or in the catalog (which may never have had stock)."""

@@ -10,13 +10,15 @@ change therefore applies from the next start of the flow (alerts already raised 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from clickhouse_connect.driver.client import Client
 
-from inventory.core.records import ProductPolicy
+from inventory.core.records import OVERSELL_POLICIES, ProductPolicy
 from inventory.core.settings import Settings
 
 
@@ -37,9 +39,13 @@ class CatalogEntry:
     order_cost: float = 0.0
     holding_cost: float = 0.0  # per unit and year
     supplier: str = ""
+    oversell_policy: str = "deny"  # v10: or backorder, preorder
+    oversell_limit: int = 0  # v10: units promised beyond on-hand; 0: no cap
+    release_at: datetime | None = None  # v10: a preorder SKU's release
 
 
 HOUR_MS = 3_600_000
+logger = logging.getLogger(__name__)
 
 
 def write_catalog(client: Client, database: str, entries: Iterable[CatalogEntry]) -> int:
@@ -62,6 +68,9 @@ def write_catalog(client: Client, database: str, entries: Iterable[CatalogEntry]
             e.order_cost,
             e.holding_cost,
             e.supplier,
+            e.oversell_policy,
+            e.oversell_limit,
+            e.release_at,
             now_ms,
         )
         for e in entries
@@ -86,6 +95,9 @@ def write_catalog(client: Client, database: str, entries: Iterable[CatalogEntry]
                 "order_cost",
                 "holding_cost",
                 "supplier",
+                "oversell_policy",
+                "oversell_limit",
+                "release_at",
                 "updated_at",
             ],
             database=database,
@@ -100,7 +112,8 @@ def load_policies(
     result = client.query(
         "SELECT sku, low_stock_threshold, target_stock, lead_time_hours, case_pack, "
         "min_order_quantity, max_order_quantity, replenishment_policy, service_level, "
-        "review_period_days, order_cost, holding_cost FROM {db:Identifier}.products FINAL",
+        "review_period_days, order_cost, holding_cost, oversell_policy, oversell_limit, "
+        "ifNull(toUnixTimestamp64Milli(release_at), -1) FROM {db:Identifier}.products FINAL",
         parameters={"db": database},
     )
     return {
@@ -116,9 +129,19 @@ def load_policies(
             float(row[9]),
             float(row[10]),
             float(row[11]),
+            *oversell_of(str(row[12]), int(row[13]), int(row[14])),
         )
         for row in result.result_rows
     }
+
+
+def oversell_of(policy: str, limit: int, release_ms: int) -> tuple[str, int, int]:
+    """A catalog row's oversell policy as the flow applies it: an unknown policy, or a
+    ``preorder`` without ``release_at``, is ``deny`` (logged)."""
+    if policy not in OVERSELL_POLICIES or (policy == "preorder" and release_ms < 0):
+        logger.warning("catalog: oversell_policy %r without what it needs: deny", policy)
+        return "deny", limit, release_ms
+    return policy, limit, release_ms
 
 
 def lead_time_ms(hours: float) -> int:

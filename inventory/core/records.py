@@ -184,6 +184,7 @@ class Alert(msgspec.Struct, frozen=True, gc=False):
 
 DECISIONS = ("granted", "refused", "checked_out", "released", "expired")
 REFUSALS = ("insufficient", "unknown", "closed", "expired", "late")
+OVERSELL_POLICIES = ("deny", "backorder", "preorder")  # products.oversell_policy (v10)
 
 
 class HoldDecision(msgspec.Struct, frozen=True, gc=False):
@@ -206,6 +207,8 @@ class HoldDecision(msgspec.Struct, frozen=True, gc=False):
     expires_ms: int  # the hold's expires_at; -1: none
     decided_ms: int  # the request's occurred_at as recorded; an expiry: the key's newest time
     version: int
+    backordered: int = 0  # v10: a grant's units beyond on-hand (backorder or preorder)
+    ships_ms: int = -1  # v10: when those units are expected (docs/semantics.md); -1: none
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -221,6 +224,8 @@ class HoldDecision(msgspec.Struct, frozen=True, gc=False):
             "expires_at": format_ms(self.expires_ms) if self.expires_ms >= 0 else None,
             "decided_at": format_ms(self.decided_ms),
             "version": str(self.version),
+            "backordered": self.backordered,
+            "ships_at": format_ms(self.ships_ms) if self.ships_ms >= 0 else None,
         }
 
 
@@ -284,6 +289,9 @@ class ProductPolicy:
     review_days: float = 0.0  # 0: INVENTORY_DEFAULT_REVIEW_PERIOD_DAYS
     order_cost: float = 0.0  # with holding_cost: the order-up-to level from the EOQ
     holding_cost: float = 0.0  # per unit and year
+    oversell: str = "deny"  # v10: OVERSELL_POLICIES (docs/semantics.md, "Backorders and preorders")
+    oversell_limit: int = 0  # v10: units a hold may promise beyond on-hand; 0: no cap
+    release_ms: int = -1  # v10: a preorder SKU's release; -1: none
 
     def order_quantity(self, position: int) -> int:
         """What a request asks for at inventory ``position`` (docs/semantics.md)."""

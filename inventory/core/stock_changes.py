@@ -8,8 +8,10 @@
 Delivery is at-least-once and a replay may publish an older state again: a reader keeps
 the highest ``version`` per key.
 
-``inventory.catalog`` (compacted): keyed ``sku``, value ``{"sku", "name", "unit_price"}``
-(price null when the catalog has none), published by the flow when it starts.
+``inventory.catalog`` (compacted): keyed ``sku``, value ``{"sku", "name", "unit_price",
+"oversell_policy", "oversell_limit", "release_at"}`` (price null when the catalog has
+none; v10: the oversell policy, a message without it reads ``deny``), published by the
+flow when it starts.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class CatalogItem:
     sku: str
     name: str
     unit_price: float | None
+    oversell_policy: str = "deny"  # v10: or backorder, preorder
+    oversell_limit: int = 0  # 0: no cap
+    release_ms: int = -1  # a preorder's release; -1: none
 
 
 class ChangeFormatError(ValueError):
@@ -87,7 +92,14 @@ def decode_stock(value: bytes) -> StockChange:
 
 
 def encode_catalog(item: CatalogItem) -> tuple[bytes, bytes]:
-    body = {"sku": item.sku, "name": item.name, "unit_price": item.unit_price}
+    body = {
+        "sku": item.sku,
+        "name": item.name,
+        "unit_price": item.unit_price,
+        "oversell_policy": item.oversell_policy,
+        "oversell_limit": item.oversell_limit,
+        "release_at": format_ms(item.release_ms) if item.release_ms >= 0 else None,
+    }
     return item.sku.encode(), orjson.dumps(body)
 
 
@@ -96,8 +108,14 @@ def decode_catalog(value: bytes) -> CatalogItem:
     try:
         body = orjson.loads(value)
         price = body.get("unit_price")
+        release = body.get("release_at")
         return CatalogItem(
-            str(body["sku"]), str(body["name"]), None if price is None else float(price)
+            str(body["sku"]),
+            str(body["name"]),
+            None if price is None else float(price),
+            str(body.get("oversell_policy") or "deny"),
+            int(body.get("oversell_limit") or 0),
+            -1 if release is None else to_ms(datetime.fromisoformat(release)),
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ChangeFormatError(f"not a catalog message: {exc}") from None

@@ -8,6 +8,7 @@ independent model of the uninterrupted stream. Real chDB, Bytewax's TestingSourc
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from inventory.clickhouse.catalog import PolicyBook
 from inventory.core.records import ProductPolicy
 from inventory.core.settings import Settings
 from inventory.core.times import format_ms, to_ms
-from tests.db.test_property_tables import KEYS, T0, streams
+from tests.db.test_property_tables import KEYS, OVERSELL, T0, streams
 from tests.support.model import Policy, expected_tables
 from tests.support.tables import (
     alerts_table,
@@ -74,6 +75,7 @@ def with_retries(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
     st.integers(min_value=1, max_value=6),
     st.lists(st.floats(min_value=0, max_value=1), max_size=3),  # the cuts, as shares
     st.sampled_from(["snapshot", "rebuild"]),
+    OVERSELL,  # S2's oversell policy
 )
 def test_restarts_anywhere_give_the_uninterrupted_tables(
     migrated: tuple[Settings, Client],
@@ -82,11 +84,13 @@ def test_restarts_anywhere_give_the_uninterrupted_tables(
     batch_size: int,
     shares: list[float],
     restart: str,
+    oversell: tuple[str, int, int],
 ) -> None:
     cfg, ch = migrated
     truncate_tables(ch, cfg.clickhouse_database)
     policy = ProductPolicy(4, 15, 120_000, 1, 0, 0)
-    policies = PolicyBook(cfg, {"S1": policy})
+    s2 = replace(policy, oversell=oversell[0], oversell_limit=oversell[1], release_ms=oversell[2])
+    policies = PolicyBook(cfg, {"S1": policy, "S2": s2})
     kafka_msgs, model_msgs = kafka_messages(stream, PARTITION_OF, T0 + 2_000_000)
     cuts = sorted({round(share * len(kafka_msgs)) for share in shares} - {0, len(kafka_msgs)})
 
@@ -111,7 +115,12 @@ def test_restarts_anywhere_give_the_uninterrupted_tables(
         LATENESS_MS,
         cfg.max_future_seconds * 1000,
         60_000,
-        {"S1": Policy(4, 15)},
+        {
+            "S1": Policy(4, 15),
+            "S2": Policy(
+                4, 15, oversell=oversell[0], oversell_limit=oversell[1], release_ms=oversell[2]
+            ),
+        },
         (4, 15),
         default_lead_ms=120_000,
         grace_ms=60_000,

@@ -6,6 +6,7 @@ source is Bytewax's TestingSource so hundreds of streams run in seconds."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -34,6 +35,16 @@ from tests.support.testing_flow import kafka_messages, run_flow
 
 T0 = 1_795_000_000_000
 KEYS = [("W1", "S1"), ("W2", "S1"), ("W1", "S2")]
+# S2's oversell policy (S1 denies): (policy, limit, release_ms)
+OVERSELL = st.sampled_from(
+    [
+        ("deny", 0, -1),
+        ("backorder", 0, -1),
+        ("backorder", 3, -1),
+        ("preorder", 5, T0 + 300_000),
+        ("preorder", 0, T0 + 300_000),
+    ]
+)
 # few distinct times: shared windows, equal timestamps, and > 600 s spreads (late events)
 TIMES_S = st.sampled_from([0, 10, 30, 59, 60, 61, 120, 300, 650, 700, 900])
 
@@ -121,6 +132,7 @@ def streams(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
     st.sampled_from([(1, 0, 0), (4, 0, 0), (1, 20, 0), (3, 0, 10)]),  # case pack, min, max
     st.booleans(),  # a backfill: requests are history
     st.booleans(),  # receipts need their po_id
+    OVERSELL,  # S2's oversell policy
 )
 def test_tables_equal_model(
     migrated: tuple[Settings, Client],
@@ -129,6 +141,7 @@ def test_tables_equal_model(
     order_rules: tuple[int, int, int],
     backfill: bool,
     need_po_id: bool,
+    oversell: tuple[str, int, int],
 ) -> None:
     base, ch = migrated
     cfg = base.model_copy(update={"receipts_need_po_id": need_po_id})
@@ -139,7 +152,9 @@ def test_tables_equal_model(
     kafka_msgs, model_msgs = kafka_messages(stream, partition_of, T0 + 1_000_000)
 
     source = TestingSource(kafka_msgs, batch_size=batch_size)
-    policies = PolicyBook(cfg, {"S1": policy})
+    s2 = ProductPolicy(4, 15, 120_000)
+    s2 = replace(s2, oversell=oversell[0], oversell_limit=oversell[1], release_ms=oversell[2])
+    policies = PolicyBook(cfg, {"S1": policy, "S2": s2})
     run_flow(cfg, policies, source, lineage="backfill:property" if backfill else "")
 
     expected = expected_tables(
@@ -147,7 +162,12 @@ def test_tables_equal_model(
         600_000,
         cfg.max_future_seconds * 1000,
         60_000,
-        {"S1": Policy(4, 15, pack, least, most)},
+        {
+            "S1": Policy(4, 15, pack, least, most),
+            "S2": Policy(
+                4, 15, oversell=oversell[0], oversell_limit=oversell[1], release_ms=oversell[2]
+            ),
+        },
         (4, 15),
         default_lead_ms=120_000,
         grace_ms=60_000,

@@ -69,9 +69,10 @@ class Expected:
         default_factory=dict
     )
     # hold_decisions: (reservation_id, warehouse, sku, event_id, request, decision, reason,
-    #                  quantity, available, expires_ms, decided_ms, version)
-    decisions: set[tuple[str, str, str, str, str, str, str, int, int, int, int, int]] = field(
-        default_factory=set
+    #                  quantity, available, expires_ms, decided_ms, version, backordered,
+    #                  ships_ms)
+    decisions: set[tuple[str, str, str, str, str, str, str, int, int, int, int, int, int, int]] = (
+        field(default_factory=set)
     )
     # (warehouse, sku) -> units oversold (> 0 only)
     oversold: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -99,6 +100,9 @@ class Policy:
     review_days: float = 0.0  # 0: the default
     order_cost: float = 0.0
     holding_cost: float = 0.0
+    oversell: str = "deny"  # or "backorder", "preorder"
+    oversell_limit: int = 0  # 0: no cap
+    release_ms: int = -1
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,18 @@ def expected_tables(
         ids: dict[str, int] = {}  # id -> occurred_ms of its accepted copy
         history: set[str] = set()  # ids of the accepted events a backfill decided
         view = holds.KeyView()
+        policy = as_policy((policies or {}).get(key[1], default_policy))
+        rules = Rules(
+            (lead_ms or {}).get(key[1], default_lead_ms),
+            grace_ms,
+            expiry_ms,
+            receipts_need_po_id,
+            lateness_ms=lateness_ms,
+            **(demand or {}),
+        )
+        room = None
+        if policy.oversell != "deny":
+            room = room_beyond(policy, rules, accepted, history)
         for msg, given in items:
             event = given
             ms = to_ms(event.occurred_at)
@@ -168,7 +184,7 @@ def expected_tables(
                 out.dead[(msg.partition, msg.offset)] = "late"
                 if event.event_type in holds.DECIDED:  # told: refused, late
                     rid = event.reservation_id or ""
-                    verdict = (rid, event.event_type, "refused", "late", event.quantity, -1)
+                    verdict = (rid, event.event_type, "refused", "late", event.quantity, -1, 0, -1)
                     record(out, event, verdict, view, ms)
                 continue
             remembered = ids.get(event.event_id)
@@ -176,7 +192,7 @@ def expected_tables(
                 continue  # forgotten only once out of the horizon of the newest event time
             verdicts = []
             if event.event_type in holds.DECIDED:
-                event, verdict = holds.decide(view, event, lateness_ms)
+                event, verdict = holds.decide(view, event, lateness_ms, room)
                 verdicts.append(verdict)
                 ms = to_ms(event.occurred_at)
             then = view.active(view.newest) if view.candidates else {}
@@ -197,15 +213,6 @@ def expected_tables(
         out.reserved[key] = reserved_of(accepted)
         out.accepted.update({e.event_id: e for e in accepted})
         out.windows.update(windows_of(key, accepted, window_ms))
-        policy = as_policy((policies or {}).get(key[1], default_policy))
-        rules = Rules(
-            (lead_ms or {}).get(key[1], default_lead_ms),
-            grace_ms,
-            expiry_ms,
-            receipts_need_po_id,
-            lateness_ms=lateness_ms,
-            **(demand or {}),
-        )
         alerts = alerts_of(
             accepted,
             policy,
@@ -227,7 +234,7 @@ def record(
     decided_ms: int,
 ) -> None:
     """A hold_decisions row: the verdict, made at ``event``, with the key as ``view``."""
-    rid, request, decision, reason, quantity, expires_ms = verdict
+    rid, request, decision, reason, quantity, expires_ms, backordered, ships_ms = verdict
     version = (max(view.newest, 0) << 64) | view.size
     out.decisions.add(
         (
@@ -243,8 +250,38 @@ def record(
             expires_ms,
             decided_ms,
             version,
+            backordered,
+            ships_ms,
         )
     )
+
+
+def room_beyond(
+    policy: Policy, rules: Rules, accepted: list[InventoryEvent], history: set[str]
+) -> holds.Room:
+    """docs/semantics.md, "Backorders and preorders": a backorder SKU may promise the units
+    its open purchase orders still bring after the events accepted so far (``accepted``,
+    read when asked), capped by the limit, covered by order of expected delivery then
+    po_id; a preorder SKU its limit (0: any number) before the release, delivered then."""
+
+    def room(now_ms: int) -> tuple[int, list[tuple[int, int]]] | None:
+        if policy.oversell == "preorder":
+            if now_ms >= policy.release_ms:
+                return None
+            return (policy.oversell_limit or 10**15, [(policy.release_ms, 10**15)])
+        walk = Expected()
+        alerts_of(accepted, policy, rules, out=walk, history=history)
+        deliveries = sorted(
+            (row[5], po_id, max(row[3] - row[7] - row[10], 0))
+            for po_id, row in walk.orders.items()
+            if row[2] in ("open", "partially_received", "overdue")
+        )
+        units = sum(left for _, _, left in deliveries)
+        if policy.oversell_limit:
+            units = min(units, policy.oversell_limit)
+        return units, [(expected_ms, left) for expected_ms, _, left in deliveries]
+
+    return room
 
 
 def as_policy(policy: tuple[int, int] | Policy) -> Policy:
@@ -315,6 +352,9 @@ def expected_for(
                 e.review_period_days,
                 e.order_cost,
                 e.holding_cost,
+                e.oversell_policy,
+                e.oversell_limit,
+                to_ms(e.release_at) if e.release_at else -1,
             )
             for e in entries
         },

@@ -4,14 +4,19 @@ state them, written apart from the flow's code."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from inventory.core.contract import InventoryEvent, stock_delta
 from inventory.core.times import to_ms
 
 DECIDED = ("hold_request", "hold_checkout", "hold_release")
-# (reservation_id, request, decision, reason, quantity, expires_ms)
-Verdict = tuple[str, str, str, str, int, int]
+# (reservation_id, request, decision, reason, quantity, expires_ms, backordered, ships_ms)
+Verdict = tuple[str, str, str, str, int, int, int, int]
+# docs/semantics.md, "Backorders and preorders": at a decision's time, the units the key
+# may promise beyond on-hand and the deliveries covering them ((expected_ms, units), in
+# the order they cover), or None
+Room = Callable[[int], tuple[int, list[tuple[int, int]]] | None]
 
 
 def _ms(e: InventoryEvent) -> int:
@@ -84,7 +89,7 @@ class KeyView:
 
 
 def decide(
-    view: KeyView, request: InventoryEvent, lateness_ms: int
+    view: KeyView, request: InventoryEvent, lateness_ms: int, room: Room | None = None
 ) -> tuple[InventoryEvent, Verdict]:
     """The fact a request becomes (itself when refused) and its verdict."""
     rid = request.reservation_id
@@ -105,6 +110,7 @@ def decide(
         at = ms if hold is None else max(ms, _ms(hold))
     now = max(before, at)
     reason = ""
+    promised = (0, -1)  # (units beyond on-hand, when expected)
     if hold is not None and view.is_closed(rid):
         reason = "closed"
     elif hold is not None and to_ms(hold.expires_at) <= now:  # type: ignore[arg-type]
@@ -118,17 +124,28 @@ def decide(
         if to_ms(request.expires_at) <= now:
             reason = "expired"
         elif request.quantity > free + mine:
-            reason = "insufficient"
+            extra = room(now) if room is not None else None
+            beyond = request.quantity - free - mine  # promised beyond on-hand after it
+            if extra is None or beyond > extra[0]:
+                reason = "insufficient"
+            else:
+                covered, when = 0, -1
+                for expected_ms, units in extra[1]:
+                    covered += units
+                    if covered >= beyond:
+                        when = expected_ms
+                        break
+                promised = (min(beyond, request.quantity), when)
     if reason:
         if hold is not None:
             expires_ms = to_ms(hold.expires_at)  # type: ignore[arg-type]
         else:
             expires_ms = to_ms(request.expires_at) if request.expires_at else -1
-        return request, (rid, kind, "refused", reason, request.quantity, expires_ms)
+        return request, (rid, kind, "refused", reason, request.quantity, expires_ms, 0, -1)
     if kind == "hold_request":
         fact = request.model_copy(update={"event_type": "reserve", "occurred_at": _at(at)})
         expires_ms = to_ms(request.expires_at)  # type: ignore[arg-type]
-        return fact, (rid, kind, "granted", "", request.quantity, expires_ms)
+        return fact, (rid, kind, "granted", "", request.quantity, expires_ms, *promised)
     assert hold is not None
     fact_type, decision = {
         "hold_checkout": ("sale", "checked_out"),
@@ -138,7 +155,7 @@ def decide(
         update={"event_type": fact_type, "quantity": hold.quantity, "occurred_at": _at(at)}
     )
     expires_ms = to_ms(hold.expires_at)  # type: ignore[arg-type]
-    return fact, (rid, kind, decision, "", hold.quantity, expires_ms)
+    return fact, (rid, kind, decision, "", hold.quantity, expires_ms, 0, -1)
 
 
 def expired(view: KeyView, then: dict[str, int]) -> list[Verdict]:
@@ -149,7 +166,8 @@ def expired(view: KeyView, then: dict[str, int]) -> list[Verdict]:
     for rid in sorted(then):
         if rid not in still and not view.is_closed(rid):
             hold = view.governing[rid]
-            out.append((rid, "", "expired", "", hold.quantity, to_ms(hold.expires_at)))  # type: ignore[arg-type]
+            expires_ms = to_ms(hold.expires_at)  # type: ignore[arg-type]
+            out.append((rid, "", "expired", "", hold.quantity, expires_ms, 0, -1))
     return out
 
 

@@ -85,7 +85,8 @@ MODEL_TABLES = {
     "events": "SELECT count(), uniqExact(event_id) FROM events FINAL",
     "decisions": "SELECT reservation_id, warehouse_id, sku, event_id, request, decision, reason, "
     "quantity, available, ifNull(toUnixTimestamp64Milli(expires_at), -1), "
-    "toUnixTimestamp64Milli(decided_at), toString(version) FROM hold_decisions FINAL",
+    "toUnixTimestamp64Milli(decided_at), toString(version), backordered, "
+    "ifNull(toUnixTimestamp64Milli(ships_at), -1) FROM hold_decisions FINAL",
     "oversold": "SELECT warehouse_id, sku, oversold FROM stock_levels FINAL WHERE oversold > 0",
 }
 
@@ -113,7 +114,7 @@ def assert_tables_equal_model(env: dict[str, str], workdir: Path, expected: Expe
     assert {(r[0], r[1]): int(r[2]) for r in got["on_order"]} == expected.on_order
     assert dict((r[0], r[1]) for r in got["named"]) == expected.alert_orders
     assert got["events"] == [[str(len(expected.accepted))] * 2]
-    decisions = {(*r[:7], *map(int, r[7:12])) for r in got["decisions"]}
+    decisions = {(*r[:7], *map(int, r[7:14])) for r in got["decisions"]}
     assert decisions == expected.decisions
     assert {(r[0], r[1]): int(r[2]) for r in got["oversold"]} == expected.oversold
 

@@ -77,12 +77,13 @@ def truncate_tables(client: Client, database: str) -> None:
 
 def decisions_table(
     ch: Client,
-) -> set[tuple[str, str, str, str, str, str, str, int, int, int, int, int]]:
+) -> set[tuple[str, str, str, str, str, str, str, int, int, int, int, int, int, int]]:
     """hold_decisions FINAL as the model's ``Expected.decisions`` tuples."""
     rows = ch.query(
         "SELECT reservation_id, warehouse_id, sku, event_id, request, decision, reason, "
         "quantity, available, ifNull(toUnixTimestamp64Milli(expires_at), -1), "
-        "toUnixTimestamp64Milli(decided_at), version FROM hold_decisions FINAL"
+        "toUnixTimestamp64Milli(decided_at), version, backordered, "
+        "ifNull(toUnixTimestamp64Milli(ships_at), -1) FROM hold_decisions FINAL"
     ).result_rows
     return {tuple(r) for r in rows}  # type: ignore[misc]
 

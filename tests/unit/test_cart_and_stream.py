@@ -15,6 +15,7 @@ from bytewax.connectors.kafka import KafkaSourceMessage
 
 from dataflows.decode import decode_one
 from dataflows.per_key.book import KeyBook
+from dataflows.per_key.state_codec import KeyState
 from inventory.availability.api import CartOptions, create_app
 from inventory.availability.cart_guard import RateLimiter
 from inventory.availability.decisions import DecisionBook
@@ -42,34 +43,46 @@ class ListWriter:
     """Keeps what the API writes and decides it as the flow would (one key book per key,
     stocked as the snapshot says), publishing each decision to ``decisions``."""
 
-    def __init__(self, on_hand: dict[str, int]) -> None:
+    def __init__(
+        self,
+        on_hand: dict[str, int],
+        policies: dict[str, ProductPolicy] | None = None,
+        states: dict[bytes, KeyState] | None = None,
+    ) -> None:
+        """``on_hand`` by warehouse (SKU S) or ``warehouse:sku``; ``policies`` by SKU
+        (else threshold 1, target 10); ``states``: keys' states to start from."""
         self.events: list[tuple[bytes, dict[str, object]]] = []
         self.decisions = DecisionBook()
+        self.policies = policies or {}
         self.books: dict[bytes, KeyBook] = {}
-        for wh, units in on_hand.items():
+        for key, state in (states or {}).items():
+            self.books[key] = self._book(state)
+        for where, units in on_hand.items():
+            wh, _, sku = where.partition(":")
             count = {
-                "event_id": f"count-{wh}",
+                "event_id": f"count-{where}",
                 "event_type": "count",
-                "sku": "S",
+                "sku": sku or "S",
                 "warehouse_id": wh,
                 "quantity": units,
                 "occurred_at": format_ms(int(NOW * 1000) - 1),
             }
-            self._apply(f"{wh}:S".encode(), orjson.dumps(count))
+            self._apply(f"{wh}:{count['sku']}".encode(), orjson.dumps(count))
+
+    def _book(self, state: KeyState | None) -> KeyBook:
+        return KeyBook(
+            lateness_ms=600_000,
+            window_ms=60_000,
+            policy_for=lambda sku: self.policies.get(sku, ProductPolicy(1, 10)),
+            state=state,
+        )
 
     def write(self, key: bytes, value: bytes) -> None:
         self.events.append((key, orjson.loads(value)))
         self._apply(key, value)
 
     def _apply(self, key: bytes, value: bytes) -> None:
-        book = self.books.setdefault(
-            key,
-            KeyBook(
-                lateness_ms=600_000,
-                window_ms=60_000,
-                policy_for=lambda _: ProductPolicy(1, 10),
-            ),
-        )
+        book = self.books.get(key) or self.books.setdefault(key, self._book(None))
         message = KafkaSourceMessage(
             key,
             value,

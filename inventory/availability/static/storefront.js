@@ -85,10 +85,14 @@ function show(item) {
   card.badge.dataset.firstStatus ??= item.status; // what the grid was picked on
   card.badge.title = `${item.available} available`;
   // "Back in stock by <date>" / "More arriving <date>" while a purchase order is open
-  card.restock.textContent = item.restock_message || "";
-  card.restock.hidden = !item.restock_message;
+  // a backorder or preorder SKU with nothing available: "Backorder: ships by <date>" /
+  // "Pre-order: ships <date>" instead, and the button still holds (the flow decides)
+  const line = item.promise_message || item.restock_message || "";
+  card.restock.textContent = line;
+  card.restock.hidden = !line;
+  card.restock.dataset.promise = item.promise_message ? item.oversell_policy : "";
   card.restock.title = item.incoming ? `${item.incoming} units on order` : "";
-  card.button.disabled = item.available <= 0;
+  card.button.disabled = item.available <= 0 && !item.promise_message;
   statusLine.textContent = `live: stock as of ${item.as_of}`;
 }
 
@@ -104,7 +108,12 @@ function showCart(sku) {
   const remove = element("button", "remove", "Remove");
   checkout.addEventListener("click", () => settle(sku, "checkout"));
   remove.addEventListener("click", () => settle(sku, "release"));
-  card.line.append(element("span", "held", `In your cart (held until ${until}) `), checkout, remove);
+  const promise = hold.promise_message ? ` ${hold.promise_message}.` : "";
+  card.line.append(
+    element("span", "held", `In your cart (held until ${until}).${promise} `),
+    checkout,
+    remove,
+  );
 }
 
 // The flow decides every hold (201 granted, 409 refused with what is available); a
