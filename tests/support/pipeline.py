@@ -10,7 +10,7 @@ from clickhouse_connect.driver.client import Client
 
 from generators.events import EventGenerator, GeneratorConfig, Message
 from generators.publish import publish_to_kafka
-from inventory.clickhouse.catalog import write_catalog
+from inventory.clickhouse.catalog import CatalogEntry, write_catalog
 from inventory.core.settings import Settings
 from inventory.core.times import format_ms
 from inventory.kafka.topics import ensure_topics
@@ -27,8 +27,16 @@ CONFIG = GeneratorConfig(
     late_share=0.05,
     late_max_seconds=900,
 )
-# the same with carts asking the flow (v9): decided alike on 1 worker or 2, and replayed
+# the same with carts asking the flow (v9): decided alike on 1 worker or 2, and replayed;
+# a third of its SKUs backorder (v10)
 WITH_HOLDS = replace(CONFIG, hold_share=0.1, decided_holds=True)
+BACKORDER_SHARE = 1 / 3
+
+
+def catalog_of(config: GeneratorConfig) -> list[CatalogEntry]:
+    """The catalog the tests write for ``config``: with decided holds, backorder SKUs."""
+    share = BACKORDER_SHARE if config.decided_holds else 0.0
+    return EventGenerator(config).catalog.entries(backorder_share=share)
 
 
 EVENTS = 6000
@@ -74,7 +82,7 @@ def produce_and_expect(
     assert brokers
     ensure_topics(settings, brokers)
     generator = EventGenerator(config)
-    catalog = generator.catalog.entries()
+    catalog = catalog_of(config)
     write_catalog(ch, settings.clickhouse_database, catalog)
     generated = list(generator.messages(EVENTS - 10))
     publish_to_kafka(generated + edge_cases(config.start_ms), brokers, settings.events_topic)
