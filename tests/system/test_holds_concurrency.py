@@ -3,7 +3,9 @@ shared state) and the flow tailing the events topic. 200 concurrent hold request
 with K units on hand (several K, all at once) are granted exactly K times and refused
 with 409 the rest; no answer or table shows available below 0; each granted hold checked
 out twice at once (once through each replica) sells once; a replica started afterwards
-knows the holds from the decisions topic."""
+knows the holds from the decisions topic. A backorder SKU (v10) with 1 unit on hand and
+49 on order (the flow's own purchase order after the count) grants exactly 50, the 49
+beyond on-hand each told when they ship, and no more."""
 
 from __future__ import annotations
 
@@ -27,7 +29,13 @@ from tests.support.processes import start_api, stop
 
 TOKEN = "concurrency-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-UNITS = {"K-1": 1, "K-7": 7, "K-60": 60}  # SKU -> units on hand in W1
+UNITS = {"K-1": 1, "K-7": 7, "K-60": 60, "B-1": 1}  # SKU -> units on hand in W1
+# a backorder SKU (reorder point 10, target 50): the count of 1 orders 49, all promisable
+ON_ORDER = {"B-1": 49}
+BACKORDER_ROW = (
+    "INSERT INTO products (sku, name, low_stock_threshold, target_stock, oversell_policy, "
+    "updated_at) VALUES ('B-1', 'Backordered boots', 10, 50, 'backorder', now64(3))"
+)
 REQUESTS = 200  # per SKU
 
 
@@ -93,6 +101,9 @@ def test_two_replicas_grant_exactly_what_is_available(settings: Settings, tmp_pa
         "INVENTORY_API_WRITE_RATE_PER_MINUTE": "1000000",
         "INVENTORY_API_DECISION_WAIT_SECONDS": "10",
     }
+    for step in (("schema", "apply"), ("sql", BACKORDER_ROW)):  # the catalog, for the flow
+        proc = spawn_cli(env, tmp_path, *step)
+        assert proc.wait(120) == 0, proc.communicate()[1]
     flow = spawn_cli(env, tmp_path, "run")
     apis: list[subprocess.Popen[str]] = []
     try:
@@ -114,9 +125,14 @@ def test_two_replicas_grant_exactly_what_is_available(settings: Settings, tmp_pa
         with ThreadPoolExecutor(64) as pool:
             answers = list(pool.map(hold, range(REQUESTS * len(UNITS))))
         for sku, units in UNITS.items():
+            promised = units + ON_ORDER.get(sku, 0)
             statuses = Counter(status for s, _, status, _ in answers if s == sku)
-            assert statuses == {201: units, 409: REQUESTS - units}, (sku, statuses)
-        assert all(body["available"] >= 0 for *_, body in answers)
+            assert statuses == {201: promised, 409: REQUESTS - promised}, (sku, statuses)
+        assert all(body["available"] >= -ON_ORDER.get(s, 0) for s, *_, body in answers)
+        beyond = [b for s, _, st, b in answers if st == 201 and b["backordered"]]
+        assert len(beyond) == ON_ORDER["B-1"]  # each of 1 unit, told the order's date
+        assert all(b["promise_message"].startswith("Backorder: 1 ships by ") for b in beyond)
+        assert len({b["ships_at"] for b in beyond}) == 1
         granted = [body["reservation_id"] for _, _, status, body in answers if status == 201]
 
         def checkout(n: int) -> tuple[str, int]:
@@ -150,10 +166,12 @@ def test_two_replicas_grant_exactly_what_is_available(settings: Settings, tmp_pa
         },
     )
     stock = {r[0]: tuple(int(x) for x in r[1:]) for r in tables["stock"]}
-    assert stock == dict.fromkeys(UNITS, (0, 0, 0, 0))  # all sold through holds, none over
+    # all sold through holds, none over (the backordered units: owed, on order)
+    assert stock == {sku: (-ON_ORDER.get(sku, 0), 0, -ON_ORDER.get(sku, 0), 0) for sku in UNITS}
     expected = set()
     for sku, units in UNITS.items():
-        expected |= {(sku, "granted", units), (sku, "checked_out", units)}
-        again = units + (sku == late_sku)  # the second checkouts, and the late replica's
-        expected |= {(sku, "refused", REQUESTS - units + again)}
+        held = units + ON_ORDER.get(sku, 0)
+        expected |= {(sku, "granted", held), (sku, "checked_out", held)}
+        again = held + (sku == late_sku)  # the second checkouts, and the late replica's
+        expected |= {(sku, "refused", REQUESTS - held + again)}
     assert {(s, d, int(c)) for s, d, c in tables["decided"]} == expected
