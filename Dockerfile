@@ -3,7 +3,7 @@
 #   python -m bytewax.run "dataflows.main:flow()" -r <recovery dir> -s <epoch s> -b 0
 # and every `inventory <command>` (generator, schema migrations, dashboards publish).
 # Configured only by INVENTORY_* environment variables (README "Configuration").
-FROM python:3.12.8-slim-bookworm
+FROM python:3.12.8-slim-bookworm AS runtime
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -41,3 +41,17 @@ VOLUME ["/var/lib/inventory"]
 
 CMD ["python", "-m", "bytewax.run", "dataflows.main:flow()", \
      "-w", "1", "-r", "/var/lib/inventory/recovery", "-s", "2", "-b", "0"]
+
+# The forecast job (`inventory forecast --every-hours 24`, compose service `forecast`): the
+# same image plus the `forecast` extra (statsmodels, utilsforecast: requirements/
+# forecast.lock, the image's pins plus theirs). Build with --target forecast.
+FROM runtime AS forecast
+USER root
+COPY requirements/forecast.lock /tmp/forecast.lock
+RUN pip install --require-hashes --no-deps -r /tmp/forecast.lock && rm /tmp/forecast.lock \
+ && python -c "import inventory.app.forecast.job"
+USER inventory
+CMD ["inventory", "forecast", "--every-hours", "24"]
+
+# The default target: the dataflow image above.
+FROM runtime

@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# PYTHONWARNINGS: setuptools' notes on editable installs are not the user's business
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,local]'
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,local,forecast]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -52,6 +52,9 @@ test-fast: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --universal \
 	    --python-version 3.12 --no-header -o requirements/image.lock
+	$(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --universal \
+	    --python-version 3.12 --no-header --extra forecast \
+	    --constraint requirements/image.lock -o requirements/forecast.lock
 
 clean:
 	-$(BIN)/inventory broker stop

@@ -15,14 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from generators.demand import DemandShape
+from generators.demand import CYCLE_DAYS, DAY_MS, DemandShape
 from generators.events import EventGenerator, GeneratorConfig
+from generators.promotions import promotion_entries
 from generators.publish import publish_to_kafka, write_jsonl
 from generators.supplier import Supplier, SupplierBehaviour
 from generators.supplier_run import SupplierLink, run_supplier
 from inventory.clickhouse.catalog import write_catalog
 from inventory.clickhouse.client import connect, database_name
 from inventory.clickhouse.migrations import apply_migrations
+from inventory.clickhouse.promotions import PromotionEntry, write_promotions
 from inventory.core.settings import Settings
 from inventory.kafka.config import kafka_connection
 from inventory.kafka.local_broker import brokers_for
@@ -79,6 +81,18 @@ def generate_jsonl(
     write_jsonl(generator.messages(count), out, rate=rate)
 
 
+def planned_promotions(generator: EventGenerator, count: int) -> list[PromotionEntry]:
+    """The promotions of ``generator``'s shape over its ``count`` events and the next
+    28 days (what ``inventory forecast`` reads as planned)."""
+    config = generator.config
+    if config.shape is None:
+        return []
+    span_ms = int(count / config.rate * 1000) if config.rate > 0 else 0
+    end_ms = config.start_ms + span_ms + CYCLE_DAYS * DAY_MS
+    products = generator.catalog.products
+    return promotion_entries(config.shape, products, config.start_ms, end_ms)
+
+
 def generate_to_kafka(
     settings: Settings,
     generator: EventGenerator,
@@ -99,6 +113,7 @@ def generate_to_kafka(
             database = database_name(settings)
             apply_migrations(client, database)
             write_catalog(client, database, generator.catalog.entries(demand_share))
+            write_promotions(client, database, planned_promotions(generator, count))
         finally:
             client.close()
     brokers = brokers_for(settings)

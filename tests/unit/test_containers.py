@@ -59,17 +59,23 @@ def test_compose_has_the_stack_and_no_version_key() -> None:
         "prometheus",
         "generator",
         "supplier",
+        "forecast",
     }
     assert SERVICES["generator"]["profiles"] == ["generator"]
     assert SERVICES["supplier"]["profiles"] == ["generator"]  # the loop comes with the load
     assert SERVICES["supplier"]["command"][:2] == ["inventory", "supplier"]
+    forecast = [interpolate(part) for part in SERVICES["forecast"]["command"]]
+    assert forecast == ["inventory", "forecast", "--every-hours", "24"]  # daily
+    assert SERVICES["forecast"]["build"]["target"] == "forecast"
+    assert "FROM runtime AS forecast" in dockerfile()
 
 
 def test_images_are_pinned() -> None:
     for name, service in SERVICES.items():
         image = service["image"]
         if "build" in service:
-            assert image == "inventory:local", name
+            target = service["build"].get("target") if isinstance(service["build"], dict) else None
+            assert image == ("inventory-forecast:local" if target else "inventory:local"), name
             continue
         tag = image.rsplit(":", 1)[1] if ":" in image.split("/")[-1] else ""
         assert tag and tag != "latest" and re.search(r"\d", tag), f"{name}: unpinned {image}"
