@@ -15,6 +15,7 @@ from inventory.dashboards.common import (
     thresholds,
     warehouse_variable,
 )
+from inventory.dashboards.forecasts import add_forecasts
 
 UID = "inventory-trends"
 
@@ -298,4 +299,5 @@ def build() -> Board:
             )
         )
     )
+    add_forecasts(board)
     return board
