@@ -18,9 +18,10 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# PYTHONWARNINGS: setuptools' notes on editable installs are not the user's business;
-	@# --no-compile: modules compile when first imported, only those used (94 s -> 53 s)
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --no-compile -e '.[dev,local,forecast]'
+	@# PYTHONWARNINGS: setuptools' notes on editable installs are not the user's business
+	@# (byte-compiling at install is kept: with PYTHONDONTWRITEBYTECODE, as on this machine,
+	@# --no-compile made every test process compile its imports again: 700 s against 505 s)
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,local,forecast]'
 	touch $(STAMP)
 
 demo: $(STAMP)
