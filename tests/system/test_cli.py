@@ -191,11 +191,11 @@ def test_demo_serve_keeps_stock_live_in_the_storefront_api(workdir: Path) -> Non
 def test_reset_asks_then_deletes_the_local_data_and_demo_shows_its_own_run(
     workdir: Path,
 ) -> None:
-    first = cli(workdir, "demo", "--events", "300", timeout=300)
+    first = cli(workdir, "demo", "--events", "300", "--history-days", "2", timeout=300)
     assert first.returncode == 0, first.stderr
     counted = cli(workdir, "sql", "SELECT count() FROM events FINAL", "--format", "tsv")
     accepted = int(counted.stdout.splitlines()[1])
-    second = cli(workdir, "demo", "--events", "300", timeout=300)
+    second = cli(workdir, "demo", "--events", "300", "--history-days", "2", timeout=300)
     assert second.returncode == 0, second.stderr
     assert "local data reset: this run starts from empty tables and topics" in second.stdout
     counted = cli(workdir, "sql", "SELECT count() FROM events FINAL", "--format", "tsv")
