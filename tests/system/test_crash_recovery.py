@@ -1,6 +1,7 @@
 """Crash-exactness: the flow runs as a subprocess over a fixed stream, is SIGKILLed at
 random points and restarted from its snapshots; the final tables equal the independent
-model (which an uninterrupted run is tested to equal) and nothing is lost."""
+model (which an uninterrupted run is tested to equal) and nothing is lost. A third of the
+SKUs are on backorder (contract v10): their holds beyond on-hand survive the kills too."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from inventory.kafka.topics import ensure_topics
 from tests.support.cli import env_for, spawn_cli
 from tests.support.kafka import read_topic
 from tests.support.loop_streams import stream_with_receipts
-from tests.support.model import Msg, expected_tables
+from tests.support.model import Msg, Policy, expected_tables
 from tests.support.processes import assert_tables_equal_model, keyed_epochs
 
 CONFIG = GeneratorConfig(
@@ -36,6 +37,12 @@ CONFIG = GeneratorConfig(
 )
 EVENTS = 80_000
 LEAD_MS, GRACE_MS = 120_000, 60_000  # the 800 s stream sees receipts and overdue orders
+BACKORDER_SKUS = [f"SKU-{n:05d}" for n in range(1, CONFIG.skus + 1, 3)]
+CATALOG_ROWS = (  # the settings' default threshold and target; the default lead time
+    "INSERT INTO products (sku, name, low_stock_threshold, target_stock, oversell_policy, "
+    "updated_at) VALUES "
+    + ", ".join(f"('{sku}', '{sku}', 10, 50, 'backorder', now64(3))" for sku in BACKORDER_SKUS)
+)
 
 
 def test_sigkill_at_random_points_then_resume_gives_exact_tables(
@@ -56,6 +63,7 @@ def test_sigkill_at_random_points_then_resume_gives_exact_tables(
         msgs,
         lateness_ms,
         settings.max_future_seconds * 1000,
+        policies={sku: Policy(10, 50, oversell="backorder") for sku in BACKORDER_SKUS},
         default_lead_ms=LEAD_MS,
         grace_ms=GRACE_MS,
     )
@@ -63,9 +71,13 @@ def test_sigkill_at_random_points_then_resume_gives_exact_tables(
     assert {"received", "overdue"} <= statuses and any(expected.reserved.values())
     decided = {d[5] for d in expected.decisions}
     assert {"granted", "checked_out", "released", "expired"} <= decided, decided
+    assert any(d[12] for d in expected.decisions)  # holds granted on backorder
     env = env_for(settings, tmp_path)
     env["INVENTORY_DEFAULT_LEAD_TIME_HOURS"] = str(LEAD_MS / 3_600_000)
     env["INVENTORY_REORDER_GRACE_HOURS"] = str(GRACE_MS / 3_600_000)
+    for step in (("schema", "apply"), ("sql", CATALOG_ROWS)):  # the catalog the flow reads
+        proc = spawn_cli(env, tmp_path, *step)
+        assert proc.wait(120) == 0, proc.communicate()[1]
 
     rng = random.Random(2026)
     recovery_db = tmp_path / "data" / "recovery" / "part-0.sqlite3"
