@@ -34,6 +34,7 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from inventory.availability.background import BackgroundReader
 from inventory.core.settings import Settings
 from inventory.core.times import to_ms
 from inventory.kafka.config import consumer_config, kafka_connection
@@ -153,8 +154,10 @@ def _resolve(future: asyncio.Future[Any], decision: Decision) -> None:
         future.set_result(decision)
 
 
-class DecisionFollower:
+class DecisionFollower(BackgroundReader):
     """Follows the decisions topic into a :class:`DecisionBook` (``start``/``stop``)."""
+
+    thread_name = "decision-follower"
 
     def __init__(
         self,
@@ -170,24 +173,7 @@ class DecisionFollower:
         self.book = DecisionBook(self._window_ms)
         self._settings = settings
         self._brokers = brokers
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="decision-follower", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def wait_ready(self, timeout: float) -> bool:
-        """Block until the topic was read to its end once (or ``timeout``)."""
-        return self._ready.wait(timeout)
+        super().__init__()
 
     def _consumer(self) -> tuple[Consumer, int]:
         connection = kafka_connection(self._settings, self._brokers)

@@ -20,12 +20,12 @@ wrong, while the broker is away. Metrics: messages not read yet
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
+from inventory.availability.background import BackgroundReader
 from inventory.availability.store import Promise, StockSnapshot, WarehouseStock
 from inventory.core.settings import Settings
 from inventory.core.stock_changes import ChangeFormatError, decode_catalog, decode_stock
@@ -42,13 +42,15 @@ GROUP = "inventory-availability"  # never committed to: every replica reads ever
 TAIL_OPTIONS = {"fetch.wait.max.ms": 10, "enable.partition.eof": True}
 
 
-class StockFollower:
+class StockFollower(BackgroundReader):
     """A :class:`~inventory.availability.store.StockSource` following the changelogs.
 
     :arg settings: the topics and the Kafka connection.
     :arg brokers: bootstrap servers.
     :arg clock: epoch seconds (``as_of``); tests inject their own.
     """
+
+    thread_name = "stock-follower"
 
     def __init__(
         self, settings: Settings, brokers: str, *, clock: Callable[[], float] = time.time
@@ -67,29 +69,12 @@ class StockFollower:
         self._snapshot: StockSnapshot | None = None
         self._at_end: set[tuple[str, int]] = set()
         self._partitions: list[TopicPartition] = []
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.applied = 0  # stock changes taken (for tests and logs)
 
     @property
     def snapshot(self) -> StockSnapshot | None:
         return self._snapshot
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="stock-follower", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def wait_ready(self, timeout: float) -> bool:
-        """Block until the topics were read to their end once (or ``timeout``)."""
-        return self._ready.wait(timeout)
 
     def _consumer(self) -> Consumer:
         connection = kafka_connection(self._settings, self._brokers)

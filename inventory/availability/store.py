@@ -20,7 +20,6 @@ than failing. Before the first successful read there is no snapshot (the API say
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import NamedTuple, Protocol, cast
 
 from clickhouse_connect.driver.client import Client
 
+from inventory.availability.background import BackgroundReader
 from inventory.availability.rules import available
 from inventory.clickhouse.client import connect, database_name
 from inventory.core.settings import Settings
@@ -174,8 +174,11 @@ class ClickHouseStockReader:
         return now_ms, [StockRow._make(r) for r in self._query(STOCK_SINCE, since=written_ms)]
 
 
-class AvailabilityStore:
-    """The latest :class:`StockSnapshot`; ``start()`` keeps it current (module docstring)."""
+class AvailabilityStore(BackgroundReader):
+    """The latest :class:`StockSnapshot`; ``start()`` keeps it current in a daemon thread
+    until ``stop()``, the first read at once (module docstring)."""
+
+    thread_name = "availability"
 
     def __init__(
         self,
@@ -193,8 +196,7 @@ class AvailabilityStore:
         self._since = 0  # the next incremental read starts here (reader's clock, ms)
         self._last_full = float("-inf")
         self._snapshot: StockSnapshot | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     @property
     def snapshot(self) -> StockSnapshot | None:
@@ -249,18 +251,6 @@ class AvailabilityStore:
             )
             for wh, row in sorted(held.items())
         )
-
-    def start(self) -> None:
-        """Refresh in a daemon thread until :meth:`stop` (the first read happens at once)."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="availability", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
 
     def _run(self) -> None:
         failing = False
