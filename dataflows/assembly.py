@@ -19,10 +19,11 @@ from typing import Any
 
 from bytewax.dataflow import Dataflow
 
-from dataflows.flow import build_flow
-from dataflows.per_key.book import Seed
+from dataflows.flow import build_flow, demand_rules
+from dataflows.per_key.book import Seed, no_forecasts
 from dataflows.placement import Placement
 from dataflows.seeds import Key, Seeder, SeedReader
+from dataflows.sources.forecast_topic import ForecastBook, ForecastFollower
 from inventory.clickhouse.catalog import PolicyBook, load_policies
 from inventory.clickhouse.client import connect, database_name
 from inventory.core.records import ProductPolicy
@@ -92,19 +93,22 @@ def load_policy_book(settings: Settings) -> PolicyBook:
     return policies
 
 
-def seed_reader(settings: Settings, lineage: str) -> SeedReader:
+def seed_reader(
+    settings: Settings, lineage: str, forecasts: ForecastBook | None = None
+) -> SeedReader:
     return SeedReader(
         lambda: connect(settings, database=database_name(settings)),
         lineage,
         settings.lateness_seconds * 1000,
         settings.window_seconds * 1000,
-        settings.demand_horizon_days,
+        demand_rules(settings),
+        forecasts_for=forecasts.for_key if forecasts is not None else no_forecasts,
     )
 
 
-def stock_seeder(settings: Settings, lineage: str) -> Seeder:
+def stock_seeder(settings: Settings, lineage: str, forecasts: ForecastBook | None = None) -> Seeder:
     """The flow's seeder for ``lineage``, with the foreign keys read now."""
-    seeder = Seeder(seed_reader(settings, lineage))
+    seeder = Seeder(seed_reader(settings, lineage, forecasts))
     seeder.start()
     return seeder
 
@@ -143,12 +147,13 @@ def stream_flow(
     """
     placement = placement or Placement()
     seeder: Seeder | None = None
+    forecasts = forecast_book(settings, brokers, follow=tail)
     if placement.reaches_clickhouse(settings):
         policies = load_policy_book(settings)
         if placement.process_id == 0:
             publish_catalog(settings, brokers)
         if seed:
-            seeder = stock_seeder(settings, lineage)
+            seeder = stock_seeder(settings, lineage, forecasts)
     else:
         if context is None:
             raise ValueError("a process without ClickHouse needs process 0's context")
@@ -176,4 +181,18 @@ def stream_flow(
         rows_sink=rows,
         lineage=lineage,
         seeder=seeder,
+        forecasts=forecasts,
     )
+
+
+def forecast_book(settings: Settings, brokers: str, *, follow: bool) -> ForecastBook | None:
+    """The forecast versions of ``INVENTORY_FORECAST_TOPIC`` read to its end (None
+    without the topic); with ``follow``, a daemon thread keeps reading new ones."""
+    if not settings.forecast_topic:
+        return None
+    book = ForecastBook()
+    follower = ForecastFollower(settings, brokers, book)
+    follower.load(timeout=3 * settings.kafka_connect_timeout_seconds)
+    if follow:
+        follower.start()
+    return book

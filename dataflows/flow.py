@@ -24,17 +24,20 @@ from bytewax.outputs import DynamicSink, FixedPartitionedSink, Sink
 from dataflows.decode import decode_batch
 from dataflows.per_key.book import (
     DEFAULT_ORDER_RULES,
+    ForecastsFor,
     KeyBook,
     KeyInput,
     KeyOutput,
     KeyState,
     decode_state,
     encode_state,
+    no_forecasts,
 )
 from dataflows.per_key.demand import DemandRules
 from dataflows.per_key.orders import HOUR_MS, OrderRules
 from dataflows.seeds import Seeder
 from dataflows.sources.events_topic import EventsSource
+from dataflows.sources.forecast_topic import ForecastBook
 from inventory.clickhouse.catalog import PolicyBook
 from inventory.core.records import (
     Alert,
@@ -99,6 +102,7 @@ class _KeyLogic(StatefulBatchLogic[list[KeyInput | DeadLetter], list[KeyOutput],
                 state=None if self.blob is None else decode_state(self.blob),
                 lineage=config.lineage,
                 rules=config.rules,
+                forecasts_for=config.forecasts_for,
             )
         # seeds may be among the values of a seeded flow
         apply = book.apply_items if config.seeded else book.apply_batch
@@ -147,6 +151,7 @@ class KeyConfig:
     seeded: bool = False
     rules: OrderRules = DEFAULT_ORDER_RULES
     live: LiveBooks = field(default_factory=LiveBooks)  # none kept unless given
+    forecasts_for: ForecastsFor = no_forecasts
 
 
 def demand_rules(settings: Settings) -> DemandRules:
@@ -157,6 +162,8 @@ def demand_rules(settings: Settings) -> DemandRules:
         min_receipts=settings.lead_time_min_receipts,
         service_level=settings.default_service_level,
         review_days=settings.default_review_period_days,
+        tracking_limit=settings.forecast_tracking_limit,
+        intraday_weights=settings.intraday_weights,
     )
 
 
@@ -270,6 +277,7 @@ def build_flow(
     lineage: str = "",
     seeder: Seeder | None = None,
     decisions_sink: Sink[HoldDecision] | None = None,
+    forecasts: ForecastBook | None = None,
 ) -> Dataflow:
     """Describe the flow. ``tail=False`` stops once every partition is drained.
 
@@ -299,6 +307,7 @@ def build_flow(
         seeder is not None,
         rules,
         LiveBooks(LIVE_BOOKS_PER_PROCESS),
+        forecasts.for_key if forecasts is not None else no_forecasts,
     )
 
     def build_key(resume: bytes | None) -> _KeyLogic:

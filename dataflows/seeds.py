@@ -26,8 +26,8 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from dataflows.per_key.book import Seed
-from dataflows.per_key.demand import rebuild
+from dataflows.per_key.book import ForecastsFor, Seed, no_forecasts
+from dataflows.per_key.demand import DemandRules, rebuild
 from dataflows.per_key.holds import HoldState, apply_hold, prune_holds
 from dataflows.per_key.stock import MIN_PRUNE_AT, SourcePartition, StockState
 from dataflows.per_key.windows import WindowTotals, order_key, price_e4
@@ -35,6 +35,7 @@ from inventory.clickhouse.queries import query
 from inventory.core.records import Event, PurchaseOrder, Source
 
 logger = logging.getLogger(__name__)
+DEFAULT_DEMAND_RULES = DemandRules()
 
 REFRESH_SECONDS = 10.0
 REFRESH_SLACK_MS = 5_000  # an insert stamped before a refresh may become visible after it
@@ -58,14 +59,17 @@ class SeedReader:
         lineage: str,
         lateness_ms: int,
         window_ms: int,
-        horizon_days: int = 28,
+        demand_rules: DemandRules = DEFAULT_DEMAND_RULES,
+        *,
+        forecasts_for: ForecastsFor = no_forecasts,
     ) -> None:
         self._client_factory = client_factory
         self._client: Client | None = None
         self.lineage = lineage
         self.lateness_ms = lateness_ms
         self.window_ms = window_ms
-        self.horizon_days = horizon_days
+        self.demand_rules = demand_rules
+        self.forecasts_for = forecasts_for
 
     def _rows(self, name: str, **parameters: Any) -> list[tuple[Any, ...]]:
         if self._client is None:
@@ -129,9 +133,9 @@ class SeedReader:
                     cancelled_quantity=values[10],
                 )
             )
-        firsts: dict[Key, tuple[int, list[tuple[int, int]]]] = {
-            (wh, sku): (first_ms, [(day, units) for day, units in sales])
-            for wh, sku, first_ms, sales in self._rows("seed_demand", keys=keys)
+        firsts: dict[Key, tuple[int, list[Any], list[Any], list[Any]]] = {
+            (wh, sku): (first_ms, sales, moves, refused)
+            for wh, sku, first_ms, sales, moves, refused in self._rows("seed_demand", keys=keys)
         }
         receipts: dict[Key, list[tuple[int, int]]] = defaultdict(list)
         for wh, sku, opened_ms, received_ms in self._rows("seed_lead_times", keys=keys):
@@ -144,11 +148,16 @@ class SeedReader:
             stock.on_hand, stock.accepted, stock.oversold = on_hand, accepted, over
             stock.newest, stock.applied_upto = (newest_ms, newest_id), applied[key]
             stock.holds = holds[key]
+            first_ms, sales, moves, refused = firsts[key]
             demand = rebuild(
-                *firsts[key],
+                first_ms,
                 newest_ms - self.lateness_ms,
                 receipts.get(key, []),
-                self.horizon_days,
+                self.demand_rules,
+                sales=[(int(day), int(units)) for day, units in sales],
+                moves=[(int(ms), int(c), str(eid), int(v)) for ms, c, eid, v in moves],
+                refused=[(int(ms), int(units)) for ms, units in refused],
+                forecasts=self.forecasts_for(wh, sku),
             )
             seeds[key] = Seed(wh, sku, stock, windows, tuple(orders.get(key, ())), demand)
         return seeds

@@ -28,6 +28,7 @@ from inventory.core.reasons import reason_code
 from inventory.core.records import (
     Alert,
     DeadLetter,
+    DemandDay,
     Event,
     HoldDecision,
     PurchaseOrder,
@@ -38,6 +39,7 @@ from sinks.rows import (
     ALERT_COLUMNS,
     DEAD_LETTER_COLUMNS,
     DECISION_COLUMNS,
+    DEMAND_COLUMNS,
     EVENT_COLUMNS,
     MAX_STORED_MS,
     ORDER_COLUMNS,
@@ -133,6 +135,7 @@ def stock_table(levels: Sequence[StockLevel]) -> pa.Table:
                 [None if (at := s.projected_stockout_ms) is None else stored_ms(at) for s in levels]
             ),
             pa.array([s.oversold for s in levels], pa.uint64()),
+            pa.array([s.forecast_version for s in levels], pa.uint32()),
         ],
     )
 
@@ -236,6 +239,22 @@ def decision_table(decisions: Sequence[HoldDecision]) -> pa.Table:
     )
 
 
+def demand_table(days: Sequence[DemandDay]) -> pa.Table:
+    return _table(
+        DEMAND_COLUMNS,
+        [
+            pa.array([d.warehouse_id for d in days], _STR),
+            pa.array([d.sku for d in days], _STR),
+            pa.array([d.day_ms // 86_400_000 for d in days], pa.date32()),
+            pa.array([d.sold for d in days], _I64),
+            pa.array([d.refused for d in days], _I64),
+            pa.array([d.out_of_stock_ms for d in days], _I64),
+            pa.array([d.lost for d in days], _F64),
+            pa.array([d.demand for d in days], _F64),
+        ],
+    )
+
+
 COLUMNAR: dict[type, Callable[[Any], pa.Table]] = {
     Event: event_table,
     StockLevel: stock_table,
@@ -244,6 +263,7 @@ COLUMNAR: dict[type, Callable[[Any], pa.Table]] = {
     Alert: alert_table,
     PurchaseOrder: order_table,
     HoldDecision: decision_table,
+    DemandDay: demand_table,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from inventory.core.reasons import reason_code
 from inventory.core.records import (
     Alert,
     DeadLetter,
+    DemandDay,
     Event,
     HoldDecision,
     PurchaseOrder,
@@ -27,6 +29,7 @@ from inventory.core.records import (
     StockLevel,
 )
 
+EPOCH_DAY = date(1970, 1, 1)
 MAX_STORED_MS = 10_413_791_999_999  # 2299-12-31T23:59:59.999Z, the end of DateTime64(3)
 
 
@@ -35,7 +38,9 @@ def stored_ms(ms: int) -> int:
     return min(max(ms, 0), MAX_STORED_MS)
 
 
-Row = Event | StockLevel | DeadLetter | SalesWindow | Alert | PurchaseOrder | HoldDecision
+Row = (
+    Event | StockLevel | DeadLetter | SalesWindow | Alert | PurchaseOrder | HoldDecision | DemandDay
+)
 
 EVENT_COLUMNS = (
     "event_id",
@@ -77,6 +82,7 @@ STOCK_COLUMNS = (
     "days_of_cover",
     "projected_stockout_at",
     "oversold",
+    "forecast_version",
 )
 DEAD_LETTER_COLUMNS = (
     "topic",
@@ -135,6 +141,7 @@ def stock_row(s: StockLevel) -> tuple[Any, ...]:
         s.days_of_cover,
         None if (stockout := s.projected_stockout_ms) is None else stored_ms(stockout),
         s.oversold,
+        s.forecast_version,
     )
 
 
@@ -283,6 +290,31 @@ def decision_row(d: HoldDecision) -> tuple[Any, ...]:
     )
 
 
+DEMAND_COLUMNS = (
+    "warehouse_id",
+    "sku",
+    "day",
+    "sold",
+    "refused",
+    "out_of_stock_ms",
+    "lost",
+    "demand",
+)
+
+
+def demand_row(d: DemandDay) -> tuple[Any, ...]:
+    return (
+        d.warehouse_id,
+        d.sku,
+        EPOCH_DAY + timedelta(days=d.day_ms // 86_400_000),
+        d.sold,
+        d.refused,
+        d.out_of_stock_ms,
+        d.lost,
+        d.demand,
+    )
+
+
 TABLES: dict[type, tuple[str, Sequence[str], Callable[[Any], tuple[Any, ...]]]] = {
     Event: ("events", EVENT_COLUMNS, event_row),
     StockLevel: ("stock_levels", STOCK_COLUMNS, stock_row),
@@ -291,6 +323,7 @@ TABLES: dict[type, tuple[str, Sequence[str], Callable[[Any], tuple[Any, ...]]]] 
     Alert: ("alerts", ALERT_COLUMNS, alert_row),
     PurchaseOrder: ("purchase_orders", ORDER_COLUMNS, order_row),
     HoldDecision: ("hold_decisions", DECISION_COLUMNS, decision_row),
+    DemandDay: ("demand_daily", DEMAND_COLUMNS, demand_row),
 }
 
 
@@ -336,7 +369,11 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _event_ms(record: StockLevel | SalesWindow | Alert | PurchaseOrder | HoldDecision) -> int:
+def _event_ms(
+    record: StockLevel | SalesWindow | Alert | PurchaseOrder | HoldDecision | DemandDay,
+) -> int:
+    if isinstance(record, DemandDay):
+        return record.day_ms
     if isinstance(record, HoldDecision):
         return record.decided_ms
     if isinstance(record, StockLevel):

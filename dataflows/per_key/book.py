@@ -21,22 +21,27 @@ from dataflows.per_key.alerts import band, crossing, event_alert_id
 from dataflows.per_key.backorders import Beyond, beyond_on_hand
 from dataflows.per_key.decisions import Verdict
 from dataflows.per_key.demand import (
+    DAY_MS,
     DemandState,
     Levels,
     add_lead_time,
+    add_refused,
     add_sale,
     close_days,
-    levels,
     note_event,
+    note_move,
 )
+from dataflows.per_key.forecast_policy import levels_in_effect
 from dataflows.per_key.orders import OrderBook, OrderRules
 from dataflows.per_key.state_codec import KeyState, decode_state, encode_state
 from dataflows.per_key.stock import StockBook, StockState
 from dataflows.per_key.windows import SalesWindows, WindowTotals
 from inventory.core.contract import DECIDED_TYPES
+from inventory.core.forecast_versions import ForecastVersion
 from inventory.core.records import (
     Alert,
     DeadLetter,
+    DemandDay,
     Event,
     HoldDecision,
     ProductPolicy,
@@ -47,6 +52,7 @@ from inventory.core.records import (
 
 __all__ = [  # the codec lives in state_codec; its names stay importable from here
     "DEFAULT_ORDER_RULES",
+    "ForecastsFor",
     "KeyBook",
     "KeyInput",
     "KeyOutput",
@@ -54,6 +60,7 @@ __all__ = [  # the codec lives in state_codec; its names stay importable from he
     "Seed",
     "decode_state",
     "encode_state",
+    "no_forecasts",
 ]
 
 
@@ -74,9 +81,17 @@ class Seed:
         return self.stock.version
 
 
-KeyOutput = Event | DeadLetter | StockLevel | SalesWindow | Alert | PurchaseOrder | HoldDecision
+KeyOutput = (
+    Event | DeadLetter | StockLevel | SalesWindow | Alert | PurchaseOrder | HoldDecision | DemandDay
+)
 KeyInput = Event | Seed
 DEFAULT_ORDER_RULES = OrderRules()
+COMPUTED = frozenset(("demand", "forecast"))  # bases whose levels requests follow
+ForecastsFor = Callable[[str, str], tuple[ForecastVersion, ...]]
+
+
+def no_forecasts(_warehouse_id: str, _sku: str) -> tuple[ForecastVersion, ...]:
+    return ()
 
 
 class KeyBook:
@@ -86,7 +101,10 @@ class KeyBook:
         "band",
         "demand",
         "duplicates",
+        "forecasts",
+        "forecasts_for",
         "levels",
+        "levels_day",
         "lineage",
         "orders",
         "policy",
@@ -105,6 +123,7 @@ class KeyBook:
         state: KeyState | None = None,
         lineage: str = "",
         rules: OrderRules = DEFAULT_ORDER_RULES,
+        forecasts_for: ForecastsFor = no_forecasts,
     ) -> None:
         state = state if state is not None else KeyState()
         self.stock = StockBook(lateness_ms, state.stock)
@@ -113,6 +132,9 @@ class KeyBook:
         self.orders = OrderBook(list(state.orders), state.above)
         self.demand = state.demand
         self.levels: Levels | None = None  # in effect; recomputed when the figures change
+        self.levels_day = -1  # a forecast SKU's levels hold for the day of its newest event
+        self.forecasts_for = forecasts_for
+        self.forecasts: tuple[ForecastVersion, ...] = ()  # the key's, looked up per batch
         self.policy_for = policy_for
         self.policy: ProductPolicy | None = None  # looked up on the first batch
         self.lineage = lineage
@@ -141,10 +163,11 @@ class KeyBook:
         policy = self.policy
         if policy is None:
             policy = self.policy = self.policy_for(events[0].sku)
+        self._follow_forecasts(events[0])
         if self.orders.above is None:  # a state of an older format: as it stands now
             position = stock.state.on_hand + self.orders.on_order
             self.orders.above = position > self._levels(policy).reorder_point
-        demand, horizon = self.demand, self.rules.demand.horizon_days
+        demand, demand_rules = self.demand, self.rules.demand
         before = stock.state.accepted
         room_at = self._room_at if policy.oversell != "deny" else None
         for given in events:
@@ -160,16 +183,32 @@ class KeyBook:
                     out.append(self._decision(given, verdict))
                 continue
             event = result  # a decided request: the fact it decided
+            ms = event.occurred_ms
             for verdict in stock.verdicts:
                 out.append(self._decision(event, verdict))
+                if verdict[3] == "insufficient":
+                    add_refused(demand, ms, verdict[4])
             if event.oversold:
                 out.append(self._oversell(event, policy))
-            note_event(demand, event.occurred_ms)
-            if event.event_type == "sale":
+            note_event(demand, ms)
+            kind = event.event_type
+            if kind == "count":
+                note_move(demand, ms, 1, event.event_id, event.quantity)
+            elif event.delta:
+                note_move(demand, ms, 0, "", event.delta)
+            if kind == "sale":
                 self.windows.add(event)
-                add_sale(demand, event.occurred_ms, event.quantity)
-            if close_days(demand, stock.cutoff(), horizon):
+                add_sale(demand, ms, event.quantity)
+            closed = close_days(demand, stock.cutoff(), demand_rules, self.forecasts)
+            if closed:
                 self.levels = None
+                wh, sku = event.warehouse_id, event.sku
+                out.extend(
+                    DemandDay(
+                        wh, sku, d.day_ms, d.sold, d.refused, d.out_of_stock_ms, d.lost, d.demand
+                    )
+                    for d in closed
+                )
             self._replenish(event, policy, out)
         if stock.state.accepted != before:
             first = events[0]
@@ -218,10 +257,24 @@ class KeyBook:
             raised_ms=event.occurred_ms,
         )
 
+    def _follow_forecasts(self, first: Event) -> None:
+        """The key's forecast versions as the book knows them now (a new one: levels
+        recomputed)."""
+        found = self.forecasts_for(first.warehouse_id, first.sku)
+        if found is not self.forecasts:
+            self.forecasts, self.levels = found, None
+
     def _levels(self, policy: ProductPolicy) -> Levels:
         levels_now = self.levels
+        if policy.replenishment == "forecast":
+            newest = self.stock.state.newest[0]
+            day = newest - newest % DAY_MS
+            if day != self.levels_day:
+                self.levels_day, levels_now = day, None
         if levels_now is None:
-            levels_now = self.levels = levels(self.demand, policy, self.rules.demand)
+            levels_now = self.levels = levels_in_effect(
+                self.demand, policy, self.rules.demand, self.forecasts, self.levels_day
+            )
         return levels_now
 
     def stock_row(self, warehouse_id: str, sku: str) -> StockLevel:
@@ -243,6 +296,7 @@ class KeyBook:
             reorder_basis=in_effect.basis,
             demand_per_day=in_effect.demand_per_day,
             lead_time_days=in_effect.lead_time_days,
+            forecast_version=in_effect.forecast_version,
         )
 
     def _replenish(self, event: Event, policy: ProductPolicy, out: list[KeyOutput]) -> None:
@@ -255,7 +309,7 @@ class KeyBook:
             # while the position (on-hand: nothing is on order) is above the reorder
             # point in effect or was not above it after the previous event.
             in_effect = self._levels(policy)
-            point = in_effect.reorder_point if in_effect.basis == "demand" else policy.threshold
+            point = in_effect.reorder_point if in_effect.basis in COMPUTED else policy.threshold
             above = state.on_hand > point
             if above or orders.above is False:
                 orders.above = above
@@ -281,7 +335,7 @@ class KeyBook:
         self.band, band_alert = crossing(self.band, state.on_hand, policy, event)
         in_effect = self._levels(policy)
         band_threshold = policy.threshold
-        if in_effect.basis == "demand":  # requests follow the computed levels
+        if in_effect.basis in COMPUTED:  # requests follow the computed levels
             policy = replace(
                 policy, threshold=in_effect.reorder_point, target_stock=in_effect.order_up_to
             )
@@ -309,6 +363,7 @@ class KeyBook:
             return
         if self.policy is None:
             self.policy = self.policy_for(seed.sku)
+        self.forecasts = self.forecasts_for(seed.warehouse_id, seed.sku)
         stock.state = seed.stock.copy()
         self.windows.open = {start: t.copy() for start, t in seed.windows.items()}
         self.windows.touched.clear()

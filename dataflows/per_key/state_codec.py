@@ -16,7 +16,13 @@ Formats, by the version first in the blob:
   offset), and open purchase orders (their versions exceed 64 bits) are a pickled
   tuple inside it. A state MessagePack cannot hold (an integer beyond 64 bits, say a
   window's revenue) is written in format 5. Contract v9 appends the units oversold to
-  both (a blob without it: 0).
+  both (a blob without it: 0); v12 the forecast tracking signal's smoothed error and
+  absolute error (mean, variance, count each; without it or None: no days tracked),
+  then the open days' unconstrained-demand inputs (units refused and stock movements per
+  day number, the on-hand at the start of the first open day, the first event time).
+  A blob without them (written before v12) resumes with the open days' movements empty
+  and the stock's on-hand as the start: the days open at the upgrade may miss
+  out-of-stock time.
 
 Every format stays readable: a store written by an older version resumes.
 """
@@ -33,6 +39,7 @@ from dataflows.per_key.alerts import OK
 from dataflows.per_key.demand import DAY_MS, DemandState, Ewma
 from dataflows.per_key.holds import HoldState
 from dataflows.per_key.stock import StockState
+from dataflows.per_key.unconstrained import Move
 from dataflows.per_key.windows import WindowTotals
 from inventory.core.records import PurchaseOrder
 
@@ -54,6 +61,10 @@ class KeyState:
 
 
 _Stats = tuple[float, float, int]  # an Ewma's mean, variance, count
+# per day number: refused units, and the movements as (ms in the day, delta or count
+# quantity, the count's event_id or "" for a delta: ids are never empty); the start
+# on-hand and the first event time
+_Open = tuple[dict[int, int] | None, dict[int, list[tuple[int, int, str]]] | None, int, int]
 
 
 class _Packed(msgspec.Struct, array_like=True, gc=False):
@@ -75,6 +86,8 @@ class _Packed(msgspec.Struct, array_like=True, gc=False):
     above: bool | None
     demand: tuple[dict[int, int] | None, int, _Stats | None, _Stats | None] | None
     oversold: int = 0  # v9
+    tracking: tuple[_Stats, _Stats] | None = None  # v12
+    unconstrained: _Open | None = None  # v12
 
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -93,7 +106,13 @@ def encode_state(state: KeyState, *, pickled: bool = False) -> bytes:
     demand = _demand_fields(state.demand)
     # formats 5 and 6 share their fields; 6 lists applied_upto and pickles the orders
     stock = (st.on_hand, st.accepted, st.newest, st.count, st.seen, st.moves, st.prune_at)
-    tail = (state.above, demand, st.oversold)
+    tail = (
+        state.above,
+        demand,
+        st.oversold,
+        _tracking_fields(state.demand),
+        _open_fields(state.demand),
+    )
     if not pickled:
         upto = [(*where, offset) for where, offset in st.applied_upto.items()]
         packed_orders = pickle.dumps(orders, protocol=5) if orders else None
@@ -130,6 +149,8 @@ def decode_state(blob: bytes) -> KeyState:
     _, on_hand, accepted, newest, count, seen, moves, prune_at, windows, band, upto = fields[:11]
     (reserves, closes, reserved), orders, above, demand = fields[11:15]
     oversold = fields[15] if len(fields) > 15 else 0
+    tracking = fields[16] if len(fields) > 16 else None
+    unconstrained = fields[17] if len(fields) > 17 else _legacy(on_hand, demand)
     return KeyState(
         StockState(
             on_hand,
@@ -147,7 +168,7 @@ def decode_state(blob: bytes) -> KeyState:
         band,
         tuple(_order(values) for values in orders),
         above,
-        _demand(demand),
+        _demand(demand, tracking, unconstrained),
     )
 
 
@@ -173,7 +194,13 @@ def _unpacked(packed: _Packed) -> KeyState:
         packed.band,
         tuple(_order(values) for values in orders),
         packed.above,
-        _demand(packed.demand),
+        _demand(
+            packed.demand,
+            packed.tracking,
+            packed.unconstrained
+            if packed.unconstrained is not None
+            else _legacy(packed.on_hand, packed.demand),
+        ),
     )
 
 
@@ -191,15 +218,56 @@ def _demand_fields(demand: DemandState) -> tuple[Any, ...] | None:
     )
 
 
-def _demand(fields: tuple[Any, ...] | None) -> DemandState:
+def _tracking_fields(demand: DemandState) -> tuple[_Stats, _Stats] | None:
+    e, a = demand.track_error, demand.track_abs
+    if not a.count:
+        return None
+    return (e.mean, e.variance, e.count), (a.mean, a.variance, a.count)
+
+
+def _open_fields(demand: DemandState) -> _Open | None:
+    if demand.next_day < 0:
+        return None
+    refused = {day // DAY_MS: units for day, units in demand.refused.items()} or None
+    moves = {
+        day // DAY_MS: [(ms - day, value, event_id) for ms, _, event_id, value in day_moves]
+        for day, day_moves in demand.moves.items()
+    }
+    return refused, moves or None, demand.start_on_hand, demand.first_ms
+
+
+def _legacy(on_hand: int, demand: tuple[Any, ...] | None) -> _Open | None:
+    """A blob from before v12: the stock's on-hand starts the open days (module doc)."""
+    if demand is None:
+        return None
+    return None, None, on_hand, demand[1] * DAY_MS
+
+
+def _demand(
+    fields: tuple[Any, ...] | None,
+    tracking: tuple[Any, ...] | None = None,
+    unconstrained: tuple[Any, ...] | None = None,
+) -> DemandState:
     if fields is None:
         return DemandState()
     days, next_day, demand, lead = fields
+    error, absolute = tracking if tracking else ((), ())
+    refused, packed_moves, start_on_hand, first_ms = unconstrained or (None, None, 0, -1)
+    moves: dict[int, list[Move]] = {}
+    for number, day_moves in (packed_moves or {}).items():
+        day = number * DAY_MS
+        moves[day] = [(day + at, 1 if eid else 0, eid, value) for at, value, eid in day_moves]
     return DemandState(
         {day * DAY_MS: units for day, units in (days or {}).items()},
         next_day * DAY_MS,
         Ewma(*demand) if demand else Ewma(),
         Ewma(*lead) if lead else Ewma(),
+        Ewma(*error),
+        Ewma(*absolute),
+        {day * DAY_MS: units for day, units in (refused or {}).items()},
+        moves,
+        start_on_hand,
+        first_ms,
     )
 
 

@@ -119,9 +119,7 @@ def union_rows(
     demand and lead times) and its stock row as the flow writes it, under ``lineage``."""
     window_ms = settings.window_seconds * 1000
     lateness_ms = settings.lateness_seconds * 1000
-    reader = SeedReader(
-        lambda: client, lineage, lateness_ms, window_ms, settings.demand_horizon_days
-    )
+    reader = SeedReader(lambda: client, lineage, lateness_ms, window_ms, demand_rules(settings))
     rules = OrderRules(demand=demand_rules(settings))
     out: list[StockLevel | SalesWindow] = []
     for (wh, sku), seed in reader.seeds(keys).items():

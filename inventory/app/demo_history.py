@@ -4,8 +4,9 @@ own purchase orders, as events on the topic.
 The history is the backtest's replay (:mod:`inventory.app.backtest.simulate`) of the
 generated profile under each SKU's catalog policy, with the backtest's unreliable
 supplier: the events it applied (an opening ``count``, the ``sale`` of every unit sold,
-and each delivery as a ``restock`` carrying its ``po_id``, id ``sup-<po_id>``) are
-published in time order. The flow, applying the same events with the same rules, opens
+a ``hold_request`` for the units a shopper wanted beyond what was on hand, which the flow
+refuses, and each delivery as a ``restock`` carrying its ``po_id``, id ``sup-<po_id>``)
+are published in time order. The flow, applying the same events with the same rules, opens
 the same purchase orders and receives them: demand-policy SKUs learn their demand and
 lead times from it. Orders still open at the end stay open (incoming stock).
 """
@@ -87,6 +88,9 @@ def _message(event: Event, unit_price: float | None) -> tuple[int, Message]:
     }
     if event.po_id:
         body["po_id"] = event.po_id
+    if event.reservation_id is not None and event.expires_ms is not None:  # a refused ask
+        body["reservation_id"] = event.reservation_id
+        body["expires_at"] = format_ms(event.expires_ms)
     if event.event_type == "sale" and unit_price is not None:
         body["unit_price"] = unit_price
     key = f"{event.warehouse_id}:{event.sku}".encode()

@@ -34,10 +34,10 @@ from confluent_kafka import (
     TopicPartition,
 )
 
-from inventory.availability.background import BackgroundReader
 from inventory.core.settings import Settings
 from inventory.core.times import to_ms
 from inventory.kafka.config import consumer_config, kafka_connection
+from inventory.runtime.background import BackgroundReader
 
 logger = logging.getLogger(__name__)
 

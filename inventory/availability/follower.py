@@ -25,11 +25,11 @@ from collections.abc import Callable
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-from inventory.availability.background import BackgroundReader
 from inventory.availability.store import Promise, StockSnapshot, WarehouseStock
 from inventory.core.settings import Settings
 from inventory.core.stock_changes import ChangeFormatError, decode_catalog, decode_stock
 from inventory.kafka.config import consumer_config, kafka_connection
+from inventory.runtime.background import BackgroundReader
 from inventory.runtime.metrics import API_CHANGE_DELAY, API_STALE_CHANGES, API_TOPIC_LAG
 
 logger = logging.getLogger(__name__)

@@ -27,10 +27,10 @@ from typing import NamedTuple, Protocol, cast
 
 from clickhouse_connect.driver.client import Client
 
-from inventory.availability.background import BackgroundReader
 from inventory.availability.rules import available
 from inventory.clickhouse.client import connect, database_name
 from inventory.core.settings import Settings
+from inventory.runtime.background import BackgroundReader
 
 logger = logging.getLogger(__name__)
 

@@ -135,6 +135,13 @@ def backtest(settings: Settings, **options: Any) -> int:
     help="a scheduled job: run again every N hours (each time through yesterday) until "
     "SIGTERM; compose runs it daily",
 )
+@click.option(
+    "--publish/--no-publish",
+    default=True,
+    show_default=True,
+    help="publish each run's versions to INVENTORY_FORECAST_TOPIC for the flow's forecast "
+    "SKUs (the local broker, or INVENTORY_KAFKA_BROKERS)",
+)
 def forecast(settings: Settings, **options: Any) -> int:
     try:
         from inventory.app.forecast.job import ForecastOptions, run_forecast
@@ -143,6 +150,13 @@ def forecast(settings: Settings, **options: Any) -> int:
     from inventory.runtime.stopping import STOP
 
     through, every = options.pop("through"), options.pop("every_hours")
+    brokers = None
+    if options.pop("publish") and settings.forecast_topic:
+        from inventory.kafka.local_broker import brokers_for
+        from inventory.kafka.topics import ensure_topics
+
+        brokers = brokers_for(settings)
+        ensure_topics(settings, brokers)
     while True:
         day = through.date() if through else (datetime.now(UTC) - timedelta(days=1)).date()
         summary = run_forecast(settings, ForecastOptions(day, **options), time.time)
@@ -152,6 +166,11 @@ def forecast(settings: Settings, **options: Any) -> int:
             f"forecast {summary.version}: {summary.keys} keys ({models or 'none'}), "
             f"{summary.rows} days written; holdout WAPE over all keys {accuracy}"
         )
+        if brokers is not None:
+            from inventory.app.forecast.publish import publish_versions
+
+            published = publish_versions(settings, brokers, summary.versions)
+            click.echo(f"{published} versions published to {settings.forecast_topic}")
         sys.stdout.flush()
         if every is None or STOP.wait(every * 3600):
             return 0

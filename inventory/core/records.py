@@ -73,6 +73,21 @@ def stock_version(newest_ms: int, accepted: int) -> int:
     return (max(newest_ms, 0) << VERSION_SHIFT) | accepted
 
 
+class DemandDay(msgspec.Struct, frozen=True, gc=False):
+    """A closed day of one (warehouse, sku): units sold, refused for want of stock, time
+    out of stock and the unconstrained demand (v12; docs/semantics.md, "Unconstrained
+    demand")."""
+
+    warehouse_id: str
+    sku: str
+    day_ms: int
+    sold: int
+    refused: int
+    out_of_stock_ms: int
+    lost: float
+    demand: float
+
+
 class StockLevel(msgspec.Struct, frozen=True, gc=False):
     """On-hand of one (warehouse, sku); ``version`` is :func:`stock_version` of its state
     and ``lineage`` says who computed it (``flow:<id>`` or ``backfill:<id>``).
@@ -97,6 +112,7 @@ class StockLevel(msgspec.Struct, frozen=True, gc=False):
     demand_per_day: float = 0.0
     lead_time_days: float = 0.0
     oversold: int = 0  # v9: units sold beyond what was available, ever
+    forecast_version: int = 0  # v12: the forecast version the levels come from (0: none)
 
     @property
     def available(self) -> int:
@@ -284,7 +300,7 @@ class ProductPolicy:
     case_pack: int = 1
     min_order: int = 0
     max_order: int = 0
-    replenishment: str = "static"  # or "demand": computed levels (v6)
+    replenishment: str = "static"  # or "demand": computed levels (v6), "forecast" (v12)
     service_level: float = 0.0  # 0: INVENTORY_DEFAULT_SERVICE_LEVEL
     review_days: float = 0.0  # 0: INVENTORY_DEFAULT_REVIEW_PERIOD_DAYS
     order_cost: float = 0.0  # with holding_cost: the order-up-to level from the EOQ

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 COMPACTED = {"cleanup.policy": "compact"}
 # hold decisions: the latest per reservation, for a week (a hold lasts at most one)
 DECISIONS = {"cleanup.policy": "compact,delete", "retention.ms": str(7 * 24 * 3_600_000)}
+# forecast versions: each (warehouse, sku, version) once, for 60 days
+FORECASTS = {"cleanup.policy": "compact,delete", "retention.ms": str(60 * 24 * 3_600_000)}
 
 
 def _metadata(admin: AdminClient, settings: Settings, brokers: str, log: LibrdkafkaLog) -> Any:
@@ -57,7 +59,7 @@ class BrokersUnreachable(InventoryError):  # noqa: N818 (a state, not a failure)
 def ensure_topics(settings: Settings, brokers: str, timeout: float = 30.0) -> None:
     """Create the contract topics if missing (idempotent): the stock and catalog
     changelogs with ``cleanup.policy=compact``, the hold decisions compacted and deleted
-    after a week; raises :class:`BrokersUnreachable` if no
+    after a week, the forecast versions after 60 days; raises :class:`BrokersUnreachable` if no
     broker answers."""
     log = LibrdkafkaLog()
     admin = AdminClient(admin_config(kafka_connection(settings, brokers), logger=log))
@@ -69,6 +71,7 @@ def ensure_topics(settings: Settings, brokers: str, timeout: float = 30.0) -> No
         settings.stock_topic: COMPACTED,
         settings.catalog_topic: COMPACTED,
         settings.hold_decisions_topic: DECISIONS,
+        settings.forecast_topic: FORECASTS,
     }
     wanted = [
         NewTopic(

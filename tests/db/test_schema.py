@@ -18,7 +18,14 @@ def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:
     assert [m.version for m in first] == [m.version for m in load_migrations()]
     assert apply_migrations(client, db) == []
     tables = {r[0] for r in client.query(f"SHOW TABLES FROM {db}").result_rows}
-    contract = {"events", "stock_levels", "dead_letters", "hold_decisions", "schema_migrations"}
+    contract = {
+        "events",
+        "stock_levels",
+        "dead_letters",
+        "hold_decisions",
+        "demand_daily",
+        "schema_migrations",
+    }
     assert contract <= tables
     columns = {
         r[0]: r[1]
@@ -56,6 +63,7 @@ def test_apply_is_idempotent_and_creates_contract_tables(make_settings) -> None:
         "days_of_cover",
         "projected_stockout_at",
         "oversold",
+        "forecast_version",
     }
     assert columns["version"] == "UInt128"
     # a writer of contract v3 (no holds) stores rows that read reserved 0, available on_hand

@@ -9,11 +9,9 @@ accepted events in arrival order with plain dicts.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from statistics import NormalDist
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,6 +21,7 @@ from inventory.core.contract import InventoryEvent, stock_delta
 from inventory.core.settings import Settings
 from inventory.core.times import to_ms
 from tests.support import model_holds as holds
+from tests.support.model_demand import Demand, forecast_in_effect
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,12 @@ class Expected:
     oversold: dict[tuple[str, str], int] = field(default_factory=dict)
     # (event_id, occurred_ms, units) of every accepted sale copy that oversold, in order
     sales_oversold: list[tuple[str, int, int]] = field(default_factory=list)
+    # (warehouse, sku, day start) -> (sold, refused, out_of_stock_ms, lost, demand)
+    demand_days: dict[tuple[str, str, int], tuple[int, int, int, float, float]] = field(
+        default_factory=dict
+    )
+    # (warehouse, sku) -> the forecast version its levels come from (0: none)
+    forecast_versions: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 HOUR_MS = 3_600_000
@@ -120,6 +125,8 @@ class Rules:
     min_receipts: int = 3
     service_level: float = 0.95
     review_days: float = 7.0
+    tracking_limit: float = 0.5
+    weights: tuple[int, ...] = (1,) * 24
 
 
 def expected_tables(
@@ -137,13 +144,15 @@ def expected_tables(
     receipts_need_po_id: bool = False,
     historical: bool | Callable[[Msg], bool] = False,
     demand: dict[str, Any] | None = None,
+    forecasts: dict[tuple[str, str], tuple[Any, ...]] | None = None,
 ) -> Expected:
     """What the tables must hold for messages given in per-partition offset order.
 
     ``policies`` maps sku -> :class:`Policy` (or (low_stock_threshold, target_stock));
     ``lead_ms`` sku -> lead time (ms); ``historical``: the messages are a backfill's (or
     those it says are: a backfill, then a stream that continues it); ``demand``: the
-    demand settings (:class:`Rules` fields) other than the defaults.
+    demand settings (:class:`Rules` fields) other than the defaults; ``forecasts`` each
+    key's forecast versions.
     """
     is_history = historical if callable(historical) else (lambda _: historical)
     out = Expected()
@@ -164,6 +173,7 @@ def expected_tables(
         accepted: list[InventoryEvent] = []
         ids: dict[str, int] = {}  # id -> occurred_ms of its accepted copy
         history: set[str] = set()  # ids of the accepted events a backfill decided
+        refused: dict[tuple[str, int], int] = {}  # (event_id, ms) -> units refused insufficient
         view = holds.KeyView()
         policy = as_policy((policies or {}).get(key[1], default_policy))
         rules = Rules(
@@ -195,6 +205,8 @@ def expected_tables(
                 event, verdict = holds.decide(view, event, lateness_ms, room)
                 verdicts.append(verdict)
                 ms = to_ms(event.occurred_at)
+                if verdict[3] == "insufficient":
+                    refused[(event.event_id, ms)] = verdict[4]
             then = view.active(view.newest) if view.candidates else {}
             was = view.available() if event.event_type == "sale" else 0
             ids[event.event_id] = ms
@@ -219,6 +231,8 @@ def expected_tables(
             rules,
             out=out,
             history=history,
+            refused=refused,
+            forecasts=(forecasts or {}).get(key, ()),
             oversold={(eid, ms) for eid, ms, _ in out.sales_oversold},
         )
         if alerts:
@@ -396,81 +410,6 @@ def windows_of(
     return result
 
 
-DAY_MS = 86_400_000
-
-
-@dataclass
-class Demand:
-    """docs/semantics.md, "Reorder points from live demand": daily sales closed once the
-    lateness horizon passes their day, and received orders' lead times, each an
-    exponentially weighted mean and variance."""
-
-    days: dict[int, int] = field(default_factory=dict)  # day start -> units, not closed
-    first_open: int | None = None  # the first day not closed
-    mean: float = 0.0
-    var: float = 0.0
-    count: int = 0
-    lead_mean: float = 0.0
-    lead_var: float = 0.0
-    lead_count: int = 0
-
-    def event(self, ms: int, sale_units: int | None) -> None:
-        day = ms // DAY_MS * DAY_MS
-        if self.first_open is None or day < self.first_open:
-            self.first_open = day
-        if sale_units is not None:
-            self.days[day] = self.days.get(day, 0) + sale_units
-
-    def close(self, cutoff_ms: int, horizon: int) -> None:
-        alpha = 2 / (horizon + 1)
-        while self.first_open is not None and self.first_open + DAY_MS <= cutoff_ms:
-            x = self.days.pop(self.first_open, 0)
-            self.count += 1
-            if self.count == 1:
-                self.mean, self.var = x, 0.0
-            else:
-                a = alpha / (1 - (1 - alpha) ** self.count)
-                diff = x - self.mean
-                incr = a * diff
-                self.mean = self.mean + incr
-                self.var = (1 - a) * (self.var + diff * incr)
-            self.first_open += DAY_MS
-
-    def lead(self, opened_ms: int, received_ms: int) -> None:
-        x = (received_ms - opened_ms) / DAY_MS
-        alpha = 2 / (10 + 1)
-        self.lead_count += 1
-        if self.lead_count == 1:
-            self.lead_mean, self.lead_var = x, 0.0
-        else:
-            a = alpha / (1 - (1 - alpha) ** self.lead_count)
-            diff = x - self.lead_mean
-            incr = a * diff
-            self.lead_mean = self.lead_mean + incr
-            self.lead_var = (1 - a) * (self.lead_var + diff * incr)
-
-    def levels(self, policy: Policy, rules: Rules) -> tuple[int, int, str, float, float]:
-        """(reorder point, order-up-to level, basis, demand a day, lead time in days)."""
-        d = self.mean if self.count else 0.0
-        catalog_lead = rules.lead_ms / DAY_MS
-        if policy.replenishment != "demand":
-            return policy.threshold, policy.target, "static", d, catalog_lead
-        if self.count < rules.min_days:
-            return policy.threshold, policy.target, "cold_start", d, catalog_lead
-        if self.lead_count >= rules.min_receipts:
-            lead, var_lead = self.lead_mean, self.lead_var
-        else:
-            lead, var_lead = catalog_lead, 0.0
-        z = NormalDist().inv_cdf(policy.service_level or rules.service_level)
-        safety = z * math.sqrt(lead * self.var + d * d * var_lead)
-        rop = max(math.ceil(d * lead + safety), 0)
-        if policy.order_cost > 0 and policy.holding_cost > 0:
-            cycle = math.ceil(math.sqrt(2 * 365 * d * policy.order_cost / policy.holding_cost))
-        else:
-            cycle = math.ceil(d * (policy.review_days or rules.review_days))
-        return rop, rop + max(cycle, 1), "demand", d, lead
-
-
 def order_quantity(policy: Policy, position: int) -> int:
     """docs/semantics.md: target - position (at least 1), up to a multiple of the case
     pack, then at least the minimum and at most the maximum (0: 10 x target)."""
@@ -491,6 +430,8 @@ def alerts_of(
     history: set[str] | None = None,
     silent: set[str] | None = None,
     oversold: set[tuple[str, int]] | None = None,
+    refused: dict[tuple[str, int], int] | None = None,
+    forecasts: tuple[Any, ...] = (),
 ) -> list[tuple[str, int, int, int, str]]:
     """Band crossings of the on-hand, requests on the inventory position and purchase
     orders' lives after each accepted event in arrival order (docs/semantics.md,
@@ -538,29 +479,40 @@ def alerts_of(
     movements: list[tuple[int, int]] = []  # (ms, delta) of every movement so far
     on_hand = 0
     seam = False
-    demand = Demand()
+    refused = refused or {}
+
+    def forecast_of(day: int) -> float | None:
+        return forecast_in_effect(forecasts, day)
+
+    def note(d: Demand, e: InventoryEvent) -> None:
+        at = to_ms(e.occurred_at)
+        units = refused.get((e.event_id, at), 0)
+        delta = 0 if e.event_type == "count" else stock_delta(e.event_type, e.quantity)
+        d.event(at, e.event_type, e.event_id, e.quantity, delta, units)
+
+    def levels_now() -> tuple[Any, ...]:
+        return demand.levels(policy, rules, forecasts, newest)  # type: ignore[no-any-return]
+
+    demand = Demand(rules.weights)
     received: list[tuple[int, int]] = []  # (opened, received) of orders received in full
     for n, event in enumerate(accepted, start=1):
         if seam and event.event_id not in (silent or ()):  # a seed: as the stock stands
             band = level(on_hand)
-            demand = Demand()  # rebuilt from every event so far, as a seed is
+            demand = Demand(rules.weights)  # rebuilt from every event so far, as a seed is
             for earlier in accepted[: n - 1]:
-                demand.event(
-                    to_ms(earlier.occurred_at),
-                    earlier.quantity if earlier.event_type == "sale" else None,
-                )
-            demand.close(newest - rules.lateness_ms, rules.horizon_days)
+                note(demand, earlier)
+            demand.close(newest - rules.lateness_ms, rules.horizon_days, forecast_of)
             for opened_ms, received_ms in received:
                 demand.lead(opened_ms, received_ms)
-            rop = demand.levels(policy, rules)[0]
+            rop = levels_now()[0]
             above = on_hand + sum(remaining(po) for po in live.values()) > rop
             seam = False
         ms = to_ms(event.occurred_at)
         newest = max(newest, ms)
         version = (newest << 64) | n
         wh, sku = event.warehouse_id, event.sku
-        demand.event(ms, event.quantity if event.event_type == "sale" else None)
-        demand.close(newest - rules.lateness_ms, rules.horizon_days)
+        note(demand, event)
+        demand.close(newest - rules.lateness_ms, rules.horizon_days, forecast_of)
         if event.event_type == "count":
             if latest_count is None or (ms, event.event_id) > latest_count[:2]:
                 latest_count = (ms, event.event_id, event.quantity)
@@ -629,7 +581,7 @@ def alerts_of(
             crossing = "back_in_stock"
         band = now
         # 5. the request, on the reorder point and order-up-to level in effect
-        rop, order_up_to, *_ = demand.levels(policy, rules)
+        rop, order_up_to, *_ = levels_now()
         position = on_hand + sum(remaining(po) for po in live.values())
         kind = crossing if crossing in ("low_stock", "out_of_stock") else "reorder"
         aid = model_alert_id(wh, sku, kind, event.event_id)
@@ -662,7 +614,11 @@ def alerts_of(
         key = (accepted[0].warehouse_id, accepted[0].sku)
         out.on_order[key] = sum(remaining(po) for po in live.values())
         nearest = min((po[3] for po in live.values()), default=-1)
-        out.levels[key] = (*demand.levels(policy, rules), nearest)
+        *figures, version = levels_now()
+        out.levels[key] = (*figures, nearest)
+        out.forecast_versions[key] = version
+        for day, closed in demand.days.items():
+            out.demand_days[(*key, day)] = closed
     return alerts
 
 

@@ -10,7 +10,7 @@ from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.recovery import RecoveryConfig
 from bytewax.testing import TestingSink, TestingSource, run_main
 
-from dataflows.flow import build_flow
+from dataflows.flow import build_flow, demand_rules
 from dataflows.seeds import Seeder, SeedReader
 from inventory.clickhouse.catalog import PolicyBook
 from inventory.clickhouse.client import connect
@@ -61,7 +61,7 @@ def run_flow(
         lineage,
         cfg.lateness_seconds * 1000,
         cfg.window_seconds * 1000,
-        cfg.demand_horizon_days,
+        demand_rules(cfg),
     )
     seeder = Seeder(reader) if seeded else None
     try:

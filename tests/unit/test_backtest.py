@@ -108,10 +108,13 @@ def test_the_command_prints_the_figures_and_draws_them(
     for line in ("stock-out minutes", "fill rate", "average on hand", "days of cover"):
         assert line in out.out
     assert "20 keys" in out.out and "7-day warm-up" in out.out
-    ratios = [line.split()[-1] for line in out.out.splitlines()[3:] if line.strip()]
-    assert len(ratios) == 5 and all(re.fullmatch(r"\d+\.\d\d|-", r) for r in ratios), ratios
+    lines = [line for line in out.out.splitlines()[2:] if line.strip()]
+    assert lines[0].split()[:3] == ["static", "demand", "forecast"]
+    ratios = [r for line in lines[1:6] for r in line.split()[-2:]]  # demand/, forecast/static
+    assert len(ratios) == 10 and all(re.fullmatch(r"\d+\.\d\d|-", r) for r in ratios), ratios
+    assert re.fullmatch(r"forecast WAPE \(days\)\s+-\s+-\s+(\d\.\d{3}|-)", lines[6]), lines[6]
     page = plot.read_text()
-    assert page.count("<polyline") == 4 and "stock-out minutes" in page  # 2 keys x 2
+    assert page.count("<polyline") == 6 and "stock-out minutes" in page  # 2 keys x 3
     assert main([*args, "--plot", str(tmp_path / "x.png")]) == 2
     assert "neither .html nor .svg" in capsys.readouterr().err
     assert main([*args, "--warmup-days", "28"]) == 2
@@ -127,12 +130,14 @@ def test_the_documented_result_is_what_the_default_profile_gives(
     from tests.support.paths import ROOT
 
     docs = (ROOT / "docs" / "analysts.md").read_text()
-    quoted = re.search(
-        r"stock-out\s+minutes ([\d,]+) static against ([\d,]+) demand \(\*\*([\d.]+)\*\*\)", docs
-    )
-    on_hand = re.search(r"average on hand ([\d,]+) → ([\d,]+) units", docs)
-    assert quoted and on_hand
+    names = r"stock-out minutes|fill rate|average on hand \(units\)|purchase orders"
+    quoted = {
+        name: re.findall(r"[\d][\d,.]*", figures)
+        for name, figures in re.findall(rf"^\| ({names}) \|(.*)\|$", docs, flags=re.M)
+    }
+    assert len(quoted) == 4 and all(len(v) == 3 for v in quoted.values()), quoted
     assert main(["backtest"]) == 0
     out = capsys.readouterr().out
-    assert re.search(rf"stock-out minutes\s+{quoted[1]}\s+{quoted[2]}\s+{quoted[3]}\b", out), out
-    assert re.search(rf"average on hand \(units\)\s+{on_hand[1]}\s+{on_hand[2]}\s", out), out
+    for name, (static, demand, forecast) in quoted.items():
+        row = rf"{re.escape(name)}\s+{static}%?\s+{demand}%?\s+{forecast}%?\s"
+        assert re.search(row, out), (name, out)

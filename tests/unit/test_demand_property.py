@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dataflows.flow import build_flow
 from inventory.clickhouse.catalog import PolicyBook
-from inventory.core.records import Alert, ProductPolicy, PurchaseOrder, StockLevel
+from inventory.core.records import Alert, DemandDay, ProductPolicy, PurchaseOrder, StockLevel
 from inventory.core.settings import Settings
 from inventory.core.times import format_ms
 from tests.support.model import Msg, Policy, expected_tables, model_alert_id
@@ -147,3 +147,12 @@ def test_levels_requests_and_rows_equal_the_model(
     assert alerts == sorted(
         (key[0], key[1], *alert) for key, items in expected.alerts.items() for alert in items
     )
+    # every closed day's unconstrained demand (docs/semantics.md, "Unconstrained demand")
+    days = {
+        (d.warehouse_id, d.sku, d.day_ms): (d.sold, d.refused, d.out_of_stock_ms, d.lost, d.demand)
+        for d in rows
+        if isinstance(d, DemandDay)
+    }
+    assert days == expected.demand_days
+    for *_, lost, _ in days.values():
+        event("a day out of stock, demand estimated" if lost else "a day in stock")

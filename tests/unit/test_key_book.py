@@ -136,7 +136,7 @@ def test_compact_blob_round_trip_and_old_snapshots_resume() -> None:
     first.apply_batch(batch1)
     second.apply_batch(batch1)
     blob = second.encode()
-    assert len(blob) < 300
+    assert len(blob) < 320  # v12 keeps the open day's movements (unconstrained demand)
     restored = KeyBook(
         lateness_ms=300_000, window_ms=60_000, policy_for=lambda _: POLICY, state=decode_state(blob)
     )

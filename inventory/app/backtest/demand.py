@@ -23,7 +23,10 @@ from clickhouse_connect.driver.client import Client
 from generators.catalog import Catalog
 from generators.demand import DAY_MS, DemandShape, arrivals
 from generators.events import GeneratorConfig
+from generators.promotions import promotion_entries
 from inventory.clickhouse.catalog import PolicyBook, lead_time_ms, load_policies
+from inventory.clickhouse.promotions import PromotionEntry
+from inventory.clickhouse.queries import query
 from inventory.core.records import ProductPolicy
 from inventory.core.settings import Settings
 
@@ -60,6 +63,7 @@ class Demand:
     start_ms: int
     end_ms: int
     source: str
+    promotions: list[PromotionEntry] = field(default_factory=list)  # planned, as known
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,8 @@ def generated_demand(profile: Profile) -> Demand:
         )
         keys.append(KeyDemand(warehouse, product.sku, policy, orders, product.unit_price))
     source = f"generated profile (seed {profile.seed}, {profile.orders_per_day:g} orders/day)"
-    return Demand(keys, profile.start_ms, end_ms, source)
+    promotions = promotion_entries(shape, catalog.products, profile.start_ms, end_ms)
+    return Demand(keys, profile.start_ms, end_ms, source, promotions)
 
 
 def recorded_demand(
@@ -126,4 +131,10 @@ def recorded_demand(
             key = keys[warehouse_id, sku] = KeyDemand(warehouse_id, sku, book.for_sku(sku))
         key.orders.append((int(ms), int(units)))
     source = f"recorded sales of {database}.events"
-    return Demand(list(keys.values()), since_ms, until_ms, source)
+    promotions = [
+        PromotionEntry("", str(sku), int(a), int(b), float(u), str(wh))
+        for sku, wh, a, b, u in client.query(
+            query("forecast_promotions"), parameters={"since_ms": since_ms, "until_ms": until_ms}
+        ).result_rows
+    ]
+    return Demand(list(keys.values()), since_ms, until_ms, source, promotions)

@@ -13,7 +13,7 @@ from generators.demand import DAY_MS
 from inventory.app.backtest.compare import Comparison
 
 WIDTH, HEIGHT, MARGIN = 880, 200, 48
-COLORS = {"static": "#d9822b", "demand": "#2b6cb0"}
+COLORS = {"static": "#d9822b", "demand": "#2b6cb0", "forecast": "#2f855a"}
 Timeline = list[tuple[int, int]]
 
 
@@ -115,8 +115,9 @@ def write_plot(path: Path, comparison: Comparison, start_ms: int, end_ms: int, t
         return
     path.write_text(
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Backtest: static against demand</title></head>"
+        "<title>Backtest: static, demand and forecast policies</title></head>"
         '<body style="font-family: sans-serif">'
-        f"<h1>Backtest: static against demand</h1><pre>{escape(table)}</pre>\n{svg}\n"
+        "<h1>Backtest: static, demand and forecast policies</h1>"
+        f"<pre>{escape(table)}</pre>\n{svg}\n"
         "</body></html>\n"
     )

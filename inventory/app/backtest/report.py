@@ -3,12 +3,13 @@ recorded), both policies on it, and the figures side by side."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generators.demand import DAY_MS
 from generators.supplier import SupplierBehaviour
-from inventory.app.backtest.compare import Comparison, compare_policies
+from inventory.app.backtest.compare import Comparison, PolicyFigures, compare_policies
 from inventory.app.backtest.demand import Demand, Profile, generated_demand, recorded_demand
 from inventory.app.backtest.plot import write_plot
 from inventory.clickhouse.client import connect, database_name
@@ -46,9 +47,9 @@ def load_demand(settings: Settings, request: BacktestRequest) -> Demand:
     """
     if request.source == "generated":
         return generated_demand(request.profile)
-    client = connect(settings)
+    database = database_name(settings)
+    client = connect(settings, database=database)
     try:
-        database = database_name(settings)
         newest, count = client.query(NEWEST_SALE, parameters={"db": database}).result_rows[0]
         if not count:
             raise NoSalesError(f"{database}.events holds no sales to replay")
@@ -77,33 +78,44 @@ def run_backtest(settings: Settings, request: BacktestRequest) -> tuple[Comparis
 
 
 def figures_table(comparison: Comparison, demand: Demand) -> str:
-    """Both policies' figures and their ratio, as printed."""
-    static, smart = comparison.figures["static"], comparison.figures["demand"]
+    """Every policy's figures and their ratio to ``static``, as printed."""
+    figures = list(comparison.figures.values())
+    static = comparison.figures["static"]
     orders = sum(len(k.orders) for k in demand.keys)
     days = (demand.end_ms - demand.start_ms) / DAY_MS
 
     def ratio(a: float, b: float) -> str:
         return f"{b / a:.2f}" if a else "-"
 
-    rows = [
-        ("stock-out minutes", f"{static.stockout_minutes:,.0f}", f"{smart.stockout_minutes:,.0f}",
-         ratio(static.stockout_minutes, smart.stockout_minutes)),
-        ("fill rate", f"{static.fill_rate:.1%}", f"{smart.fill_rate:.1%}",
-         ratio(static.fill_rate, smart.fill_rate)),
-        ("average on hand (units)", f"{static.average_on_hand:,.0f}",
-         f"{smart.average_on_hand:,.0f}", ratio(static.average_on_hand, smart.average_on_hand)),
-        ("days of cover", f"{static.days_of_cover:.1f}", f"{smart.days_of_cover:.1f}",
-         ratio(static.days_of_cover, smart.days_of_cover)),
-        ("purchase orders", f"{static.orders:,}", f"{smart.orders:,}",
-         ratio(static.orders, smart.orders)),
+    def wape(f: PolicyFigures) -> str:
+        return "-" if f.forecast_wape is None else f"{f.forecast_wape:.3f}"
+
+    measures: list[tuple[str, Callable[[PolicyFigures], float], Callable[[PolicyFigures], str]]] = [
+        ("stock-out minutes", lambda f: f.stockout_minutes, lambda f: f"{f.stockout_minutes:,.0f}"),
+        ("fill rate", lambda f: f.fill_rate, lambda f: f"{f.fill_rate:.1%}"),
+        ("average on hand (units)", lambda f: f.average_on_hand,
+         lambda f: f"{f.average_on_hand:,.0f}"),
+        ("days of cover", lambda f: f.days_of_cover, lambda f: f"{f.days_of_cover:.1f}"),
+        ("purchase orders", lambda f: f.orders, lambda f: f"{f.orders:,}"),
     ]  # fmt: skip
+    others = figures[1:]
+    head = f"{'':<24}" + "".join(f"{f.policy:>12}" for f in figures)
+    head += "".join(f"{f.policy + '/static':>17}" for f in others)
+    rows = [
+        f"{name:<24}"
+        + "".join(f"{shown(f):>12}" for f in figures)
+        + "".join(f"{ratio(value(static), value(f)):>17}" for f in others)
+        for name, value, shown in measures
+    ]
+    if "forecast" in comparison.figures:
+        rows.append(f"{'forecast WAPE (days)':<24}" + "".join(f"{wape(f):>12}" for f in figures))
     lines = [
         f"backtest on the {demand.source}: {comparison.keys} keys, {orders:,} shoppers' "
         f"orders, {days:g} days from {format_ms(demand.start_ms)}",
         f"measured over {comparison.measured_days:g} days after a "
         f"{comparison.warmup_days:g}-day warm-up (replayed, not counted); "
         f"{static.demanded:,} units asked for",
-        f"{'':<24}{'static':>12}{'demand':>12}{'demand/static':>15}",
-        *(f"{name:<24}{a:>12}{b:>12}{r:>15}" for name, a, b, r in rows),
+        head,
+        *rows,
     ]
     return "\n".join(lines)

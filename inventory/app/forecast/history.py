@@ -1,6 +1,7 @@
 """A key's daily history for :mod:`inventory.app.forecast.model`, from the rows the batch
-layer holds: units sold (``sales_daily``), minutes out of stock (``stockout_daily``) and
-the planned promotions (``promotions``). Pure: rows in, arrays out.
+layer holds: each day's demand (the flow's unconstrained demand from ``demand_daily``,
+else the units sold from ``sales_daily``), minutes out of stock (those queries say which
+count) and the planned promotions (``promotions``). Pure: rows in, arrays out.
 
 Per key with any units sold in the window: the days from its first sale day in the
 window to ``through``, 0 where nothing sold; a day out of stock more than
@@ -70,9 +71,9 @@ def histories(
 ) -> dict[Key, KeyHistory]:
     """Each key's history up to ``through`` (module doc); ``sales`` and ``stockouts``
     are rows (warehouse_id, sku, day, units or minutes)."""
-    sold: dict[Key, dict[date, int]] = defaultdict(dict)
+    sold: dict[Key, dict[date, float]] = defaultdict(dict)
     for wh, sku, day, units in sales:
-        sold[(wh, sku)][day] = int(units)
+        sold[(wh, sku)][day] = float(units)
     out_of_stock = {
         (wh, sku, day) for wh, sku, day, minutes in stockouts if minutes > censor_minutes
     }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,8 +23,10 @@ from utilsforecast.losses import mase, wape
 from inventory.app.forecast.history import Promotion, day_ms, histories, planned_uplift
 from inventory.app.forecast.history import promotion_shares as shares_of
 from inventory.app.forecast.model import KeyHistory, fit, forecast
+from inventory.app.forecast.publish import versions_of
 from inventory.clickhouse.client import connect, database_name
 from inventory.clickhouse.queries import query
+from inventory.core.forecast_versions import ForecastVersion
 from inventory.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class ForecastSummary:
     by_model: dict[str, int]
     wape: float | None  # over every key's holdout days
     rows: int
+    versions: list[ForecastVersion] = field(default_factory=list)  # for the flow's topic
 
 
 def version_of(day: date) -> int:
@@ -97,7 +100,7 @@ def run_forecast(
     error = float((holdout["y"] - holdout["forecast"]).abs().sum()) if len(holdout) else 0.0
     summary = ForecastSummary(
         version_of(options.through), len(runs), by_model, error / total if total else None,
-        len(days),
+        len(days), versions_of(version_of(options.through), options.through, days),
     )  # fmt: skip
     logger.info("forecast %d: %d keys, %d days written", summary.version, len(runs), len(days))
     return summary

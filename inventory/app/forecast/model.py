@@ -11,9 +11,12 @@ degrees of freedom, at least 1); the 90 % interval its normal approximation.
 
 Rules: fewer than ``MIN_DAYS`` days to fit, or no units at all: the ``mean`` model (the
 average of the days fitted, flat). A weekday profile only when the key sells at least
-``WEEKDAY_MIN_MEAN`` units a day on average; a trend only from ``TREND_MIN_DAYS`` days; a
+``WEEKDAY_MIN_MEAN`` units a day on average and sold on every weekday of its history (a
+weekday with none has no finite factor); a trend only from ``TREND_MIN_DAYS`` days; a
 fitted uplift only when the history has at least one day's worth of promotion with units
-sold, else the planned one (the promotions table), else none.
+sold and units sold outside promotions, and the fitted uplift lies within
+``1 / UPLIFT_BOUND`` .. ``UPLIFT_BOUND``, else the planned one (the promotions table),
+else none.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import statsmodels.api as sm
 MIN_DAYS = 14
 TREND_MIN_DAYS = 28
 WEEKDAY_MIN_MEAN = 1.0
+UPLIFT_BOUND = 20.0
 Z90 = 1.6448536269514722  # the normal 95th percentile: a central 90 % interval
 
 
@@ -82,9 +86,15 @@ def fit(history: KeyHistory, planned_uplift: float | None) -> Fit:
     use_trend = len(y) >= TREND_MIN_DAYS
     if use_trend:
         columns.append(t - (n - 1))  # the intercept is then the last day's level
-    days = [d for d in range(1, 7) if (weekday == d).any()] if y.mean() >= WEEKDAY_MIN_MEAN else []
+    present = [d for d in range(7) if (weekday == d).any()]
+    profiled = y.mean() >= WEEKDAY_MIN_MEAN and all(y[weekday == d].sum() > 0 for d in present)
+    days = [d for d in present if d > 0] if profiled else []
     columns += [(weekday == d).astype(float) for d in days]
-    use_uplift = share.sum() >= 1 and float((y * (share > 0)).sum()) > 0
+    use_uplift = (
+        share.sum() >= 1
+        and float((y * (share > 0)).sum()) > 0
+        and float((y * (share == 0)).sum()) > 0
+    )
     if use_uplift:
         columns.append(share)
     design = np.column_stack(columns)
@@ -103,7 +113,8 @@ def fit(history: KeyHistory, planned_uplift: float | None) -> Fit:
         raw = [1.0] * 7
     average = sum(raw) / 7
     dispersion = max(float(result.pearson_chi2) / max(float(result.df_resid), 1.0), 1.0)
-    uplift = (math.exp(params[-1]), "fitted") if use_uplift else planned
+    fitted = math.exp(params[-1]) if use_uplift else 0.0
+    uplift = (fitted, "fitted") if 1 / UPLIFT_BOUND <= fitted <= UPLIFT_BOUND else planned
     return Fit(
         "poisson_glm",
         math.exp(params[0]) * average,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from inventory.core.settings.base import shown
 
@@ -97,6 +97,20 @@ class FlowSettings(BaseModel):
         description="closed days of demand a `demand` SKU needs before its computed reorder "
         "point applies (before: the catalog's threshold and target)",
     )
+    demand_intraday_weights: str = Field(
+        default="1",
+        description="the intraday demand profile the lost-sales estimate weighs a day's "
+        "out-of-stock time by: 24 non-negative integers, one per UTC hour from 00:00, "
+        "comma-separated (one number: the same for every hour)",
+    )
+    forecast_tracking_limit: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="a `forecast` SKU falls back to the `demand` policy's levels while the "
+        "absolute tracking signal (smoothed forecast error / smoothed absolute error, "
+        "alpha 0.2, after `INVENTORY_DEMAND_MIN_DAYS` tracked days) exceeds this",
+    )
     lead_time_min_receipts: int = Field(
         default=3,
         ge=1,
@@ -171,3 +185,19 @@ class FlowSettings(BaseModel):
         "also logs the full traces, Rust panics included; the `inventory` command takes "
         "`--log-level` instead",
     )
+
+    @field_validator("demand_intraday_weights")
+    @classmethod
+    def _weights(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",")]
+        if len(parts) not in (1, 24) or not all(p.isdigit() for p in parts):
+            raise ValueError("expected 24 (or 1) comma-separated non-negative integers")
+        if not any(int(p) for p in parts):
+            raise ValueError("at least one hour needs a weight above 0")
+        return value
+
+    @property
+    def intraday_weights(self) -> tuple[int, ...]:
+        """The 24 hourly weights of ``demand_intraday_weights``."""
+        parts = [int(p) for p in self.demand_intraday_weights.split(",")]
+        return tuple(parts * 24 if len(parts) == 1 else parts)

@@ -84,6 +84,13 @@ class KafkaSettings(BaseModel):
         "waits on; empty: not published (the cart endpoints then answer 202 without a "
         "decision)",
     )
+    forecast_topic: str = Field(
+        default="inventory.forecasts",
+        description="forecast versions (JSON keyed by warehouse_id:sku:version, v12) that "
+        "`inventory forecast` publishes and the flow's `forecast` SKUs reorder on, "
+        "followed while it runs; empty: not published nor read (`forecast` SKUs then use "
+        "the `demand` policy's levels)",
+    )
     topic_partitions: int = Field(
         default=3,
         ge=1,
@@ -111,7 +118,7 @@ class KafkaSettings(BaseModel):
             raise ValueError("must be 1-249 characters of [A-Za-z0-9._-]")
         return value
 
-    @field_validator("stock_topic", "catalog_topic", "hold_decisions_topic")
+    @field_validator("stock_topic", "catalog_topic", "hold_decisions_topic", "forecast_topic")
     @classmethod
     def _optional_topic_name(cls, value: str) -> str:
         if value and not TOPIC_RE.match(value):
@@ -170,15 +177,16 @@ class KafkaSettings(BaseModel):
         topics += self.published_topics
         if len(set(topics)) != len(topics):
             raise ValueError(
-                "events_topic, alerts_topic, dlq_topic, stock_topic, catalog_topic and "
-                "hold_decisions_topic must differ"
+                "events_topic, alerts_topic, dlq_topic, stock_topic, catalog_topic, "
+                "hold_decisions_topic and forecast_topic must differ"
             )
         return self
 
     @property
     def published_topics(self) -> list[str]:
-        """The optional output topics that are set (stock, catalog, hold decisions)."""
-        return [t for t in (self.stock_topic, self.catalog_topic, self.hold_decisions_topic) if t]
+        """The optional topics that are set (stock, catalog, hold decisions, forecasts)."""
+        topics = (self.stock_topic, self.catalog_topic, self.hold_decisions_topic)
+        return [t for t in (*topics, self.forecast_topic) if t]
 
     @property
     def use_local_broker(self) -> bool:

@@ -1,5 +1,5 @@
-"""The availability API's background readers (the stock store, the stock and decision
-followers): one daemon thread each, running :meth:`BackgroundReader._run` from
+"""Background readers (the availability API's stock store and followers, the flow's
+forecast follower): one daemon thread each, running :meth:`BackgroundReader._run` from
 :meth:`start` until :meth:`stop`."""
 
 from __future__ import annotations
