@@ -53,7 +53,7 @@ class Catalog:
         return len(self.products) * len(self.warehouses)
 
     def entries(
-        self, demand_share: float = 0.0, backorder_share: float = 0.0
+        self, demand_share: float = 0.0, backorder_share: float = 0.0, forecast_share: float = 0.0
     ) -> list[CatalogEntry]:
         """The catalog as ``products`` rows (thresholds the dataflow alerts on).
 
@@ -61,6 +61,8 @@ class Catalog:
             has the ``demand`` replenishment policy (the rest ``static``).
         :arg backorder_share: this share, spread evenly from the SKU numbers' other end,
             has the ``backorder`` oversell policy (the rest ``deny``).
+        :arg forecast_share: of the SKUs not on ``demand``, this share of all, spread
+            evenly from the SKU numbers' other end, has the ``forecast`` policy (v12).
         """
         last = len(self.products) - 1
         return [
@@ -71,12 +73,18 @@ class Catalog:
                 p.low_stock_threshold,
                 p.target_stock,
                 p.lead_time_hours,
-                replenishment_policy="demand" if _picked(i, demand_share) else "static",
+                replenishment_policy=_replenishment(i, last, demand_share, forecast_share),
                 supplier=SUPPLIERS[i % len(SUPPLIERS)],
                 oversell_policy=("backorder" if _picked(last - i, backorder_share) else "deny"),
             )
             for i, p in enumerate(self.products)
         ]
+
+
+def _replenishment(index: int, last: int, demand_share: float, forecast_share: float) -> str:
+    if _picked(index, demand_share):
+        return "demand"
+    return "forecast" if _picked(last - index, forecast_share) else "static"
 
 
 def _picked(index: int, share: float) -> bool:

@@ -92,7 +92,8 @@ def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def make_settings(chdb_dir: Path, tmp_path: Path) -> Callable[..., Settings]:
     """Settings with a fresh database and fresh topics for this test; without
-    ``kafka_brokers`` no stock, catalog or decisions topic (nothing may need a broker)."""
+    ``kafka_brokers`` no stock, catalog, decisions or forecast topic (nothing may need a
+    broker)."""
     suffix = uuid.uuid4().hex[:10]
 
     def make(**overrides: Any) -> Settings:
@@ -106,6 +107,7 @@ def make_settings(chdb_dir: Path, tmp_path: Path) -> Callable[..., Settings]:
             "stock_topic": f"stock-{suffix}" if broker else "",
             "catalog_topic": f"catalog-{suffix}" if broker else "",
             "hold_decisions_topic": f"decisions-{suffix}" if broker else "",
+            "forecast_topic": f"forecasts-{suffix}" if broker else "",
             "data_dir": tmp_path / "data",
             "epoch_seconds": 0.5,
             "clickhouse_backoff_seconds": 0.0,

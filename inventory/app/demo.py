@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 from rich.live import Live
@@ -49,6 +50,8 @@ SUPPLIER_SPEEDUP = 3600.0  # live: a lead time of 48 hours is delivered after 48
 HOLD_SHARE = 0.15  # purchases through a cart hold
 HISTORY_DAYS = 14  # of sales before the live events: what demand-policy SKUs learn from
 DEMAND_SHARE = 0.25  # of the catalog's SKUs on the demand policy
+FORECAST_SHARE = 0.2  # on the forecast policy (of those not on demand), v12
+FORECAST_MIN_HISTORY_DAYS = 7  # a shorter history: no forecast run in the demo
 BACKORDER_SHARE = 0.1  # of them backordered when out of stock with units on order (v10)
 
 
@@ -112,21 +115,14 @@ def run_demo(
         self_restock=False,  # the supplier restocks, answering reorder requests
     )
     generator = EventGenerator(config)
-    write_catalog(client, database, generator.catalog.entries(DEMAND_SHARE, BACKORDER_SHARE))
+    catalog = generator.catalog.entries(DEMAND_SHARE, BACKORDER_SHARE, FORECAST_SHARE)
+    write_catalog(client, database, catalog)
     client.close()
+    if history_days:
+        publish_history(settings, brokers, seed=seed, days=history_days, end_ms=start_ms)
+    if history_days >= FORECAST_MIN_HISTORY_DAYS:
+        forecast_history(settings, brokers, start_ms, workers, console)
     with progress_bar() as bar:
-        if history_days:
-            history = history_messages(
-                settings, seed=seed, days=history_days, end_ms=start_ms, demand_share=DEMAND_SHARE
-            )
-            task = bar.add_task(f"{history_days} days of sales history", total=len(history))
-            publish_to_kafka(
-                history,
-                kafka_connection(settings, brokers),
-                settings.events_topic,
-                timeout=settings.kafka_timeout_seconds,
-                on_progress=lambda n: bar.advance(task, n),
-            )
         task = bar.add_task(f"generating {events:,} events (seed {seed})", total=events)
         publish_to_kafka(
             generator.messages(events),
@@ -168,6 +164,47 @@ def run_demo(
             settings, brokers, generator, workers=workers, console=console, since_ms=start_ms
         )
     return 0
+
+
+def publish_history(settings: Settings, brokers: str, *, seed: int, days: int, end_ms: int) -> None:
+    """``days`` of sales history ending at ``end_ms`` (:mod:`inventory.app.demo_history`)."""
+    history = history_messages(
+        settings, seed=seed, days=days, end_ms=end_ms, demand_share=DEMAND_SHARE
+    )
+    with progress_bar() as bar:
+        task = bar.add_task(f"{days} days of sales history", total=len(history))
+        publish_to_kafka(
+            history,
+            kafka_connection(settings, brokers),
+            settings.events_topic,
+            timeout=settings.kafka_timeout_seconds,
+            on_progress=lambda n: bar.advance(task, n),
+        )
+
+
+def forecast_history(
+    settings: Settings, brokers: str, start_ms: int, workers: int, console: Console
+) -> None:
+    """The flow over the history (it closes its days), then the forecast job on them,
+    its versions published in effect from today (the job's default is a day later), so
+    the live events' forecast-policy SKUs reorder on them."""
+    run_inventory(settings, brokers, exit_at_end=True, workers=workers)
+    try:
+        from inventory.app.forecast.job import ForecastOptions, run_forecast
+        from inventory.app.forecast.publish import publish_versions
+    except ImportError as exc:
+        console.print(f"[yellow]no forecasts: {exc.name} is missing (the forecast extra)[/]")
+        return
+    through = datetime.fromtimestamp(start_ms / 1000, UTC).date() - timedelta(days=1)
+    options = ForecastOptions(through, holdout_days=7, effective_after_days=1)
+    summary = run_forecast(settings, options, time.time)
+    published = publish_versions(settings, brokers, summary.versions)
+    accuracy = "n/a" if summary.wape is None else f"{summary.wape:.2f}"
+    console.print(
+        f"forecast {summary.version}: {summary.keys} keys fitted on the history's "
+        f"unconstrained demand (holdout WAPE {accuracy}), {published} versions published "
+        f"to {settings.forecast_topic or '(no topic)'}"
+    )
 
 
 def supplier_link(

@@ -119,16 +119,23 @@ def show_summary(settings: Settings, console: Console) -> None:
     print_lines(console, QUERY_HELP)
 
 
-# Keys of demand-policy SKUs, busiest first: what they learned beside the catalog's values.
+# Keys of demand- and forecast-policy SKUs (the busiest 4 of each): what they reorder on
+# beside the catalog's static threshold, and the latest forecast of the next 7 days.
 LEARNED = """
-    SELECT s.warehouse_id, s.sku, round(s.demand_per_day, 1), round(s.lead_time_days, 1),
-           s.low_stock_threshold, s.reorder_point, s.order_up_to, s.reorder_basis,
-           s.on_hand, s.on_order
-    FROM current_stock AS s
-    JOIN (SELECT sku FROM products FINAL WHERE replenishment_policy = 'demand') AS p
-        ON p.sku = s.sku
-    ORDER BY s.reorder_basis = 'demand' DESC, s.demand_per_day DESC, s.warehouse_id, s.sku
-    LIMIT 8
+    SELECT s.warehouse_id, s.sku, p.replenishment_policy, round(s.demand_per_day, 1),
+           p.low_stock_threshold, s.reorder_point, s.order_up_to, s.reorder_basis,
+           s.forecast_version, round(f.next_days, 1), s.on_hand
+    FROM stock_levels AS s FINAL
+    JOIN (SELECT sku, replenishment_policy, low_stock_threshold FROM products FINAL
+          WHERE replenishment_policy IN ('demand', 'forecast')) AS p ON p.sku = s.sku
+    LEFT JOIN (SELECT warehouse_id, sku, sum(demand) AS next_days FROM latest_forecasts
+               WHERE day >= toDate(now64(3, 'UTC')) AND day < toDate(now64(3, 'UTC')) + 7
+               GROUP BY warehouse_id, sku) AS f
+        ON f.warehouse_id = s.warehouse_id AND f.sku = s.sku
+    ORDER BY p.replenishment_policy, s.reorder_basis IN ('demand', 'forecast') DESC,
+             s.demand_per_day DESC, s.warehouse_id, s.sku
+    LIMIT 4 BY p.replenishment_policy
+    SETTINGS join_use_nulls = 1
 """
 
 
@@ -159,24 +166,27 @@ def orders_table(query: Callable[[str], list[tuple[object, ...]]]) -> Table:
 
 
 def learned_table(query: Callable[[str], list[tuple[object, ...]]]) -> Table:
-    """Reorder points learned from demand beside the catalog's static threshold."""
+    """Reorder points learned from demand or taken from the forecast, beside the
+    catalog's static threshold."""
     table = Table(
         "warehouse",
         "sku",
+        "policy",
         "demand/day",
-        "lead time (days)",
         "static threshold",
-        "learned reorder point",
+        "reorder point",
         "order up to",
         "basis",
+        "forecast version",
+        "forecast, next 7 days",
         "on hand",
-        "on order",
-        title="reorder points from live demand (demand-policy SKUs, busiest 8)",
+        title="reorder points: static, learned from live demand, from the batch forecast "
+        "(busiest 4 of each policy)",
     )
     for row in query(LEARNED):
-        table.add_row(*(str(value) for value in row))
+        table.add_row(*("-" if value is None else str(value) for value in row))
     if not table.row_count:
-        table.caption = "no demand-policy SKU in the catalog"
+        table.caption = "no demand- or forecast-policy SKU in the catalog"
     return table
 
 

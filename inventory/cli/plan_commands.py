@@ -136,6 +136,13 @@ def backtest(settings: Settings, **options: Any) -> int:
     "SIGTERM; compose runs it daily",
 )
 @click.option(
+    "--effective-after-days",
+    type=Count(1),
+    default=2,
+    help="published versions apply from the start of --through plus this many days (2: "
+    "the day after the first forecast day, so the version is out before it applies)",
+)
+@click.option(
     "--publish/--no-publish",
     default=True,
     show_default=True,
@@ -150,13 +157,8 @@ def forecast(settings: Settings, **options: Any) -> int:
     from inventory.runtime.stopping import STOP
 
     through, every = options.pop("through"), options.pop("every_hours")
-    brokers = None
-    if options.pop("publish") and settings.forecast_topic:
-        from inventory.kafka.local_broker import brokers_for
-        from inventory.kafka.topics import ensure_topics
-
-        brokers = brokers_for(settings)
-        ensure_topics(settings, brokers)
+    publish = options.pop("publish") and bool(settings.forecast_topic)
+    brokers: str | None = None
     while True:
         day = through.date() if through else (datetime.now(UTC) - timedelta(days=1)).date()
         summary = run_forecast(settings, ForecastOptions(day, **options), time.time)
@@ -166,9 +168,14 @@ def forecast(settings: Settings, **options: Any) -> int:
             f"forecast {summary.version}: {summary.keys} keys ({models or 'none'}), "
             f"{summary.rows} days written; holdout WAPE over all keys {accuracy}"
         )
-        if brokers is not None:
+        if publish and summary.versions:
             from inventory.app.forecast.publish import publish_versions
+            from inventory.kafka.local_broker import brokers_for
+            from inventory.kafka.topics import ensure_topics
 
+            if brokers is None:  # the first run with something to publish
+                brokers = brokers_for(settings)
+                ensure_topics(settings, brokers)
             published = publish_versions(settings, brokers, summary.versions)
             click.echo(f"{published} versions published to {settings.forecast_topic}")
         sys.stdout.flush()

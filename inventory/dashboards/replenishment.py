@@ -22,6 +22,7 @@ from inventory.dashboards.common import (
 
 BASIS_COLORS = {
     "demand": ("Demand", "blue"),
+    "forecast": ("Forecast", "green"),
     "cold_start": ("Cold start", "purple"),
     "static": ("Static", "text"),
 }
@@ -42,7 +43,7 @@ def add_replenishment(board: Board) -> None:
         .description(
             "Items under 7 days of cover, items projected to run out within 7 days "
             "(on hand / demand per day), purchase orders past their expected date, and "
-            "items whose reorder point follows their demand."
+            "items whose reorder point follows their live demand or the batch forecast."
         )
         .span(24)
         .height(4)
@@ -55,7 +56,8 @@ def add_replenishment(board: Board) -> None:
                            AS stockouts_within_7_days,
                        (SELECT count() FROM ${database}.open_purchase_orders
                         WHERE hours_late > 0 AND {warehouses}) AS late_purchase_orders,
-                       countIf(reorder_basis = 'demand') AS demand_driven
+                       countIf(reorder_basis = 'demand') AS demand_driven,
+                       countIf(reorder_basis = 'forecast') AS forecast_driven
                 FROM ${database}.current_stock
                 WHERE {warehouses}
                 """,
@@ -64,6 +66,7 @@ def add_replenishment(board: Board) -> None:
                     "stockouts_within_7_days",
                     "late_purchase_orders",
                     "demand_driven",
+                    "forecast_driven",
                 ],
             )
         )
@@ -73,6 +76,7 @@ def add_replenishment(board: Board) -> None:
         .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
         .thresholds(thresholds((None, "green"), (1, "orange")))
         .override_by_name("demand_driven", [threshold_override((None, "blue"))])
+        .override_by_name("forecast_driven", [threshold_override((None, "green"))])
     )
     board.add(
         table.Panel()
@@ -80,8 +84,9 @@ def add_replenishment(board: Board) -> None:
         .description(
             "Soonest first: when on hand runs out at the current demand, and whether the "
             "next delivery comes first. Reorder point and order-up-to are those in effect "
-            "(learned from demand for demand SKUs, after a cold start on the catalog's); "
-            "the threshold is the catalog's."
+            "(learned from demand for demand SKUs, after a cold start on the catalog's; "
+            "from the forecast version in effect for forecast SKUs); the threshold is the "
+            "catalog's."
         )
         .span(16)
         .height(10)

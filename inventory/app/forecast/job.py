@@ -49,6 +49,7 @@ class ForecastOptions:
     horizon_days: int = 28
     holdout_days: int = 14
     censor_minutes: int = 60
+    effective_after_days: int = 2  # published versions apply from through + this
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,10 @@ def run_forecast(
     error = float((holdout["y"] - holdout["forecast"]).abs().sum()) if len(holdout) else 0.0
     summary = ForecastSummary(
         version_of(options.through), len(runs), by_model, error / total if total else None,
-        len(days), versions_of(version_of(options.through), options.through, days),
+        len(days),
+        versions_of(
+            version_of(options.through), options.through, days, options.effective_after_days
+        ),
     )  # fmt: skip
     logger.info("forecast %d: %d keys, %d days written", summary.version, len(runs), len(days))
     return summary

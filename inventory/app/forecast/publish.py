@@ -28,15 +28,19 @@ EFFECTIVE_AFTER_DAYS = 2  # a version through D applies from the start of D + 2
 
 
 def versions_of(
-    version: int, through: date, days: Iterable[Sequence[Any]]
+    version: int,
+    through: date,
+    days: Iterable[Sequence[Any]],
+    effective_after_days: int = EFFECTIVE_AFTER_DAYS,
 ) -> list[ForecastVersion]:
     """One version per key from ``demand_forecasts`` rows (warehouse_id, sku, version,
-    day, demand, variance, ...) of one run, days in order."""
+    day, demand, variance, ...) of one run, days in order, in effect from the start of
+    ``through`` + ``effective_after_days``."""
     by_key: dict[tuple[str, str], list[tuple[date, float, float]]] = defaultdict(list)
     for wh, sku, _, day, mean, variance, *_ in days:
         by_key[(str(wh), str(sku))].append((day, float(mean), float(variance)))
     first = day_ms(through + timedelta(days=1))
-    effective = day_ms(through + timedelta(days=EFFECTIVE_AFTER_DAYS))
+    effective = day_ms(through + timedelta(days=effective_after_days))
     return [
         ForecastVersion(
             wh,
