@@ -23,6 +23,7 @@ from inventory.core.times import format_ms
 from inventory.kafka.producer import CheckedProducer
 from inventory.kafka.topics import ensure_topics
 from tests.support.model import Msg, Policy, expected_tables
+from tests.support.paths import ROOT
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -108,6 +109,16 @@ def test_the_flow_reorders_on_the_published_versions_as_the_model_does(
     ).result_rows
     assert {(WH, SKU, d): tuple(rest) for d, *rest in days} == expected.demand_days
     assert any(out_ms > 0 for _, _, _, out_ms, _, _ in days)  # lost sales were estimated
+
+    # the two examples of docs/analysts.md on unconstrained demand and the forecast policy
+    doc = (ROOT / "docs" / "analysts.md").read_text().split("**Unconstrained demand** (v12)")[1]
+    per_day, on_forecast = [block.split("```")[0] for block in doc.split("```sql\n")[1:3]]
+    database = settings.clickhouse_database
+    per_day = per_day.replace("inventory.", f"{database}.").replace("today() - 14", "'2000-01-01'")
+    rows = ch.query(per_day).result_rows
+    assert sum(r[1] for r in rows) == sum(d[1] for d in days) and len(rows) == len(days)
+    rows = ch.query(on_forecast.replace("inventory.", f"{database}.")).result_rows
+    assert [(r[0], r[1], r[4], r[5]) for r in rows] == [(WH, SKU, "forecast", 2)]
 
 
 def test_the_follower_takes_a_version_published_while_it_runs(settings: Any) -> None:

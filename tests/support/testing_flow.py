@@ -11,7 +11,9 @@ from bytewax.recovery import RecoveryConfig
 from bytewax.testing import TestingSink, TestingSource, run_main
 
 from dataflows.flow import build_flow, demand_rules
+from dataflows.per_key.book import no_forecasts
 from dataflows.seeds import Seeder, SeedReader
+from dataflows.sources.forecast_topic import ForecastBook
 from inventory.clickhouse.catalog import PolicyBook
 from inventory.clickhouse.client import connect
 from inventory.core.settings import Settings
@@ -52,6 +54,7 @@ def run_flow(
     lineage: str = "",
     seeded: bool = False,
     recovery: RecoveryConfig | None = None,
+    forecasts: ForecastBook | None = None,
 ) -> None:
     """One run of the flow to the source's end (or its next EOF) into ``cfg``'s tables;
     ``seeded``: keys another lineage computed are rebuilt from the tables first (what a
@@ -62,6 +65,7 @@ def run_flow(
         cfg.lateness_seconds * 1000,
         cfg.window_seconds * 1000,
         demand_rules(cfg),
+        forecasts_for=forecasts.for_key if forecasts is not None else no_forecasts,
     )
     seeder = Seeder(reader) if seeded else None
     try:
@@ -79,6 +83,7 @@ def run_flow(
             decisions_sink=TestingSink([]),
             lineage=lineage,
             seeder=seeder,
+            forecasts=forecasts,
         )
         run_main(flow, recovery_config=recovery)
     finally:
