@@ -26,15 +26,15 @@ from dataflows.per_key.demand import (
     Levels,
     add_lead_time,
     add_refused,
-    add_sale,
     close_days,
-    note_event,
-    note_move,
+    closing,
+    note_accepted,
 )
 from dataflows.per_key.forecast_policy import levels_in_effect
 from dataflows.per_key.orders import OrderBook, OrderRules
 from dataflows.per_key.state_codec import KeyState, decode_state, encode_state
 from dataflows.per_key.stock import StockBook, StockState
+from dataflows.per_key.unconstrained import ClosedDay
 from dataflows.per_key.windows import SalesWindows, WindowTotals
 from inventory.core.contract import DECIDED_TYPES
 from inventory.core.forecast_versions import ForecastVersion
@@ -190,31 +190,30 @@ class KeyBook:
                     add_refused(demand, ms, verdict[4])
             if event.oversold:
                 out.append(self._oversell(event, policy))
-            note_event(demand, ms)
             kind = event.event_type
-            if kind == "count":
-                note_move(demand, ms, 1, event.event_id, event.quantity)
-            elif event.delta:
-                note_move(demand, ms, 0, "", event.delta)
+            note_accepted(demand, event)
             if kind == "sale":
                 self.windows.add(event)
-                add_sale(demand, ms, event.quantity)
-            closed = close_days(demand, stock.cutoff(), demand_rules, self.forecasts)
-            if closed:
-                self.levels = None
-                wh, sku = event.warehouse_id, event.sku
-                out.extend(
-                    DemandDay(
-                        wh, sku, d.day_ms, d.sold, d.refused, d.out_of_stock_ms, d.lost, d.demand
-                    )
-                    for d in closed
-                )
+            cutoff = stock.cutoff()
+            if closing(demand, cutoff):
+                closed = close_days(demand, cutoff, demand_rules, self.forecasts)
+                if closed:
+                    self.levels = None
+                    out.extend(self._days(event, closed))
             self._replenish(event, policy, out)
         if stock.state.accepted != before:
             first = events[0]
             out.append(self._level(first.warehouse_id, first.sku, policy))
             out.extend(self.windows.flush(first.warehouse_id, first.sku, stock.cutoff()))
         return out
+
+    @staticmethod
+    def _days(event: Event, closed: list[ClosedDay]) -> list[DemandDay]:
+        wh, sku = event.warehouse_id, event.sku
+        return [
+            DemandDay(wh, sku, d.day_ms, d.sold, d.refused, d.out_of_stock_ms, d.lost, d.demand)
+            for d in closed
+        ]
 
     def _decision(self, event: Event, verdict: Verdict) -> HoldDecision:
         """The record of ``verdict``, made at ``event`` (the request, or the event whose

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from statistics import NormalDist
 
-from dataflows.per_key.unconstrained import FLAT_PROFILE, ClosedDay, Move, close_day
+from dataflows.per_key.unconstrained import FLAT_PROFILE, ClosedDay, Move, Timeline, close_day
 from inventory.core.forecast_versions import ForecastVersion, in_effect
-from inventory.core.records import ProductPolicy
+from inventory.core.records import Event, ProductPolicy
 
 DAY_MS = 86_400_000
 LEAD_TIME_SPAN = 10  # receipts: alpha = 2 / (10 + 1)
@@ -72,8 +72,7 @@ class DemandState:
     first day not closed, and the statistics so far; v12: the forecast's smoothed error
     and absolute error (:func:`track_day`), and what the open days' unconstrained demand
     needs (:mod:`dataflows.per_key.unconstrained`): units refused per open day, the
-    open days' stock movements, the on-hand at the start of the first open day and the
-    key's first event time."""
+    event-time on-hand timeline and the key's first event time."""
 
     open_days: dict[int, int] = field(default_factory=dict)
     next_day: int = -1  # start of the first day not closed (-1: no event yet)
@@ -82,8 +81,7 @@ class DemandState:
     track_error: Ewma = field(default_factory=Ewma)
     track_abs: Ewma = field(default_factory=Ewma)
     refused: dict[int, int] = field(default_factory=dict)  # day start -> units refused
-    moves: dict[int, list[Move]] = field(default_factory=dict)  # day start -> movements
-    start_on_hand: int = 0  # event-time on-hand at the start of next_day
+    timeline: Timeline = field(default_factory=Timeline)
     first_ms: int = -1  # the key's earliest accepted event time while in an open day
 
     def copy(self) -> DemandState:
@@ -95,8 +93,7 @@ class DemandState:
             self.track_error.copy(),
             self.track_abs.copy(),
             dict(self.refused),
-            {day: list(moves) for day, moves in self.moves.items()},
-            self.start_on_hand,
+            self.timeline.copy(),
             self.first_ms,
         )
 
@@ -131,12 +128,37 @@ def note_event(state: DemandState, ms: int) -> None:
 
 def note_move(state: DemandState, ms: int, is_count: int, event_id: str, value: int) -> None:
     """An accepted count (``value``: its quantity) or stock movement (the delta)."""
+    state.timeline.pending.append((ms, is_count, event_id, value))
+
+
+def note_accepted(state: DemandState, event: Event) -> None:
+    """An accepted event, in one call (the hot path): :func:`note_event`, its count or
+    movement (:func:`note_move`) and, a sale, its units (:func:`add_sale`)."""
+    ms, kind, delta = event.occurred_ms, event.event_type, event.delta
     day = ms - ms % DAY_MS
-    moves = state.moves.get(day)
-    if moves is None:
-        state.moves[day] = [(ms, is_count, event_id, value)]
+    if state.next_day < 0:
+        state.next_day, state.first_ms = day, ms
     else:
-        moves.append((ms, is_count, event_id, value))
+        if day < state.next_day:  # noqa: PLR1730 (an if is cheaper than min() here)
+            state.next_day = day
+        if ms < state.first_ms:  # noqa: PLR1730
+            state.first_ms = ms
+    if kind == "count":
+        state.timeline.pending.append((ms, 1, event.event_id, event.quantity))
+    elif delta:
+        state.timeline.pending.append((ms, 0, "", delta))
+        if kind == "sale":
+            open_days = state.open_days
+            open_days[day] = open_days.get(day, 0) + event.quantity
+
+
+def closing(state: DemandState, cutoff_ms: int) -> bool:
+    """Whether :func:`close_days` has anything to do at ``cutoff_ms`` (a day to close, or
+    movements to fold)."""
+    next_day = state.next_day
+    return (next_day >= 0 and next_day + DAY_MS <= cutoff_ms) or len(
+        state.timeline.pending
+    ) >= state.timeline.fold_at
 
 
 def add_refused(state: DemandState, ms: int, units: int) -> None:
@@ -164,18 +186,21 @@ def close_days(
     minus the lateness horizon), in order; the days closed. Each day's unconstrained
     demand enters the mean; ``forecasts``: the key's forecast versions, whose errors the
     tracking signal follows (:func:`track_day`)."""
+    timeline = state.timeline
     if state.next_day < 0 or state.next_day + DAY_MS > cutoff_ms:
+        if len(timeline.pending) >= timeline.fold_at:  # keep the pending movements few
+            timeline.fold(cutoff_ms, state.first_ms, rules.intraday_weights)
         return NOTHING_CLOSED
+    timeline.fold(cutoff_ms, state.first_ms, rules.intraday_weights)
     alpha = 2 / (rules.horizon_days + 1)
     closed = []
     while state.next_day + DAY_MS <= cutoff_ms:
         day = state.next_day
-        figures, state.start_on_hand = close_day(
+        figures = close_day(
             day,
             sold=state.open_days.pop(day, 0),
             refused=state.refused.pop(day, 0),
-            moves=state.moves.pop(day, []),
-            start_on_hand=state.start_on_hand,
+            empty=timeline.empty.pop(day, (0, 0)),
             first_ms=state.first_ms,
             mean_before=state.demand.mean if state.demand.count else 0.0,
             weights=rules.intraday_weights,

@@ -18,11 +18,11 @@ Formats, by the version first in the blob:
   window's revenue) is written in format 5. Contract v9 appends the units oversold to
   both (a blob without it: 0); v12 the forecast tracking signal's smoothed error and
   absolute error (mean, variance, count each; without it or None: no days tracked),
-  then the open days' unconstrained-demand inputs (units refused and stock movements per
-  day number, the on-hand at the start of the first open day, the first event time).
-  A blob without them (written before v12) resumes with the open days' movements empty
-  and the stock's on-hand as the start: the days open at the upgrade may miss
-  out-of-stock time.
+  then the open days' unconstrained-demand inputs (units refused per day number, the
+  timeline's pending movements, where it is folded to and the on-hand from there, the
+  open days' out-of-stock time so far, the first event time). A blob without them
+  (written before v12) resumes with the timeline folded to the first open day's start
+  at the stock's on-hand: the days open at the upgrade may miss out-of-stock time.
 
 Every format stays readable: a store written by an older version resumes.
 """
@@ -39,7 +39,7 @@ from dataflows.per_key.alerts import OK
 from dataflows.per_key.demand import DAY_MS, DemandState, Ewma
 from dataflows.per_key.holds import HoldState
 from dataflows.per_key.stock import StockState
-from dataflows.per_key.unconstrained import Move
+from dataflows.per_key.unconstrained import Timeline
 from dataflows.per_key.windows import WindowTotals
 from inventory.core.records import PurchaseOrder
 
@@ -64,7 +64,14 @@ _Stats = tuple[float, float, int]  # an Ewma's mean, variance, count
 # per day number: refused units, and the movements as (ms in the day, delta or count
 # quantity, the count's event_id or "" for a delta: ids are never empty); the start
 # on-hand and the first event time
-_Open = tuple[dict[int, int] | None, dict[int, list[tuple[int, int, str]]] | None, int, int]
+_Open = tuple[
+    dict[int, int] | None,  # units refused per day number
+    list[tuple[int, int, str]] | None,  # pending movements: (ms, delta or quantity, count id)
+    int,  # fold_ms
+    int,  # the on-hand from fold_ms on
+    dict[int, tuple[int, int]] | None,  # out-of-stock (ms, weighted ms) per day number
+    int,  # first event time (-1: before every open day)
+]
 
 
 class _Packed(msgspec.Struct, array_like=True, gc=False):
@@ -229,18 +236,17 @@ def _open_fields(demand: DemandState) -> _Open | None:
     if demand.next_day < 0:
         return None
     refused = {day // DAY_MS: units for day, units in demand.refused.items()} or None
-    moves = {
-        day // DAY_MS: [(ms - day, value, event_id) for ms, _, event_id, value in day_moves]
-        for day, day_moves in demand.moves.items()
-    }
-    return refused, moves or None, demand.start_on_hand, demand.first_ms
+    line = demand.timeline
+    pending = [(ms, value, event_id) for ms, _, event_id, value in line.pending]
+    empty = {day // DAY_MS: spans for day, spans in line.empty.items()} or None
+    return refused, pending or None, line.fold_ms, line.on_hand, empty, demand.first_ms
 
 
 def _legacy(on_hand: int, demand: tuple[Any, ...] | None) -> _Open | None:
-    """A blob from before v12: the stock's on-hand starts the open days (module doc)."""
+    """A blob from before v12: the stock's on-hand from the first open day (module doc)."""
     if demand is None:
         return None
-    return None, None, on_hand, demand[1] * DAY_MS
+    return None, None, demand[1] * DAY_MS, on_hand, None, demand[1] * DAY_MS
 
 
 def _demand(
@@ -252,11 +258,15 @@ def _demand(
         return DemandState()
     days, next_day, demand, lead = fields
     error, absolute = tracking if tracking else ((), ())
-    refused, packed_moves, start_on_hand, first_ms = unconstrained or (None, None, 0, -1)
-    moves: dict[int, list[Move]] = {}
-    for number, day_moves in (packed_moves or {}).items():
-        day = number * DAY_MS
-        moves[day] = [(day + at, 1 if eid else 0, eid, value) for at, value, eid in day_moves]
+    refused, pending, fold_ms, on_hand, empty, first_ms = unconstrained or (
+        None, None, -1, 0, None, -1,
+    )  # fmt: skip
+    line = Timeline(
+        [(ms, 1 if eid else 0, eid, value) for ms, value, eid in pending or ()],
+        fold_ms,
+        on_hand,
+        {number * DAY_MS: (out, w) for number, (out, w) in (empty or {}).items()},
+    )
     return DemandState(
         {day * DAY_MS: units for day, units in (days or {}).items()},
         next_day * DAY_MS,
@@ -265,8 +275,7 @@ def _demand(
         Ewma(*error),
         Ewma(*absolute),
         {day * DAY_MS: units for day, units in (refused or {}).items()},
-        moves,
-        start_on_hand,
+        line,
         first_ms,
     )
 

@@ -2,21 +2,24 @@
 and the hold requests refused for want of stock (docs/semantics.md, "Unconstrained
 demand").
 
-Pure: the day's stock movements in event time, the on-hand at its start, its sales and
-refusals, the key's first event time and its demand mean before the day. Shares of a day
-are weighted by the intraday profile (integer weights per UTC hour), in integer
+Pure: the key's stock movements in event time, its sales and refusals, its first event
+time and its demand mean before the day. :class:`Timeline` folds the event-time on-hand
+into each day's out-of-stock time up to the lateness cutoff (no event before it can still
+be accepted, so a folded span is final) and keeps only the movements after it. Shares of a
+day are weighted by the intraday profile (integer weights per UTC hour), in integer
 arithmetic, so the independent model computes the same figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 FLAT_PROFILE = (1,) * 24
 MIN_IN_STOCK_QUARTERS = 1  # the day's own sales scale up while at least 1/4 was in stock
+MIN_FOLD_AT = 16  # movements pending before a fold (then twice what a fold leaves)
 
 # (occurred_ms, 1 for a count else 0, the count's event_id or "", its quantity or the delta)
 Move = tuple[int, int, str, int]
@@ -35,35 +38,61 @@ class ClosedDay:
 
 
 def weighted_ms(weights: Sequence[int], lo: int, hi: int) -> int:
-    """``[lo, hi)`` (within one UTC day) as profile-weighted milliseconds: each hour's
-    overlap times its weight."""
+    """``[lo, hi)`` as profile-weighted milliseconds: each hour's overlap times its
+    weight."""
     total = 0
     while lo < hi:
-        hour_end = lo - lo % HOUR_MS + HOUR_MS
-        end = min(hi, hour_end)
+        end = min(hi, lo - lo % HOUR_MS + HOUR_MS)
         total += weights[(lo % DAY_MS) // HOUR_MS] * (end - lo)
         lo = end
     return total
 
 
-def empty_spans(
-    start_on_hand: int, moves: list[Move], lo: int, end: int
-) -> tuple[list[tuple[int, int]], int]:
-    """The spans of ``[lo, end)`` with the on-hand at or below 0, and the on-hand at
-    ``end``: from ``start_on_hand``, the day's movements in (time, deltas before counts,
-    count id) order, a count setting the on-hand, a delta adding to it."""
-    spans: list[tuple[int, int]] = []
-    on_hand = start_on_hand
-    t = lo
-    for ms, is_count, _, value in sorted(moves):
-        if ms > t:
-            if on_hand <= 0:
-                spans.append((t, ms))
-            t = ms
-        on_hand = value if is_count else on_hand + value
-    if on_hand <= 0 and end > t:
-        spans.append((t, end))
-    return spans, on_hand
+@dataclass(slots=True)
+class Timeline:
+    """The key's event-time on-hand, folded up to ``fold_ms``: ``on_hand`` from there on,
+    the out-of-stock time of the open days so far (day start -> (ms, weighted ms)), and
+    the movements at or after ``fold_ms`` not folded yet."""
+
+    pending: list[Move] = field(default_factory=list)
+    fold_ms: int = -1  # -1: nothing folded yet (the fold starts at the first event)
+    on_hand: int = 0
+    empty: dict[int, tuple[int, int]] = field(default_factory=dict)
+    fold_at: int = field(default=MIN_FOLD_AT, compare=False)  # when the next fold runs (not state)
+
+    def copy(self) -> Timeline:
+        return Timeline(list(self.pending), self.fold_ms, self.on_hand, dict(self.empty))
+
+    def fold(self, upto_ms: int, first_ms: int, weights: Sequence[int]) -> None:
+        """Fold the movements before ``upto_ms`` (the lateness cutoff, or a closing day's
+        end below it) in (time, deltas before counts, count id) order, a count setting the
+        on-hand, a delta adding to it; the spans at or below 0 go to their days."""
+        t = self.fold_ms if self.fold_ms >= 0 else first_ms
+        if t < 0 or upto_ms <= t:
+            self.fold_at = max(MIN_FOLD_AT, 2 * len(self.pending))
+            return
+        done = sorted(m for m in self.pending if m[0] < upto_ms)
+        if done:
+            self.pending = [m for m in self.pending if m[0] >= upto_ms]
+        on_hand = self.on_hand
+        for ms, is_count, _, value in done:
+            if ms > t:
+                if on_hand <= 0:
+                    self._empty(t, ms, weights)
+                t = ms
+            on_hand = value if is_count else on_hand + value
+        if on_hand <= 0:
+            self._empty(t, upto_ms, weights)
+        self.fold_ms, self.on_hand = upto_ms, on_hand
+        self.fold_at = max(MIN_FOLD_AT, 2 * len(self.pending))
+
+    def _empty(self, lo: int, hi: int, weights: Sequence[int]) -> None:
+        while lo < hi:
+            day = lo - lo % DAY_MS
+            end = min(hi, day + DAY_MS)
+            out, weight = self.empty.get(day, (0, 0))
+            self.empty[day] = (out + end - lo, weight + weighted_ms(weights, lo, end))
+            lo = end
 
 
 def close_day(
@@ -71,25 +100,21 @@ def close_day(
     *,
     sold: int,
     refused: int,
-    moves: list[Move],
-    start_on_hand: int,
+    empty: tuple[int, int],
     first_ms: int,
     mean_before: float,
     weights: Sequence[int],
-) -> tuple[ClosedDay, int]:
-    """The day's figures and the on-hand at its end (module doc)."""
-    end = day_ms + DAY_MS
+) -> ClosedDay:
+    """The day's figures (module doc); ``empty``: its out-of-stock (ms, weighted ms)."""
     lo = max(day_ms, first_ms)
-    spans, end_on_hand = empty_spans(start_on_hand, moves, lo, end)
-    out_ms = sum(b - a for a, b in spans)
+    out_ms, empty_w = empty
     estimate = 0.0
-    if spans:
-        empty_w = sum(weighted_ms(weights, a, b) for a, b in spans)
-        open_w = weighted_ms(weights, lo, end)
+    if empty_w > 0:
+        open_w = weighted_ms(weights, lo, day_ms + DAY_MS)
         stocked_w = open_w - empty_w
-        if empty_w > 0 and stocked_w * 4 >= open_w * MIN_IN_STOCK_QUARTERS:
+        if stocked_w * 4 >= open_w * MIN_IN_STOCK_QUARTERS:
             estimate = sold * empty_w / stocked_w
-        elif empty_w > 0:
+        else:
             estimate = mean_before * empty_w / (sum(weights) * HOUR_MS)
     lost = max(float(refused), estimate)
-    return ClosedDay(day_ms, sold, refused, out_ms, lost, sold + lost), end_on_hand
+    return ClosedDay(day_ms, sold, refused, out_ms, lost, sold + lost)

@@ -156,3 +156,60 @@ def test_levels_requests_and_rows_equal_the_model(
     assert days == expected.demand_days
     for *_, lost, _ in days.values():
         event("a day out of stock, demand estimated" if lost else "a day in stock")
+
+
+@st.composite
+def dense_days(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
+    """Minutes apart over up to three days on one key, some up to 25 minutes older than
+    the previous (within the 30-minute horizon: the timeline folds many times a day and
+    movements arrive out of order), counts among them."""
+    out: list[tuple[bytes, bytes]] = []
+    minute = 0
+    for i in range(draw(st.integers(min_value=1, max_value=150))):
+        minute += draw(st.sampled_from([1, 7, 20, 45, 180]))
+        back = draw(st.sampled_from([0, 0, 0, 5, 25]))
+        kind = draw(st.sampled_from(["sale"] * 5 + ["restock", "count"]))
+        qty = draw(st.integers(min_value=1, max_value=6)) * (3 if kind == "restock" else 1)
+        at = format_ms(T0 + (minute - back) * 60_000)
+        body = {"event_id": f"d{i}", "event_type": kind, "sku": "S1", "warehouse_id": "W1",
+                "quantity": qty, "occurred_at": at}  # fmt: skip
+        out.append((b"W1:S1", orjson.dumps(body)))
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dense_days(), st.integers(min_value=1, max_value=9))
+def test_dense_out_of_order_days_close_as_the_model_closes_them(
+    stream: list[tuple[bytes, bytes]], batch_size: int
+) -> None:
+    cfg = Settings(_env_file=None, lateness_seconds=1800)  # type: ignore[call-arg]
+    msgs = [
+        KafkaSourceMessage(key=k, value=v, topic="events", partition=0, offset=n,
+                           timestamp=(1, T0 + 10**10))
+        for n, (k, v) in enumerate(stream)
+    ]  # fmt: skip
+    rows: list[object] = []
+    flow = build_flow(
+        cfg,
+        "unused:9092",
+        source=TestingSource(msgs, batch_size=batch_size),
+        rows_sink=TestingSink(rows),
+        dlq_sink=TestingSink([]),
+        alerts_sink=TestingSink([]),
+        stock_sink=TestingSink([]),
+        decisions_sink=TestingSink([]),
+    )
+    run_main(flow)
+    expected = expected_tables(
+        [Msg(k, v, 0, n, T0 + 10**10) for n, (k, v) in enumerate(stream)],
+        1_800_000,
+        cfg.max_future_seconds * 1000,
+    )
+    days = {
+        (d.warehouse_id, d.sku, d.day_ms): (d.sold, d.refused, d.out_of_stock_ms, d.lost, d.demand)
+        for d in rows
+        if isinstance(d, DemandDay)
+    }
+    assert days == expected.demand_days
+    if any(v[2] for v in days.values()):
+        event("out of stock on a closed day")
