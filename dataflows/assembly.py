@@ -9,6 +9,7 @@ ClickHouse) takes them from a :class:`ClusterContext` that process 0 wrote for i
 
 from __future__ import annotations
 
+import atexit
 import logging
 import pickle
 import time
@@ -195,4 +196,5 @@ def forecast_book(settings: Settings, brokers: str, *, follow: bool) -> Forecast
     follower.load(timeout=3 * settings.kafka_connect_timeout_seconds)
     if follow:
         follower.start()
+        atexit.register(follower.stop)  # its consumer closed before the process ends
     return book

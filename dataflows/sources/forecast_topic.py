@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 VERSIONS_KEPT = 8
 POLL_SECONDS = 0.5
+MISSING_RETRY_SECONDS = 5.0
 GROUP = "inventory-forecasts"  # never committed to: every process reads everything
 Versions = tuple[ForecastVersion, ...]
 
@@ -56,10 +57,15 @@ class ForecastBook:
         return len(self._by_key)
 
 
+class TopicMissing(RuntimeError):  # noqa: N818 (a state, not a failure)
+    """The forecast topic does not exist (yet)."""
+
+
 class ForecastFollower(BackgroundReader):
     """Fills ``book`` from the forecast topic: :meth:`load` reads it to its end,
-    :meth:`start` follows it. Raises ``RuntimeError`` from :meth:`load` when the topic
-    does not exist or the end is not reached within ``timeout``."""
+    :meth:`start` follows it. A topic that does not exist yet is no versions (logged
+    once): the follower looks for it again every few seconds. Raises ``RuntimeError``
+    from :meth:`load` when the end is not reached within ``timeout``."""
 
     thread_name = "forecast-follower"
 
@@ -73,7 +79,12 @@ class ForecastFollower(BackgroundReader):
 
     def load(self, timeout: float) -> int:
         """Read the topic from its beginning to its end; the versions read."""
-        consumer = self._open()
+        try:
+            consumer = self._open()
+        except TopicMissing as exc:
+            logger.warning("forecasts: %s; forecast SKUs use their demand levels until it is", exc)
+            self._ready.set()
+            return 0
         waited = 0.0
         while len(self._at_end) < self._partitions:
             if waited >= timeout:
@@ -98,7 +109,7 @@ class ForecastFollower(BackgroundReader):
         found = metadata.topics.get(topic)
         if found is None or found.error is not None:
             consumer.close()
-            raise RuntimeError(f"forecast topic {topic} not found at {self._brokers}")
+            raise TopicMissing(f"forecast topic {topic} not found at {self._brokers}")
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in found.partitions])
         self._partitions = len(found.partitions)
         self._consumer = consumer
@@ -129,6 +140,9 @@ class ForecastFollower(BackgroundReader):
         while not self._stop.is_set():
             try:
                 self._poll(self._open())
+            except TopicMissing:
+                self._stop.wait(MISSING_RETRY_SECONDS)
+                continue
             except Exception as exc:
                 logger.warning("forecast follower: %s; retrying", exc)
                 if self._consumer is not None:

@@ -130,6 +130,7 @@ def test_replenishment_row_reads_what_the_flow_wrote(make_settings) -> None:  # 
             "stockouts_within_7_days": 3,
             "late_purchase_orders": 2,  # LATE's and SOON's, long past by the clock
             "demand_driven": 0,
+            "forecast_driven": 0,
         }
         by_supplier = {row["supplier"]: row for row in rows("Late by supplier")}
         assert {s: (r["late_orders"], r["late_units"]) for s, r in by_supplier.items()} == {

@@ -138,3 +138,10 @@ def test_the_follower_takes_a_version_published_while_it_runs(settings: Any) -> 
         assert follower.applied == 2
     finally:
         follower.stop()
+
+
+def test_a_missing_topic_is_no_versions_until_it_exists(settings: Any) -> None:
+    book = ForecastBook()
+    missing = settings.model_copy(update={"forecast_topic": "no-such-forecasts"})
+    assert ForecastFollower(missing, settings.kafka_brokers, book).load(timeout=10) == 0
+    assert book.for_key(WH, SKU) == ()

@@ -9,6 +9,7 @@ incremental timeline.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -43,6 +44,24 @@ def _hour_starts(lo: int, hi: int) -> list[int]:
     return out
 
 
+class _OnHand:
+    """The on-hand rule at any instant t: the latest count at or before t (by time, then
+    event id), plus the movements after it up to t (bisection over the sorted events)."""
+
+    def __init__(self, events: list[tuple[int, str, str, int, int, int]]) -> None:
+        self.counts = sorted((e[0], e[2], e[3]) for e in events if e[1] == "count")
+        moves = sorted((e[0], e[4]) for e in events if e[1] != "count")
+        self.times = [ms for ms, _ in moves]
+        self.sums = list(itertools.accumulate((d for _, d in moves), initial=0))
+
+    def at(self, t: int) -> int:
+        n = bisect.bisect_right(self.counts, (t, "\U0010ffff"))
+        base, after = (self.counts[n - 1][2], self.counts[n - 1][0]) if n else (0, -1)
+        upto = bisect.bisect_right(self.times, t)
+        since = bisect.bisect_right(self.times, after)
+        return base + self.sums[upto] - self.sums[min(since, upto)]
+
+
 @dataclass
 class Demand:
     """Daily demand closed once the lateness horizon passes its day, and received
@@ -73,10 +92,7 @@ class Demand:
 
     def on_hand_at(self, t: int) -> int:
         """The on-hand rule over the accepted events that occurred at or before ``t``."""
-        upto = [e for e in self.events if e[0] <= t]
-        counts = sorted((e[0], e[2], e[3]) for e in upto if e[1] == "count")
-        base, after = (counts[-1][2], counts[-1][0]) if counts else (0, -1)
-        return base + sum(e[4] for e in upto if e[1] != "count" and e[0] > after)
+        return _OnHand(self.events).at(t)
 
     def close(self, cutoff_ms: int, horizon: int, forecast_of=None) -> None:  # type: ignore[no-untyped-def]
         alpha = 2 / (horizon + 1)
@@ -103,7 +119,8 @@ class Demand:
         refused = sum(e[5] for e in mine)
         lo = max(day, min(e[0] for e in self.events))
         points = sorted({lo, end} | {e[0] for e in mine if lo < e[0] < end})
-        empty = [(a, b) for a, b in itertools.pairwise(points) if self.on_hand_at(a) <= 0]
+        rule = _OnHand(self.events)
+        empty = [(a, b) for a, b in itertools.pairwise(points) if rule.at(a) <= 0]
         out_ms = sum(b - a for a, b in empty)
         estimate = 0.0
         if empty:

@@ -133,9 +133,13 @@ def test_demo_shows_stock_low_stock_and_dead_letters(workdir: Path) -> None:
     # received: the supplier's deliveries and those of the two weeks of history before
     received = re.search(r"received\s*│\s*(\d+)\s", result.stdout)
     assert received and int(received.group(1)) >= int(delivered.group(1)), result.stdout
-    # demand-policy SKUs learned reorder points from the history, beside the static ones
-    assert "reorder points from live demand" in result.stdout
+    # demand-policy SKUs learned reorder points from the history, forecast-policy SKUs took
+    # them from the forecast fitted on it, beside the static ones
+    assert "reorder points: static, learned from live demand, from the batch forecast" in (
+        result.stdout
+    )
     assert re.search(r"│\s*demand\s*│", result.stdout), result.stdout
+    assert re.search(r"│\s*forecast\s*│\s*\d{8}\s*│", result.stdout), result.stdout  # version
     # per request: the alert, its purchase order (whole id), received, the stock now
     assert re.search(
         r"low_stock \(\d+\)\s*│\s*po-[0-9a-f]{24}\s*│.*│\s*received\s*│", result.stdout
