@@ -20,8 +20,8 @@ from typing import Any
 
 from bytewax.dataflow import Dataflow
 
-from dataflows.flow import build_flow, demand_rules
-from dataflows.per_key.book import Seed, no_forecasts
+from dataflows.flow import build_flow, demand_rules, forecast_lookup
+from dataflows.per_key.book import ForecastsFor, Seed, no_forecasts
 from dataflows.placement import Placement
 from dataflows.seeds import Key, Seeder, SeedReader
 from dataflows.sources.forecast_topic import ForecastBook, ForecastFollower
@@ -95,7 +95,7 @@ def load_policy_book(settings: Settings) -> PolicyBook:
 
 
 def seed_reader(
-    settings: Settings, lineage: str, forecasts: ForecastBook | None = None
+    settings: Settings, lineage: str, forecasts_for: ForecastsFor = no_forecasts
 ) -> SeedReader:
     return SeedReader(
         lambda: connect(settings, database=database_name(settings)),
@@ -103,13 +103,15 @@ def seed_reader(
         settings.lateness_seconds * 1000,
         settings.window_seconds * 1000,
         demand_rules(settings),
-        forecasts_for=forecasts.for_key if forecasts is not None else no_forecasts,
+        forecasts_for=forecasts_for,
     )
 
 
-def stock_seeder(settings: Settings, lineage: str, forecasts: ForecastBook | None = None) -> Seeder:
+def stock_seeder(
+    settings: Settings, lineage: str, forecasts_for: ForecastsFor = no_forecasts
+) -> Seeder:
     """The flow's seeder for ``lineage``, with the foreign keys read now."""
-    seeder = Seeder(seed_reader(settings, lineage, forecasts))
+    seeder = Seeder(seed_reader(settings, lineage, forecasts_for))
     seeder.start()
     return seeder
 
@@ -148,20 +150,22 @@ def stream_flow(
     """
     placement = placement or Placement()
     seeder: Seeder | None = None
-    forecasts = forecast_book(settings, brokers, follow=tail)
     if placement.reaches_clickhouse(settings):
         policies = load_policy_book(settings)
         if placement.process_id == 0:
             publish_catalog(settings, brokers)
-        if seed:
-            seeder = stock_seeder(settings, lineage, forecasts)
     else:
         if context is None:
             raise ValueError("a process without ClickHouse needs process 0's context")
         policies = PolicyBook(settings, context.policies)
-        if seed:
-            seeder = Seeder(PreparedSeeds(context.seeds))  # type: ignore[arg-type]
-            seeder.start()
+    # the versions only matter to forecast-policy SKUs: without one, the topic is not read
+    on_forecast = any(p.replenishment == "forecast" for p in policies.policies.values())
+    forecasts = forecast_book(settings, brokers, follow=tail) if on_forecast else None
+    if seed and placement.reaches_clickhouse(settings):
+        seeder = stock_seeder(settings, lineage, forecast_lookup(policies, forecasts))
+    elif seed and context is not None:
+        seeder = Seeder(PreparedSeeds(context.seeds))  # type: ignore[arg-type]
+        seeder.start()
     rows: Any = ClickHouseSink(
         settings, on_write=on_write, rejects=dead_letter_sink(settings, brokers)
     )

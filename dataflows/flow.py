@@ -39,6 +39,7 @@ from dataflows.seeds import Seeder
 from dataflows.sources.events_topic import EventsSource
 from dataflows.sources.forecast_topic import ForecastBook
 from inventory.clickhouse.catalog import PolicyBook
+from inventory.core.forecast_versions import ForecastVersion
 from inventory.core.records import (
     Alert,
     DeadLetter,
@@ -152,6 +153,21 @@ class KeyConfig:
     rules: OrderRules = DEFAULT_ORDER_RULES
     live: LiveBooks = field(default_factory=LiveBooks)  # none kept unless given
     forecasts_for: ForecastsFor = no_forecasts
+
+
+def forecast_lookup(policies: PolicyBook, forecasts: ForecastBook | None) -> ForecastsFor:
+    """A key's forecast versions while its SKU is on the ``forecast`` policy (none
+    otherwise: only those keys reorder on them and follow their tracking signal)."""
+    if forecasts is None:
+        return no_forecasts
+    for_key = forecasts.for_key
+
+    def lookup(warehouse_id: str, sku: str) -> tuple[ForecastVersion, ...]:
+        if policies.for_sku(sku).replenishment != "forecast":
+            return ()
+        return for_key(warehouse_id, sku)
+
+    return lookup
 
 
 def demand_rules(settings: Settings) -> DemandRules:
@@ -307,7 +323,7 @@ def build_flow(
         seeder is not None,
         rules,
         LiveBooks(LIVE_BOOKS_PER_PROCESS),
-        forecasts.for_key if forecasts is not None else no_forecasts,
+        forecast_lookup(book, forecasts),
     )
 
     def build_key(resume: bytes | None) -> _KeyLogic:

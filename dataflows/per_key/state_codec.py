@@ -66,7 +66,7 @@ _Stats = tuple[float, float, int]  # an Ewma's mean, variance, count
 # on-hand and the first event time
 _Open = tuple[
     dict[int, int] | None,  # units refused per day number
-    list[tuple[int, int, str]] | None,  # pending movements: (ms, delta or quantity, count id)
+    list[tuple[int, int, str, int]] | None,  # pending movements, as the timeline keeps them
     int,  # fold_ms
     int,  # the on-hand from fold_ms on
     dict[int, tuple[int, int]] | None,  # out-of-stock (ms, weighted ms) per day number
@@ -237,9 +237,8 @@ def _open_fields(demand: DemandState) -> _Open | None:
         return None
     refused = {day // DAY_MS: units for day, units in demand.refused.items()} or None
     line = demand.timeline
-    pending = [(ms, value, event_id) for ms, _, event_id, value in line.pending]
     empty = {day // DAY_MS: spans for day, spans in line.empty.items()} or None
-    return refused, pending or None, line.fold_ms, line.on_hand, empty, demand.first_ms
+    return refused, line.pending or None, line.fold_ms, line.on_hand, empty, demand.first_ms
 
 
 def _legacy(on_hand: int, demand: tuple[Any, ...] | None) -> _Open | None:
@@ -262,7 +261,7 @@ def _demand(
         None, None, -1, 0, None, -1,
     )  # fmt: skip
     line = Timeline(
-        [(ms, 1 if eid else 0, eid, value) for ms, value, eid in pending or ()],
+        pending if isinstance(pending, list) else [],  # decoded as the timeline keeps them
         fold_ms,
         on_hand,
         {number * DAY_MS: (out, w) for number, (out, w) in (empty or {}).items()},

@@ -481,7 +481,9 @@ def alerts_of(
     seam = False
     refused = refused or {}
 
-    def forecast_of(day: int) -> float | None:
+    def forecast_of(day: int) -> float | None:  # tracked while the SKU is on forecast
+        if policy.replenishment != "forecast":
+            return None
         return forecast_in_effect(forecasts, day)
 
     def note(d: Demand, e: InventoryEvent) -> None:

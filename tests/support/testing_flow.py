@@ -10,8 +10,7 @@ from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.recovery import RecoveryConfig
 from bytewax.testing import TestingSink, TestingSource, run_main
 
-from dataflows.flow import build_flow, demand_rules
-from dataflows.per_key.book import no_forecasts
+from dataflows.flow import build_flow, demand_rules, forecast_lookup
 from dataflows.seeds import Seeder, SeedReader
 from dataflows.sources.forecast_topic import ForecastBook
 from inventory.clickhouse.catalog import PolicyBook
@@ -65,7 +64,7 @@ def run_flow(
         cfg.lateness_seconds * 1000,
         cfg.window_seconds * 1000,
         demand_rules(cfg),
-        forecasts_for=forecasts.for_key if forecasts is not None else no_forecasts,
+        forecasts_for=forecast_lookup(policies, forecasts),
     )
     seeder = Seeder(reader) if seeded else None
     try:
