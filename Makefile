@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # test processes: the suite mostly waits on subprocesses and brokers, so three keep both
 # cores of a 2-core machine busy (measured in one sitting: 483 s with three against 570 s
 # with two; worksteal: a long test does not hold up the rest)
-WORKERS ?= 3
+WORKERS ?= 4
 
 .PHONY: demo storefront test test-fast lint typecheck pytest tools clean setup lock
 

@@ -86,7 +86,7 @@ def levels(ch: Client) -> dict[tuple[str, str], tuple[Any, ...]]:
     return {(r[0], r[1]): tuple(r[2:]) for r in rows}
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     with_refusals(),
     versions(),

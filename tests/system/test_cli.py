@@ -158,7 +158,17 @@ def test_serve_without_a_schema_fails_at_start(workdir: Path) -> None:
 def test_demo_serve_keeps_stock_live_in_the_storefront_api(workdir: Path) -> None:
     port = free_port()
     demo = subprocess.Popen(
-        [sys.executable, "-m", "inventory.cli", "demo", "--events", "600", "--serve"],
+        [
+            sys.executable,
+            "-m",
+            "inventory.cli",
+            "demo",
+            "--events",
+            "600",
+            "--history-days",
+            "2",
+            "--serve",
+        ],
         cwd=workdir,
         env=clean_env(INVENTORY_API_PORT=str(port), INVENTORY_AVAILABILITY_REFRESH_SECONDS="0.2"),
         stdout=subprocess.PIPE,
