@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# test processes: the suite mostly waits on subprocesses and brokers, so three keep both
-# cores of a 2-core machine busy (measured in one sitting: 483 s with three against 570 s
-# with two; worksteal: a long test does not hold up the rest)
+# test processes: the suite mostly waits on subprocesses and brokers, so more than the 2
+# cores keep them busy (clean clones in one hour: 587 s wall, pytest 493 s, with four
+# against 660 s, pytest 551 s, with three; earlier 483 s with three against 570 s with
+# two; worksteal: a long test does not hold up the rest)
 WORKERS ?= 4
 
 .PHONY: demo storefront test test-fast lint typecheck pytest tools clean setup lock
