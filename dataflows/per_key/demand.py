@@ -133,7 +133,7 @@ def note_move(state: DemandState, ms: int, is_count: int, event_id: str, value: 
 
 def note_accepted(state: DemandState, event: Event) -> None:
     """An accepted event, in one call (the hot path): :func:`note_event`, its count or
-    movement (:func:`note_move`) and, a sale, its units (:func:`add_sale`)."""
+    movement (:func:`note_move`) and, a sale, its units in its day."""
     ms, kind, delta = event.occurred_ms, event.event_type, event.delta
     day = ms - ms % DAY_MS
     if state.next_day < 0:
@@ -165,12 +165,6 @@ def add_refused(state: DemandState, ms: int, units: int) -> None:
     """A hold request of ``units`` refused ``insufficient`` at ``ms``."""
     day = ms - ms % DAY_MS
     state.refused[day] = state.refused.get(day, 0) + units
-
-
-def add_sale(state: DemandState, ms: int, units: int) -> None:
-    """An accepted sale (its day is open: a closed day's events would be late)."""
-    day = day_of(ms)
-    state.open_days[day] = state.open_days.get(day, 0) + units
 
 
 NOTHING_CLOSED: list[ClosedDay] = []  # shared, never appended to

@@ -1,5 +1,5 @@
 """The flow in the test's own process over Bytewax's TestingSource, writing real chDB
-tables (the db-tier property and reproduction tests)."""
+tables (the db-tier property and reproduction tests) or collecting its rows (no database)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.recovery import RecoveryConfig
-from bytewax.testing import TestingSink, TestingSource, run_main
+from bytewax.testing import TestingSink, TestingSource, cluster_main, run_main
 
 from dataflows.flow import build_flow, demand_rules, forecast_lookup
 from dataflows.seeds import Seeder, SeedReader
@@ -87,3 +87,40 @@ def run_flow(
         run_main(flow, recovery_config=recovery)
     finally:
         reader.close()
+
+
+def flow_rows(
+    cfg: Settings,
+    stream: Iterable[tuple[bytes, bytes]],
+    *,
+    timestamp_ms: int,
+    batch_size: int,
+    policies: PolicyBook | None = None,
+    forecasts: ForecastBook | None = None,
+    workers: int = 1,
+) -> list[object]:
+    """Every row the flow writes for ``stream`` (one partition, ``timestamp_ms`` each),
+    with Bytewax's testing source and sinks: no database, no broker."""
+    msgs = [
+        KafkaSourceMessage(key=k, value=v, topic="events", partition=0, offset=n,
+                           timestamp=(1, timestamp_ms))
+        for n, (k, v) in enumerate(stream)
+    ]  # fmt: skip
+    rows: list[object] = []
+    flow = build_flow(
+        cfg,
+        "unused:9092",
+        policies=policies,
+        source=TestingSource(msgs, batch_size=batch_size),
+        rows_sink=TestingSink(rows),
+        dlq_sink=TestingSink([]),
+        alerts_sink=TestingSink([]),
+        stock_sink=TestingSink([]),
+        decisions_sink=TestingSink([]),
+        forecasts=forecasts,
+    )
+    if workers == 1:
+        run_main(flow)
+    else:
+        cluster_main(flow, [], 0, worker_count_per_proc=workers)
+    return rows

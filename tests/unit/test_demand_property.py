@@ -8,17 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from bytewax.connectors.kafka import KafkaSourceMessage
-from bytewax.testing import TestingSink, TestingSource, run_main
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from dataflows.flow import build_flow
 from inventory.clickhouse.catalog import PolicyBook
 from inventory.core.records import Alert, DemandDay, ProductPolicy, PurchaseOrder, StockLevel
 from inventory.core.settings import Settings
 from inventory.core.times import format_ms
 from tests.support.model import Msg, Policy, expected_tables, model_alert_id
+from tests.support.testing_flow import flow_rows
 
 T0 = 1_795_000_000_000 - 1_795_000_000_000 % 86_400_000  # a UTC midnight
 HOUR_MS = 3_600_000
@@ -79,30 +77,13 @@ def test_levels_requests_and_rows_equal_the_model(
         lead_time_min_receipts=1,
         default_review_period_days=2,
     )
-    msgs = [
-        KafkaSourceMessage(
-            key=key,
-            value=value,
-            topic="events",
-            partition=0,
-            offset=n,
-            timestamp=(1, T0 + 10**10),
-        )
-        for n, (key, value) in enumerate(stream)
-    ]
-    rows: list[object] = []
-    flow = build_flow(
+    rows = flow_rows(
         cfg,
-        "unused:9092",
+        stream,
+        timestamp_ms=T0 + 10**10,
+        batch_size=batch_size,
         policies=PolicyBook(cfg, POLICIES),
-        source=TestingSource(msgs, batch_size=batch_size),
-        rows_sink=TestingSink(rows),
-        dlq_sink=TestingSink([]),
-        alerts_sink=TestingSink([]),
-        stock_sink=TestingSink([]),
-        decisions_sink=TestingSink([]),
     )
-    run_main(flow)
 
     expected = expected_tables(
         [Msg(k, v, 0, n, T0 + 10**10) for n, (k, v) in enumerate(stream)],
@@ -183,23 +164,7 @@ def test_dense_out_of_order_days_close_as_the_model_closes_them(
     stream: list[tuple[bytes, bytes]], batch_size: int
 ) -> None:
     cfg = Settings(_env_file=None, lateness_seconds=1800)  # type: ignore[call-arg]
-    msgs = [
-        KafkaSourceMessage(key=k, value=v, topic="events", partition=0, offset=n,
-                           timestamp=(1, T0 + 10**10))
-        for n, (k, v) in enumerate(stream)
-    ]  # fmt: skip
-    rows: list[object] = []
-    flow = build_flow(
-        cfg,
-        "unused:9092",
-        source=TestingSource(msgs, batch_size=batch_size),
-        rows_sink=TestingSink(rows),
-        dlq_sink=TestingSink([]),
-        alerts_sink=TestingSink([]),
-        stock_sink=TestingSink([]),
-        decisions_sink=TestingSink([]),
-    )
-    run_main(flow)
+    rows = flow_rows(cfg, stream, timestamp_ms=T0 + 10**10, batch_size=batch_size)
     expected = expected_tables(
         [Msg(k, v, 0, n, T0 + 10**10) for n, (k, v) in enumerate(stream)],
         1_800_000,

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from bytewax.connectors.kafka import KafkaSourceMessage
-from bytewax.testing import TestingSink, TestingSource, cluster_main, run_main
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from dataflows.flow import build_flow, order_rules
+from dataflows.flow import order_rules
 from dataflows.per_key.book import KeyBook
 from dataflows.per_key.state_codec import decode_state
 from dataflows.sources.forecast_topic import ForecastBook
@@ -22,6 +21,7 @@ from inventory.core.forecast_versions import ForecastVersion
 from inventory.core.records import DemandDay, Event, ProductPolicy, PurchaseOrder, StockLevel
 from inventory.core.settings import Settings
 from tests.support.model import Msg, Policy, expected_tables
+from tests.support.testing_flow import flow_rows
 from tests.unit.test_demand_property import HOUR_MS, T0, weeks
 
 DAY_MS = 86_400_000
@@ -76,31 +76,15 @@ def versions(draw: st.DrawFn) -> list[ForecastVersion]:
 def _run(
     stream: list[tuple[bytes, bytes]], book: ForecastBook, batch_size: int, workers: int
 ) -> list[object]:
-    cfg = settings_for_test()
-    msgs = [
-        KafkaSourceMessage(
-            key=k, value=v, topic="events", partition=0, offset=n, timestamp=(1, T0 + 10**10)
-        )
-        for n, (k, v) in enumerate(stream)
-    ]
-    rows: list[object] = []
-    flow = build_flow(
-        cfg,
-        "unused:9092",
-        policies=PolicyBook(cfg, POLICIES),
-        source=TestingSource(msgs, batch_size=batch_size),
-        rows_sink=TestingSink(rows),
-        dlq_sink=TestingSink([]),
-        alerts_sink=TestingSink([]),
-        stock_sink=TestingSink([]),
-        decisions_sink=TestingSink([]),
+    return flow_rows(
+        settings_for_test(),
+        stream,
+        timestamp_ms=T0 + 10**10,
+        batch_size=batch_size,
+        policies=PolicyBook(settings_for_test(), POLICIES),
         forecasts=book,
+        workers=workers,
     )
-    if workers == 1:
-        run_main(flow)
-    else:
-        cluster_main(flow, [], 0, worker_count_per_proc=workers)
-    return rows
 
 
 def _model(stream: list[tuple[bytes, bytes]], drawn: list[ForecastVersion]) -> Any:
