@@ -24,11 +24,14 @@ from dataflows.flow import build_flow, demand_rules, forecast_lookup
 from dataflows.per_key.book import ForecastsFor, Seed, no_forecasts
 from dataflows.placement import Placement
 from dataflows.seeds import Key, Seeder, SeedReader
+from dataflows.sources.events_topic import partition_count
 from dataflows.sources.forecast_topic import ForecastBook, ForecastFollower
 from inventory.clickhouse.catalog import PolicyBook, load_policies
 from inventory.clickhouse.client import connect, database_name
 from inventory.core.records import ProductPolicy
 from inventory.core.settings import Settings
+from inventory.kafka.config import kafka_connection
+from inventory.runtime.recovery import key_shards, key_store_path
 from sinks.catalog_topic import publish_catalog
 from sinks.clickhouse import ClickHouseSink, WriteHook
 from sinks.kafka import dead_letter_sink
@@ -140,6 +143,7 @@ def stream_flow(
     context: ClusterContext | None = None,
     seed: bool = True,
     on_write: WriteHook | None = None,
+    recovery: bool = True,
 ) -> Dataflow:
     """The tailing (or draining, ``tail=False``) inventory flow of this process.
 
@@ -147,8 +151,16 @@ def stream_flow(
     :arg context: the catalog and seeds, for a process that cannot reach ClickHouse.
     :arg seed: rebuild foreign keys from the tables (:mod:`dataflows.seeds`).
     :arg on_write: called with (table, rows) after each insert.
+    :arg recovery: Bytewax runs it with the recovery store of ``settings`` (the key
+        shards' states live there too); without, in memory.
     """
     placement = placement or Placement()
+    target = kafka_connection(settings, brokers)
+
+    def partitions_now() -> int:
+        return partition_count(target, settings.events_topic)
+
+    shards = key_shards(settings, partitions_now) if recovery else partitions_now()
     seeder: Seeder | None = None
     if placement.reaches_clickhouse(settings):
         policies = load_policy_book(settings)
@@ -187,6 +199,9 @@ def stream_flow(
         lineage=lineage,
         seeder=seeder,
         forecasts=forecasts,
+        shards=shards,
+        key_store=key_store_path(settings) if recovery else None,
+        reads_partition=placement.reads_partition(shards),
     )
 
 

@@ -11,52 +11,48 @@ crash); every ClickHouse table is keyed so replayed rows collapse to the same re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source as BytewaxSource
-from bytewax.operators import StatefulBatchLogic
 from bytewax.outputs import DynamicSink, FixedPartitionedSink, Sink
 
 from dataflows.decode import decode_batch
-from dataflows.per_key.book import (
-    DEFAULT_ORDER_RULES,
-    ForecastsFor,
-    KeyBook,
-    KeyInput,
-    KeyOutput,
-    KeyState,
-    decode_state,
-    encode_state,
-    no_forecasts,
-)
+from dataflows.per_key.book import ForecastsFor, KeyOutput, no_forecasts
 from dataflows.per_key.demand import DemandRules
 from dataflows.per_key.orders import HOUR_MS, OrderRules
 from dataflows.seeds import Seeder
 from dataflows.sources.events_topic import EventsSource
 from dataflows.sources.forecast_topic import ForecastBook
+from dataflows.state.shard_logic import (
+    DEAD_LETTERS,
+    LIVE_BOOKS,
+    KeyConfig,
+    ShardBatch,
+    ShardItems,
+    build_shard,
+)
 from inventory.clickhouse.catalog import PolicyBook
 from inventory.core.forecast_versions import ForecastVersion
+from inventory.core.key_shards import shard_name, shard_of
 from inventory.core.records import (
     Alert,
     DeadLetter,
     Event,
     HoldDecision,
-    ProductPolicy,
     StockLevel,
 )
 from inventory.core.settings import Settings
 from inventory.kafka.config import kafka_connection
 from inventory.runtime.metrics import (
     ALERTS,
-    DUPLICATES_DROPPED,
     EVENTS_ACCEPTED,
     HOLD_DECISIONS,
-    KEYS_IN_STATE,
     OFF_KEY_EVENTS,
+    OFF_SHARD_EVENTS,
     count_dead_letters,
 )
 from sinks.clickhouse import ClickHouseSink
@@ -64,95 +60,7 @@ from sinks.kafka import alert_sink, dead_letter_sink, decision_sink
 from sinks.kafka import stock_sink as kafka_stock_sink
 
 FLOW_ID = "inventory"
-
-
-class _KeyLogic(StatefulBatchLogic[list[KeyInput | DeadLetter], list[KeyOutput], bytes]):
-    """One key's logic, fed a list of the key's items per decoded batch (one item per key
-    through Bytewax's routing, not one per event) and emitting one list of rows per
-    activation. A key touched in the current epoch holds its live
-    :class:`KeyBook`; at the epoch's snapshot the book is encoded into a compact blob
-    (``encode_state``, also what recovery stores). The first ``config.live.cap`` keys
-    of the process to be snapshotted keep their book afterwards (a key busy epoch after
-    epoch then skips decoding its blob again); every other key drops it and costs only
-    the blob while idle. Bytewax snapshots every key touched in an epoch at its end,
-    with or without recovery."""
-
-    __slots__ = ("blob", "book", "config", "kept")
-
-    def __init__(self, config: KeyConfig, blob: bytes | None) -> None:
-        self.config = config
-        self.blob = blob
-        self.book: KeyBook | None = None
-        self.kept = False  # counted in config.live: the book outlives snapshots
-
-    def on_batch(
-        self, groups: list[list[KeyInput | DeadLetter]]
-    ) -> tuple[Iterable[list[KeyOutput]], bool]:
-        values = groups[0] if len(groups) == 1 else [x for group in groups for x in group]
-        if type(values[0]) is DeadLetter:  # the pass-through key of decoding's rejects
-            return [values], StatefulBatchLogic.DISCARD  # type: ignore[list-item]
-        book = self.book
-        config = self.config
-        if book is None:
-            if self.blob is None:
-                KEYS_IN_STATE.inc()  # a key met for the first time (resumed ones: build_key)
-            book = self.book = KeyBook(
-                lateness_ms=config.lateness_ms,
-                window_ms=config.window_ms,
-                policy_for=config.policy_for,
-                state=None if self.blob is None else decode_state(self.blob),
-                lineage=config.lineage,
-                rules=config.rules,
-                forecasts_for=config.forecasts_for,
-            )
-        # seeds may be among the values of a seeded flow
-        apply = book.apply_items if config.seeded else book.apply_batch
-        out = apply(values)  # type: ignore[arg-type]
-        if book.duplicates:  # rare: no metric call per key and batch otherwise
-            DUPLICATES_DROPPED.inc(book.duplicates)
-            book.duplicates = 0
-        return [out], StatefulBatchLogic.RETAIN
-
-    def snapshot(self) -> bytes:
-        if self.book is None:
-            assert self.blob is not None  # built with a resume blob or after a batch
-            return self.blob
-        blob = self.book.encode()
-        live = self.config.live
-        if not self.kept and live.held < live.cap:
-            live.held += 1  # a soft cap: workers (threads) share it
-            self.kept = True
-        if self.kept:
-            self.blob = None  # the live book is the state
-        else:
-            self.blob, self.book = blob, None
-        return blob
-
-
-class LiveBooks:
-    """How many keys of a process keep their live :class:`KeyBook` past a snapshot, of
-    at most ``cap`` (memory: about 2 KB per live book against about 200 B per blob)."""
-
-    __slots__ = ("cap", "held")
-
-    def __init__(self, cap: int = 0) -> None:
-        self.cap = cap
-        self.held = 0
-
-
-LIVE_BOOKS_PER_PROCESS = 20_000  # about 40 MB
-
-
-@dataclass(frozen=True, slots=True)
-class KeyConfig:
-    lateness_ms: int
-    window_ms: int
-    policy_for: Callable[[str], ProductPolicy]
-    lineage: str = ""
-    seeded: bool = False
-    rules: OrderRules = DEFAULT_ORDER_RULES
-    live: LiveBooks = field(default_factory=LiveBooks)  # none kept unless given
-    forecasts_for: ForecastsFor = no_forecasts
+DEFAULT_SHARDS = 8  # a flow not reading a Kafka topic (files, tests)
 
 
 def forecast_lookup(policies: PolicyBook, forecasts: ForecastBook | None) -> ForecastsFor:
@@ -194,14 +102,18 @@ def order_rules(settings: Settings, *, historical: bool = False) -> OrderRules:
     )
 
 
-def kafka_source(settings: Settings, brokers: str, *, tail: bool) -> EventsSource:
-    """Every partition of the events topic from the beginning (or the resume offsets)."""
+def kafka_source(
+    settings: Settings, brokers: str, *, tail: bool, reads: Callable[[int], bool] | None = None
+) -> EventsSource:
+    """Every partition of the events topic (``reads``: those this process reads) from the
+    beginning or the resume offsets."""
     return EventsSource(
         kafka_connection(settings, brokers),
         settings.events_topic,
         tail=tail,
         batch_size=settings.source_batch_size,
         group=settings.consumer_group,
+        reads=reads,
     )
 
 
@@ -229,20 +141,43 @@ def decode_keyed(msgs: list[Any], max_future_ms: int) -> list[tuple[str, Any]]:
     return keyed
 
 
-def group_by_key(keyed: list[tuple[str, Any]]) -> list[tuple[str, list[Any]]]:
-    """``(key, item)`` pairs as one ``(key, items)`` per key, items in arrival order."""
-    groups: dict[str, list[Any]] = {}
-    for key, item in keyed:
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [item]
+def group_by_shard(keyed: list[tuple[str, Any]], shards: int) -> list[tuple[str, ShardBatch]]:
+    """``(stock key, item)`` pairs as one ``(shard, (shard, {stock key: items}))`` per
+    shard, each key's items in arrival order; dead letters go with the shard of the
+    partition they were read from. Counts the events read from a partition other than
+    their shard (they cross to the shard's worker)."""
+    groups: dict[int, ShardItems] = {}
+    shard_cache: dict[str, int] = {}
+    off_shard = 0
+    for stock_key, item in keyed:
+        kind = type(item)
+        key = stock_key
+        if kind is DeadLetter:
+            shard, key = item.source.partition % shards, DEAD_LETTERS
         else:
-            group.append(item)
-    return list(groups.items())
+            shard = shard_cache.get(key, -1)
+            if shard < 0:
+                shard = shard_cache[key] = shard_of(key, shards)
+            if kind is Event and item.source.partition != shard:
+                off_shard += 1
+        items = groups.get(shard)
+        if items is None:
+            groups[shard] = {key: [item]}
+        else:
+            held = items.get(key)
+            if held is None:
+                items[key] = [item]
+            else:
+                held.append(item)
+    if off_shard:
+        OFF_SHARD_EVENTS.inc(off_shard)
+    return [
+        (name, (name, items)) for shard, items in groups.items() for name in (shard_name(shard),)
+    ]
 
 
 def unkey(batch: list[tuple[str, list[KeyOutput]]]) -> list[KeyOutput]:
-    """The per-key outputs without their keys, flat; counts the accepted events."""
+    """The shards' outputs without their keys, flat; counts the accepted events."""
     items = [item for _, outputs in batch for item in outputs]
     accepted = sum(1 for item in items if type(item) is Event)
     if accepted:
@@ -294,6 +229,9 @@ def build_flow(
     seeder: Seeder | None = None,
     decisions_sink: Sink[HoldDecision] | None = None,
     forecasts: ForecastBook | None = None,
+    shards: int = DEFAULT_SHARDS,
+    key_store: Path | None = None,
+    reads_partition: Callable[[int], bool] | None = None,
 ) -> Dataflow:
     """Describe the flow. ``tail=False`` stops once every partition is drained.
 
@@ -307,6 +245,12 @@ def build_flow(
     :arg lineage: written with every stock level (``flow:<id>``, ``backfill:<id>``).
     :arg seeder: rebuilds the state of keys whose stock another lineage computed (seeds
         join the decoded batch); ``None`` starts every key without recovery state at zero.
+    :arg shards: the key shards (``crc32(warehouse_id:sku) mod shards``): the events
+        topic's partition count when the key store was created, so a well-keyed
+        partition's keys are its shard's (:mod:`inventory.core.key_shards`).
+    :arg key_store: the directory of the shards' key stores (with Bytewax recovery: a
+        resumed shard reads its keys there); ``None`` holds them in memory.
+    :arg reads_partition: which Kafka partitions this process reads (default: all).
     """
     lateness_ms = settings.lateness_seconds * 1000
     window_ms = settings.window_seconds * 1000
@@ -322,29 +266,24 @@ def build_flow(
         lineage,
         seeder is not None,
         rules,
-        LiveBooks(LIVE_BOOKS_PER_PROCESS),
         forecast_lookup(book, forecasts),
+        key_store,
+        max(100, LIVE_BOOKS // shards),
     )
 
-    def build_key(resume: bytes | None) -> _KeyLogic:
-        if resume is not None:
-            KEYS_IN_STATE.inc()
-        if isinstance(resume, KeyState):  # a snapshot taken before states were blobs
-            return _KeyLogic(config, encode_state(resume))
-        return _KeyLogic(config, resume)
-
     flow = Dataflow(FLOW_ID)
-    raw = op.input("read", flow, source or kafka_source(settings, brokers, tail=tail))
+    reader = source or kafka_source(settings, brokers, tail=tail, reads=reads_partition)
+    raw = op.input("read", flow, reader)
 
     # Per item, only the per-key logic runs Python: everything else works on batches.
-    def decode(msgs: list[Any]) -> list[tuple[str, list[Any]]]:
+    def decode(msgs: list[Any]) -> list[tuple[str, ShardBatch]]:
         keyed = decode_keyed(msgs, max_future_ms)
         if seeder is not None:
             keyed = seeder.attach(keyed)  # seeds ride with the batch
-        return group_by_key(keyed)
+        return group_by_shard(keyed, shards)
 
     keyed = op.flat_map_batch("decode", raw, decode)
-    per_key = op.stateful_batch("per-key", keyed, build_key)
+    per_key = op.stateful_batch("key-shards", keyed, build_shard(config))
     rows = op.flat_map_batch("unkey", per_key, unkey)
     dead = op.flat_map_batch("dead-letters", rows, dead_letters_of)
     alerts = op.flat_map_batch("alerts", rows, alerts_of)

@@ -68,5 +68,10 @@ def flow() -> Dataflow:
             placement.process_id, placement.addresses, settings.cluster_peer_timeout_seconds
         )
     return stream_flow(
-        settings, settings.kafka_brokers, tail=True, lineage=lineage, placement=placement
+        settings,
+        settings.kafka_brokers,
+        tail=True,
+        lineage=lineage,
+        placement=placement,
+        recovery=recovery,
     )

@@ -21,9 +21,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from inventory.core.key_shards import shard_process
 from inventory.core.settings import Settings, SettingsError
 
 
@@ -50,6 +51,15 @@ class Placement:
     def single_writer(self, settings: Settings) -> bool:
         """Rows must all go to process 0 (embedded ClickHouse, several processes)."""
         return settings.is_embedded_clickhouse and self.processes > 1
+
+    def reads_partition(self, shards: int) -> Callable[[int], bool] | None:
+        """Which Kafka partitions this process reads: those whose key shard (partition
+        mod ``shards``) runs on one of its workers, so a well-keyed partition's events
+        never leave it; ``None`` (all) for a process alone."""
+        if self.processes == 1:
+            return None
+        processes, workers, me = self.processes, self.workers_per_process, self.process_id
+        return lambda partition: shard_process(partition % shards, processes, workers) == me
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Placement:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -198,6 +199,9 @@ class EventsSource(FixedPartitionedSource[RawKafkaMessage, PartitionState]):
     offsets of completed snapshots are committed to ``group`` (monitoring only).
 
     ``tail=False`` stops once every partition is drained (its end when read).
+    ``reads``: the partitions this process lists (default all): a process of a cluster
+    reads the partitions whose key shards it runs (:mod:`inventory.core.key_shards`);
+    every partition must be read by some process.
     """
 
     def __init__(
@@ -209,8 +213,10 @@ class EventsSource(FixedPartitionedSource[RawKafkaMessage, PartitionState]):
         batch_size: int,
         group: str = "inventory-dataflow",
         stop: StopRequest = STOP,
+        reads: Callable[[int], bool] | None = None,
     ) -> None:
         self._stop = stop
+        self._reads = reads
         self._group = group
         self._brokers = target
         self._topic = topic
@@ -242,7 +248,12 @@ class EventsSource(FixedPartitionedSource[RawKafkaMessage, PartitionState]):
             consumer.close()
         if metadata.error is not None:
             raise RuntimeError(f"cannot list Kafka topic {self._topic!r}: {metadata.error.str()}")
-        return [f"{index}-{self._topic}" for index in sorted(metadata.partitions)]
+        reads = self._reads
+        return [
+            f"{index}-{self._topic}"
+            for index in sorted(metadata.partitions)
+            if reads is None or reads(index)
+        ]
 
     def build_part(
         self, step_id: str, for_part: str, resume_state: PartitionState
@@ -264,6 +275,18 @@ class EventsSource(FixedPartitionedSource[RawKafkaMessage, PartitionState]):
 def _log_failed_commits(err: KafkaError | None, partitions: list[TopicPartition]) -> None:
     if err is not None:
         logger.warning("offset commit failed (monitoring only): %s", err)
+
+
+def partition_count(target: Target, topic: str, timeout: float = 30.0) -> int:
+    """How many partitions ``topic`` has now (raises RuntimeError if it cannot be read)."""
+    consumer = Consumer(consumer_config(target, group="inventory-metadata"))
+    try:
+        metadata = consumer.list_topics(topic, timeout=timeout).topics[topic]
+    finally:
+        consumer.close()
+    if metadata.error is not None:
+        raise RuntimeError(f"cannot list Kafka topic {topic!r}: {metadata.error.str()}")
+    return len(metadata.partitions)
 
 
 def resume_offset(state: PartitionState, current_id: str, part: str) -> int:

@@ -122,6 +122,7 @@ def run_inventory(
             context=context,
             seed=seed,
             on_write=on_write,
+            recovery=recovery,
         )
         execute(flow, settings, workers, recovery=recovery, placement=placement)
 

@@ -55,6 +55,15 @@ CONSUMER_LAG = Gauge(
     "Messages between the source's position and the partition's end",
     ["topic", "partition"],
 )
+SNAPSHOT_KEYS = Counter(
+    "inventory_snapshot_keys",
+    "(warehouse, sku) key states written by the shards' incremental snapshots and evictions",
+)
+OFF_SHARD_EVENTS = Counter(
+    "inventory_events_off_shard",
+    "Events read from a partition other than their key's shard: each crosses Bytewax's "
+    "exchange to the shard's worker (0 on a well-keyed topic: docs/scaling.md)",
+)
 KEYS_IN_STATE = Gauge("inventory_keys_in_state", "(warehouse, sku) keys the dataflow holds")
 LAST_SNAPSHOT = Gauge(
     "inventory_last_snapshot_timestamp_seconds", "When the source last took a snapshot"

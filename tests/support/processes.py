@@ -18,8 +18,8 @@ from tests.support.tables import ORDERS_SQL
 
 
 def keyed_epochs(db: Path) -> set[int]:
-    """Epochs whose snapshots hold per-key state, i.e. in which events were processed."""
-    return snapshot_epochs(db, "%per-key")
+    """Epochs whose snapshots hold key-shard state, i.e. in which events were processed."""
+    return snapshot_epochs(db, "%key-shards")
 
 
 def snapshot_epochs(db: Path, step: str = "%") -> set[int]:
@@ -45,7 +45,7 @@ def wait_for_epoch(
 ) -> None:
     """Wait until the running flow ``proc`` snapshots an epoch after the last one in
     ``db`` now (``keyed``: one in which it processed events)."""
-    step = "%per-key" if keyed else "%"
+    step = "%key-shards" if keyed else "%"
     before = max(snapshot_epochs(db, step), default=-1)
     deadline = time.monotonic() + timeout
     while max(snapshot_epochs(db, step), default=-1) <= before:

@@ -4,6 +4,7 @@ tables (the db-tier property and reproduction tests) or collecting its rows (no 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from bytewax.connectors.kafka import KafkaSourceMessage
@@ -83,6 +84,7 @@ def run_flow(
             lineage=lineage,
             seeder=seeder,
             forecasts=forecasts,
+            key_store=None if recovery is None else Path(recovery.db_dir) / "keys",
         )
         run_main(flow, recovery_config=recovery)
     finally:

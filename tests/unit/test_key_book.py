@@ -5,9 +5,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from bytewax.operators import StatefulBatchLogic
 
-from dataflows.flow import KeyConfig, LiveBooks, _KeyLogic
 from dataflows.per_key.alerts import alert_id, band
 from dataflows.per_key.book import KeyBook, decode_state, encode_state
 from inventory.core.records import (
@@ -148,55 +146,3 @@ def test_compact_blob_round_trip_and_old_snapshots_resume() -> None:
 def test_unknown_blob_format_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown key state format"):
         decode_state(pickle.dumps((99,)))
-
-
-def test_key_logic_holds_a_live_book_until_the_epoch_snapshot() -> None:
-    config = KeyConfig(lateness_ms=300_000, window_ms=60_000, policy_for=lambda _: POLICY)
-    logic, reference = _KeyLogic(config, None), book()
-    batches = [
-        [ev("c", "count", 8, 0)],
-        [ev("s1", "sale", 3, 1, order="o")],  # same epoch: the live book is reused
-        [ev("s2", "sale", 9, 2, order="o"), ev("s1", "sale", 3, 1)],  # after a snapshot
-    ]
-    for number, batch in enumerate(batches):
-        out, retain = logic.on_batch([list(batch)])  # one group of the key's items
-        assert retain is StatefulBatchLogic.RETAIN
-        assert list(out) == [reference.apply_batch(batch)]  # one list of rows
-        assert logic.book is not None
-        if number == 1:
-            blob = logic.snapshot()
-            assert logic.book is None  # idle keys keep only the blob
-            assert logic.snapshot() is blob
-            assert decode_state(blob) == decode_state(reference.encode())
-    resumed = _KeyLogic(config, logic.snapshot())  # a restart from the last snapshot
-    later = [ev("r", "restock", 30, 3), ev("r2", "restock", 5, 4)]
-    # two groups of the key arriving in one activation are applied in order
-    out, _ = resumed.on_batch([later[:1], later[1:]])
-    assert list(out) == [reference.apply_batch(later)]
-
-
-def test_keys_within_the_cap_keep_their_live_book_past_snapshots() -> None:
-    live = LiveBooks(cap=1)
-    config = KeyConfig(
-        lateness_ms=300_000, window_ms=60_000, policy_for=lambda _: POLICY, live=live
-    )
-    kept, dropped, reference = _KeyLogic(config, None), _KeyLogic(config, None), book()
-    batches = [
-        [ev("c", "count", 8, 0)],
-        [ev("s1", "sale", 3, 1, order="o")],
-        [ev("s2", "sale", 9, 2, order="o"), ev("s1", "sale", 3, 1)],
-    ]
-    for batch in batches:
-        expected = reference.apply_batch(batch)
-        for logic in (kept, dropped):
-            out, _ = logic.on_batch([list(batch)])
-            assert list(out) == [expected]
-        blobs = [kept.snapshot(), dropped.snapshot()]
-        assert blobs[0] == blobs[1] and decode_state(blobs[0]) == decode_state(reference.encode())
-        assert kept.book is not None and kept.blob is None  # the first within the cap
-        assert dropped.book is None and dropped.blob is blobs[1]
-        assert live.held == 1
-    resumed = _KeyLogic(config, kept.snapshot())  # a restart resumes from the blob
-    later = [ev("r", "restock", 30, 3)]
-    out, _ = resumed.on_batch([later])
-    assert list(out) == [reference.apply_batch(later)]
