@@ -59,10 +59,17 @@ def publish_keys(brokers: str, topic: str, keys: int, per_key: int) -> int:
 
 
 def rss_kib(pid: int) -> int:
+    return rss_parts_kib(pid).get("VmRSS", 0)
+
+
+def rss_parts_kib(pid: int) -> dict[str, int]:
+    """VmRSS and its parts (RssAnon: heaps; RssFile: mapped files, e.g. libraries)."""
+    parts = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+            parts[name] = int(value.split()[0])
+    return parts
 
 
 def child(sink: str) -> None:
@@ -80,6 +87,20 @@ def child(sink: str) -> None:
     from sinks.discard import DiscardSink
 
     settings = load_settings()
+    if os.environ.get("BENCH_MALLOC_STATS"):  # pymalloc's arenas, once, to a file
+        import threading
+
+        def report() -> None:
+            time.sleep(float(os.environ["BENCH_MALLOC_STATS"]))
+            fd = os.open("/tmp/bench-mallocstats.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            saved = os.dup(2)
+            os.dup2(fd, 2)
+            sys._debugmallocstats()
+            os.dup2(saved, 2)
+            smaps = Path(f"/proc/{os.getpid()}/smaps").read_text()
+            Path("/tmp/bench-smaps.txt").write_text(smaps)
+
+        threading.Thread(target=report, daemon=True).start()
     if sink != "none":
         from inventory.clickhouse.client import connect, database_name
         from inventory.clickhouse.migrations import apply_migrations
@@ -89,7 +110,8 @@ def child(sink: str) -> None:
         client.close()
     else:
         assembly.load_policy_book = lambda s: PolicyBook(s, {})  # type: ignore[assignment]
-        assembly.stock_seeder = lambda s, lineage: None  # type: ignore[assignment,return-value]
+        assembly.stock_seeder = lambda *a, **k: None  # type: ignore[assignment,return-value]
+        assembly.publish_catalog = lambda *a, **k: None  # type: ignore[assignment]
     if sink != "clickhouse":
         assembly.ClickHouseSink = lambda *a, **k: DiscardSink()  # type: ignore[assignment,misc]
     runner.run_inventory(settings, settings.kafka_brokers or "", exit_at_end=True)
@@ -104,6 +126,14 @@ def main() -> None:
         choices=["clickhouse", "discard", "none"],
         default="clickhouse",
         help="discard: no rows written; none: no ClickHouse client loaded (see child())",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable of the measured process (e.g. "
+        "INVENTORY_SOURCE_BATCH_SIZE=10000, MALLOC_ARENA_MAX=2)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -120,9 +150,12 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
         env.update(
             INVENTORY_KAFKA_BROKERS=brokers,
-            INVENTORY_CLICKHOUSE_URL=f"chdb://{work / 'ch'}",
+            INVENTORY_CLICKHOUSE_URL=(
+                "http://127.0.0.1:9/never" if args.sink == "none" else f"chdb://{work / 'ch'}"
+            ),
             INVENTORY_DATA_DIR=str(work / "data"),
         )
+        env.update(item.split("=", 1) for item in args.set)
         start = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, __file__, "--child", "--sink", args.sink],
@@ -132,27 +165,35 @@ def main() -> None:
             text=True,
         )
         peak = last = 0
+        at_peak: dict[str, int] = {}
         timeline: list[tuple[float, int]] = []
         while proc.poll() is None:
             try:
-                last = rss_kib(proc.pid)
+                parts = rss_parts_kib(proc.pid)
             except (FileNotFoundError, ProcessLookupError):
                 break
-            peak = max(peak, last)
+            last = parts.get("VmRSS", 0)
+            if last > peak:
+                peak, at_peak = last, parts
             timeline.append((time.perf_counter() - start, last // 1024))
             time.sleep(0.2)
         _, err = proc.communicate()
         seconds = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit(err)
-    recovery = sum(p.stat().st_size for p in (work / "data" / "recovery").glob("*"))
+    store = work / "data" / "recovery"
+    recovery = sum(p.stat().st_size for p in store.rglob("*") if p.is_file())
+    keys = sum(p.stat().st_size for p in (store / "keys").rglob("*") if p.is_file())
     result = {
         "keys": args.keys,
         "sink": args.sink,
+        "set": args.set,
         "events": sent,
         "peak_rss_mib": peak / 1024,
         "last_rss_mib": last / 1024,
         "recovery_store_mib": recovery / 2**20,
+        "key_store_mib": keys / 2**20,
+        "at_peak_mib": {name: kib / 1024 for name, kib in at_peak.items()},
         "seconds": seconds,
         "events_per_second": sent / seconds,
         "rss_mib_timeline": timeline[::10],
@@ -160,7 +201,9 @@ def main() -> None:
     print(
         f"{args.keys:,} keys ({args.sink}): peak RSS {result['peak_rss_mib']:,.0f} MiB, last "
         f"{result['last_rss_mib']:,.0f} MiB, recovery store {result['recovery_store_mib']:,.0f} "
-        f"MiB, {seconds:.0f} s ({result['events_per_second']:,.0f} events/s)"
+        f"MiB (key shards {keys / 2**20:,.0f} MiB), {seconds:.0f} s "
+        f"({result['events_per_second']:,.0f} events/s); at the peak: "
+        + ", ".join(f"{name} {kib / 1024:,.0f}" for name, kib in at_peak.items())
     )
     out = Path(__file__).with_name(f"results-memory-{args.sink}.json")
     out.write_text(json.dumps(result, indent=2))
