@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,9 +46,53 @@ from inventory.app.cluster import local_addresses, run_local_cluster, settings_e
 from inventory.app.run import run_inventory
 from inventory.clickhouse.client import connect
 from inventory.clickhouse.migrations import apply_migrations
+from inventory.core.key_shards import shard_of
 from inventory.core.settings import Settings
 from inventory.kafka.local_broker import temporary_broker
 from inventory.kafka.topics import ensure_topics
+from tests.support.kafka import read_topic
+
+
+def run_contender(name: str, settings: Settings, brokers: str, events: int) -> None:
+    """One contender over the whole topic (see the module docstring), its schema applied."""
+    if name == "straight":
+        read = run_straight_loop(settings, brokers)
+        assert read == events, read
+    elif name == "plain":
+        read = run_plain_loop(settings, brokers)
+        assert read == events, read
+    elif name.startswith("discard-"):
+        run_discard_cluster(settings, brokers, processes=int(name[-2]))
+    elif name == "flow-2p":
+        run_local_cluster(settings, brokers, processes=2, workers=1, exit_at_end=True)
+    else:
+        run_inventory(settings, brokers, exit_at_end=True, workers=int(name[-2]))
+
+
+def off_shard_messages(brokers: str, settings: Settings) -> int:
+    """Messages of the events topic outside their key's shard (they cross processes)."""
+    return sum(
+        1
+        for m in read_topic(brokers, settings.events_topic)
+        if m.key() is not None
+        and m.partition() != shard_of(m.key().decode(), settings.topic_partitions)
+    )
+
+
+def print_cpu(cpu_us: dict[str, list[float]]) -> None:
+    for name, values in cpu_us.items():
+        low = min(values)
+        print(
+            f"{name:>8}: {low:.1f} us CPU per event in all its processes: "
+            f"{1e6 / low * int(name[-2]):,.0f} events/s projected for {name[-2]} "
+            "process(es) on their own cores"
+        )
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's children that have been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_discard_cluster(settings: Settings, brokers: str, processes: int) -> None:
@@ -99,6 +144,7 @@ def main() -> None:
         late_share=0.01,
     )
     results: dict[str, list[float]] = {name: [] for name in args.contenders}
+    cpu_us: dict[str, list[float]] = {}
     with temporary_broker() as brokers:
         base = Settings(
             _env_file=None,
@@ -112,6 +158,8 @@ def main() -> None:
         publish_to_kafka(EventGenerator(config).messages(args.events), brokers, base.events_topic)
         publish_rate = args.events / (time.perf_counter() - start)
         print(f"generator: {gen_rate:,.0f} events/s built; {publish_rate:,.0f} events/s to Kafka")
+        off_shard = off_shard_messages(brokers, base)
+        print(f"messages outside their key's shard (they would cross processes): {off_shard}")
 
         for round_no in range(args.rounds):
             for name, rates in results.items():
@@ -121,28 +169,24 @@ def main() -> None:
                         "clickhouse_database": f"b_{name.replace('-', '_')}_{round_no}",
                     }
                 )
-                if not name.startswith("discard-"):
+                if not name.startswith("discard-"):  # the schema, not timed
                     client = connect(settings)
                     apply_migrations(client, settings.clickhouse_database)
                     client.close()
+                cpu_before = children_cpu()
                 start = time.perf_counter()
-                if name == "straight":
-                    read = run_straight_loop(settings, brokers)
-                    assert read == args.events, read
-                elif name == "plain":
-                    read = run_plain_loop(settings, brokers)
-                    assert read == args.events, read
-                elif name.startswith("discard-"):
-                    run_discard_cluster(settings, brokers, processes=int(name[-2]))
-                elif name == "flow-2p":
-                    run_local_cluster(settings, brokers, processes=2, workers=1, exit_at_end=True)
-                else:
-                    workers = int(name[-2])
-                    run_inventory(settings, brokers, exit_at_end=True, workers=workers)
+                run_contender(name, settings, brokers, args.events)
                 seconds = time.perf_counter() - start
                 rate = args.events / seconds
                 rates.append(rate)
-                print(f"round {round_no + 1} {name:>8}: {rate:>9,.0f} events/s ({seconds:.1f} s)")
+                cpu = ""
+                if name.startswith("discard-"):  # its processes are children, waited for
+                    per_event = (children_cpu() - cpu_before) / args.events * 1e6
+                    cpu_us.setdefault(name, []).append(per_event)
+                    cpu = f", {per_event:.1f} us CPU per event over its processes"
+                print(
+                    f"round {round_no + 1} {name:>8}: {rate:>9,.0f} events/s ({seconds:.1f} s{cpu})"
+                )
 
     best = {name: max(rates) for name, rates in results.items()}
     print()
@@ -153,6 +197,7 @@ def main() -> None:
             if other in best
         )
         print(f"{name:>8}: {rate:>9,.0f} events/s{versus}")
+    print_cpu(cpu_us)
     out = Path(__file__).with_name("results-throughput.json")
     out.write_text(
         json.dumps(
@@ -164,6 +209,8 @@ def main() -> None:
                 "publish_events_per_second": publish_rate,
                 "events_per_second": results,
                 "best": best,
+                "cpu_us_per_event": cpu_us,
+                "off_shard_messages": off_shard,
                 "ratio_to_straight": {
                     name: rate / best["straight"]
                     for name, rate in best.items()

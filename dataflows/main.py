@@ -24,13 +24,17 @@ shows it); an error prints one line.
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
+import sys
+from pathlib import Path
 
 from bytewax.dataflow import Dataflow
 
 from dataflows.assembly import stream_flow
 from dataflows.placement import Placement
-from inventory.core.settings import SettingsError, load_settings
+from inventory.core.settings import Settings, SettingsError, load_settings
 from inventory.runtime.garbage_collection import tune_for_streaming
 from inventory.runtime.metrics import serve_metrics
 from inventory.runtime.peers import watch_peers_until_exit
@@ -38,6 +42,31 @@ from inventory.runtime.process_setup import prepare_entry_process
 from inventory.runtime.recovery import flow_lineage, recovery_config
 
 logger = logging.getLogger(__name__)
+
+
+def bytewax_recovery_directory(argv: list[str] | None = None) -> str | None:
+    """bytewax.run's ``-r``/``--recovery-directory`` option, else its environment
+    variable ``BYTEWAX_RECOVERY_DIRECTORY`` (None: Bytewax runs without recovery)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-r", "--recovery-directory")
+    known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    given = known.recovery_directory or os.environ.get("BYTEWAX_RECOVERY_DIRECTORY")
+    return given or None
+
+
+def check_recovery_directory(settings: Settings, argv: list[str] | None = None) -> None:
+    """The key shards' states live in ``INVENTORY_RECOVERY_DIR``; Bytewax's snapshots name
+    their generations, so both must be the one directory. Raises SettingsError."""
+    bytewax_dir = bytewax_recovery_directory(argv)
+    ours = settings.recovery_dir
+    if bytewax_dir is None and ours is None:
+        return
+    if bytewax_dir is None or ours is None or Path(bytewax_dir).resolve() != ours.resolve():
+        raise SettingsError(
+            f"INVENTORY_RECOVERY_DIR ({ours or 'unset'}) must be bytewax.run's recovery "
+            f"directory (-r / BYTEWAX_RECOVERY_DIRECTORY: {bytewax_dir or 'unset'}): the "
+            "key shards' states are kept beside Bytewax's snapshots"
+        )
 
 
 def flow() -> Dataflow:
@@ -58,6 +87,7 @@ def flow() -> Dataflow:
             "--processes N, on one host"
         )
     recovery = settings.recovery_dir is not None
+    check_recovery_directory(settings)
     if recovery:
         recovery_config(settings, minimum=placement.workers)  # partitions on first start
     lineage = flow_lineage(settings, recovery=recovery)

@@ -4,17 +4,16 @@ recovery directory (:class:`SqliteKeyStore`), or a dict for a run without recove
 :func:`dataflows.per_key.state_codec.encode_state`.
 
 Incremental snapshots: the shard's *generation* ``g`` counts its snapshots. A snapshot
-writes only the keys that changed since the previous one, as versions ``(key, g,
-blob)``, and commits; Bytewax then records ``g`` as the shard's snapshot. A key's state
-is its newest version. Resuming at ``g`` drops every version newer than ``g`` (written
-by epochs that never completed) and keeps, per key, the newest of the rest.
+writes only the keys that changed since the previous one, as generation ``g``, with each
+changed key's previous blob in an undo log, and commits; Bytewax then records ``g`` as
+the shard's snapshot. Resuming at ``g`` undoes every generation newer than ``g``
+(written by epochs that never completed).
 
-Compaction: a version superseded by one of generation ``c`` is dropped once ``c`` is
-committed. The shard learns that from Bytewax's backpressure: a source emits an epoch's
-items only after every earlier epoch's snapshots are written and committed on every
-worker, so a shard that received items in its current epoch knows its previous
-generation is committed. The file then holds one version per key plus the keys changed
-in the last two generations.
+Compaction: the undo rows of a generation are dropped once it is committed. The shard
+learns that from Bytewax's backpressure: a source emits an epoch's items only after
+every earlier epoch's snapshots are written and committed on every worker, so a shard
+that received items in its current epoch knows its previous generation is committed.
+The file then holds one row per key plus the undo rows of the last two generations.
 
 Durability: SQLite in WAL mode with ``synchronous=FULL`` (each commit is on disk before
 the snapshot naming it is written), as Bytewax's own recovery partitions use WAL.
@@ -34,6 +33,7 @@ from typing import Protocol
 logger = logging.getLogger(__name__)
 
 CACHE_KIB = 4096  # SQLite's page cache per shard file (RSS); the OS caches the rest
+WAL_LIMIT_BYTES = 64 << 20  # the write-ahead log is truncated to this after a checkpoint
 _CHUNK = 500  # keys per SELECT ... IN (...)
 
 
@@ -80,7 +80,13 @@ class MemoryKeyStore:
 
 
 class SqliteKeyStore:
-    """A shard's versions in ``path``, resumed at ``generation`` (0: nothing committed)."""
+    """A shard's keys in ``path``, resumed at ``generation`` (0: nothing committed).
+
+    Table ``state`` holds each key's newest blob and the generation that wrote it; table
+    ``undo`` holds, for each generation, the blob each key it changed had before (NULL:
+    the key was new). Resuming at g undoes the generations after g, newest first;
+    compaction deletes the undo rows of committed generations. Reads and writes are by
+    primary key; resume and compaction cost the keys changed, not the keys held."""
 
     def __init__(self, path: Path, generation: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,79 +97,99 @@ class SqliteKeyStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         db.execute(
-            "CREATE TABLE IF NOT EXISTS versions (key TEXT NOT NULL, generation INTEGER "
-            "NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (key, generation)) WITHOUT ROWID"
+            "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, generation INTEGER "
+            "NOT NULL, blob BLOB NOT NULL) WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS undo (generation INTEGER NOT NULL, key TEXT NOT "
+            "NULL, blob BLOB, PRIMARY KEY (generation, key)) WITHOUT ROWID"
         )
         db.execute("BEGIN")
-        dropped = db.execute("DELETE FROM versions WHERE generation > ?", (generation,)).rowcount
-        superseded = db.execute(
-            "DELETE FROM versions WHERE (key, generation) IN (SELECT key, generation FROM "
-            "(SELECT key, generation, row_number() OVER (PARTITION BY key ORDER BY "
-            "generation DESC) AS newer FROM versions) WHERE newer > 1)"
-        ).rowcount
+        if generation == 0:  # nothing of this shard was ever committed
+            db.execute("DELETE FROM state")
+        undone = db.execute(
+            "SELECT generation, key, blob FROM undo WHERE generation > ? ORDER BY generation DESC",
+            (generation,),
+        ).fetchall()
+        for _, key, blob in undone:  # newest first: each key ends at its oldest undo
+            if blob is None:
+                db.execute("DELETE FROM state WHERE key = ?", (key,))
+            else:
+                db.execute(
+                    "UPDATE state SET blob = ?, generation = ? WHERE key = ?",
+                    (blob, generation, key),
+                )
+        db.execute("DELETE FROM undo")  # the rest undo committed generations: not needed
         db.execute("COMMIT")
-        self._keys = db.execute("SELECT count(*) FROM versions").fetchone()[0]
+        self._generation = generation  # the open generation's undo rows are written
+        self._saved: set[str] = set()  # keys whose undo row the open generation has
+        self._keys = db.execute("SELECT count(*) FROM state").fetchone()[0]
         self._open = False
-        self._written: dict[int, list[str]] = {}  # generation -> keys (not yet compacted)
         self.bytes_written = 0
-        if dropped or superseded or generation:
+        if undone or generation:
             logger.info(
-                "key store %s resumed at generation %d: %d key(s), %d uncommitted and %d "
-                "superseded version(s) dropped in %.2f s",
+                "key store %s resumed at generation %d: %d key(s), %d change(s) of "
+                "uncommitted generations undone in %.2f s",
                 path.name,
                 generation,
                 self._keys,
-                dropped,
-                superseded,
+                len(undone),
                 time.monotonic() - started,
             )
 
     def load(self, keys: Iterable[str]) -> dict[str, bytes]:
         wanted = list(keys)
-        found: dict[str, tuple[int, bytes]] = {}
+        found: dict[str, bytes] = {}
+        db = self._db
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            for key, generation, blob in self._db.execute(
-                f"SELECT key, generation, blob FROM versions WHERE key IN ({marks})",  # noqa: S608 (placeholders only)
-                chunk,
-            ):
-                held = found.get(key)
-                if held is None or held[0] < generation:
-                    found[key] = (generation, blob)
-        return {key: blob for key, (_, blob) in found.items()}
+            found.update(
+                db.execute(
+                    f"SELECT key, blob FROM state WHERE key IN ({marks})",  # noqa: S608 (placeholders only)
+                    chunk,
+                )
+            )
+        return found
 
     def put(self, generation: int, items: list[tuple[str, bytes]]) -> None:
         if not items:
             return
+        db = self._db
         if not self._open:
-            self._db.execute("BEGIN")
+            db.execute("BEGIN")
             self._open = True
-        self._db.executemany(
-            "INSERT OR REPLACE INTO versions VALUES (?, ?, ?)",
+        if generation != self._generation:
+            self._generation, self._saved = generation, set()
+        saved = self._saved
+        first = [key for key, _ in items if key not in saved]
+        if first:  # the committed blob, once per key and generation, before it changes
+            db.executemany(
+                "INSERT OR IGNORE INTO undo SELECT ?, ?, (SELECT blob FROM state WHERE key = ?)",
+                [(generation, key, key) for key in first],
+            )
+            saved.update(first)
+        db.executemany(
+            "INSERT INTO state VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "generation = excluded.generation, blob = excluded.blob",
             [(key, generation, blob) for key, blob in items],
         )
-        self._written.setdefault(generation, []).extend(key for key, _ in items)
         self.bytes_written += sum(len(blob) for _, blob in items)
 
     def commit(self, generation: int, *, previous_committed: bool) -> None:
-        if previous_committed:
-            done = [g for g in self._written if g < generation]
-            for g in done:
-                if not self._open:
-                    self._db.execute("BEGIN")
-                    self._open = True
-                self._db.executemany(
-                    "DELETE FROM versions WHERE key = ? AND generation < ?",
-                    [(key, g) for key in self._written.pop(g)],
-                )
+        if previous_committed:  # the undo rows up to generation - 1 are never needed
+            if not self._open:
+                self._db.execute("BEGIN")
+                self._open = True
+            self._db.execute("DELETE FROM undo WHERE generation < ?", (generation,))
         if self._open:
             self._db.execute("COMMIT")
             self._open = False
 
     def key_count(self) -> int:
-        return int(self._db.execute("SELECT count(DISTINCT key) FROM versions").fetchone()[0])
+        return int(self._db.execute("SELECT count(*) FROM state").fetchone()[0])
 
     def resumed_keys(self) -> int:
         """Keys held when the store was opened."""

@@ -31,6 +31,7 @@ from dataflows.per_key.book import (
 )
 from dataflows.per_key.orders import OrderRules
 from dataflows.state.key_store import KeyStore, MemoryKeyStore, SqliteKeyStore
+from inventory.core.key_shards import shard_number
 from inventory.core.records import DeadLetter, ProductPolicy
 from inventory.runtime.metrics import DUPLICATES_DROPPED, KEYS_IN_STATE, SNAPSHOT_KEYS
 
@@ -67,7 +68,7 @@ def open_store(config: KeyConfig, shard: str, generation: int) -> KeyStore:
                 "was built without its key store directory (build_flow(key_store=...))"
             )
         return MemoryKeyStore()
-    return SqliteKeyStore(config.store_dir / f"{shard}.sqlite3", generation)
+    return SqliteKeyStore(config.store_dir / f"shard-{shard_number(shard)}.sqlite3", generation)
 
 
 class ShardLogic(StatefulBatchLogic[ShardBatch, list[KeyOutput], tuple[str, int]]):

@@ -39,7 +39,9 @@ def connect(settings: Settings, **kwargs: Any) -> Client:
         path.mkdir(parents=True, exist_ok=True)
         try:
             with _native_stderr_logged():  # chDB prints its refusal on fd 2 itself
-                return clickhouse_connect.get_client(dsn=f"chdb://{path}", **kwargs)
+                return clickhouse_connect.get_client(
+                    dsn=f"chdb://{path}", chdb_options=settings.chdb_options(), **kwargs
+                )
         except Exception as exc:
             if _held_by_another_process(path):
                 raise EmbeddedClickHouseInUse(

@@ -17,6 +17,7 @@ Pure functions; nothing here imports Bytewax.
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 _MASK = (1 << 64) - 1
@@ -27,9 +28,167 @@ def shard_of(stock_key: str, shards: int) -> int:
     return zlib.crc32(stock_key.encode()) % shards
 
 
+# Bytewax routes a keyed step's key by its hash mod the worker count, which for a few
+# shards' plain names can put every shard on one worker. A shard's key is therefore
+# ``shard-<n>.<salt>``, with the smallest salt whose hash is n mod SPREAD: for any worker
+# count dividing SPREAD (1-10, 12, 14, 15, 18, 20, 21, 24, 28, 30, ...), shard n runs on
+# worker n mod workers, round robin; the names never change with the worker count.
+SPREAD = 2520  # lcm(1..10)
+_SALTS = (  # the salts of shards 0-127 (tests/unit/test_key_shards.py recomputes them)
+    276,
+    1463,
+    1079,
+    629,
+    480,
+    1097,
+    294,
+    16000,
+    2717,
+    97,
+    8867,
+    1872,
+    4243,
+    347,
+    1464,
+    840,
+    989,
+    1485,
+    3368,
+    1760,
+    1725,
+    409,
+    5078,
+    3105,
+    4397,
+    226,
+    321,
+    1095,
+    10721,
+    932,
+    3909,
+    2369,
+    330,
+    376,
+    317,
+    690,
+    3480,
+    316,
+    5729,
+    1900,
+    9119,
+    5200,
+    113,
+    4808,
+    1801,
+    3243,
+    1369,
+    363,
+    1830,
+    132,
+    83,
+    3298,
+    833,
+    2855,
+    11966,
+    608,
+    428,
+    333,
+    3743,
+    1090,
+    133,
+    70,
+    2197,
+    2254,
+    112,
+    731,
+    1608,
+    6850,
+    629,
+    3425,
+    2623,
+    915,
+    78,
+    3959,
+    1015,
+    297,
+    1528,
+    6861,
+    7226,
+    80,
+    2747,
+    714,
+    1026,
+    671,
+    350,
+    1859,
+    1179,
+    1045,
+    3313,
+    4611,
+    1766,
+    4429,
+    1811,
+    764,
+    10360,
+    282,
+    932,
+    1014,
+    2291,
+    2373,
+    2522,
+    1575,
+    964,
+    2982,
+    1547,
+    1819,
+    1773,
+    529,
+    3367,
+    1771,
+    1650,
+    1446,
+    1637,
+    302,
+    619,
+    880,
+    4086,
+    1030,
+    1414,
+    1283,
+    1614,
+    848,
+    1194,
+    188,
+    7034,
+    4010,
+    1038,
+    1671,
+)
+
+
 def shard_name(shard: int) -> str:
-    """The key of a shard in the flow's keyed step (and of its store file)."""
-    return f"shard-{shard}"
+    """The key of a shard in the flow's keyed step."""
+    return f"shard-{shard}.{_salt(shard)}"
+
+
+def shard_number(name: str) -> int:
+    """The shard a :func:`shard_name` names."""
+    return int(name.split(".", 1)[0].removeprefix("shard-"))
+
+
+def _salt(shard: int) -> int:
+    if shard < len(_SALTS):
+        return _SALTS[shard]
+    return find_salt(shard)
+
+
+@functools.cache
+def find_salt(shard: int) -> int:
+    """The smallest salt putting ``shard-<n>.<salt>`` at n mod SPREAD (about 2,500 hashes)."""
+    salt = 0
+    while siphash13(f"shard-{shard}.{salt}".encode() + b"\xff") % SPREAD != shard % SPREAD:
+        salt += 1
+    return salt
 
 
 def _rotl(x: int, b: int) -> int:

@@ -15,7 +15,15 @@ from bytewax.operators import StatefulBatchLogic
 from bytewax.testing import TestingSink, TestingSource, cluster_main
 
 from dataflows.placement import Placement
-from inventory.core.key_shards import bytewax_worker, shard_name, shard_of, shard_process
+from inventory.core.key_shards import (
+    _SALTS,
+    bytewax_worker,
+    find_salt,
+    shard_name,
+    shard_number,
+    shard_of,
+    shard_process,
+)
 
 
 def test_the_shard_is_crc32_of_the_stock_key() -> None:
@@ -69,3 +77,11 @@ def test_every_partition_is_read_by_exactly_the_process_running_its_shard(
     for p, (reader,) in readers.items():
         assert reader == shard_process(p % shards, processes, workers)
     assert Placement().reads_partition(shards) is None  # alone: every partition
+
+
+def test_shards_run_round_robin_on_the_workers_whatever_their_number() -> None:
+    assert [find_salt(n) for n in range(0, len(_SALTS), 9)] == list(_SALTS[::9])
+    for workers in (1, 2, 3, 4, 5, 6, 8, 10, 12):
+        for n in range(130):
+            assert bytewax_worker(shard_name(n), workers) == n % workers
+            assert shard_number(shard_name(n)) == n

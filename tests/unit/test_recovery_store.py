@@ -50,3 +50,21 @@ def test_the_shard_count_is_fixed_when_the_store_first_runs(tmp_path: Path) -> N
     recovery_config(settings)
     assert key_shards(settings, lambda: 6) == 6
     assert key_shards(settings, lambda: 12) == 6  # partitions added later: the store's
+
+
+def test_the_bytewax_entry_refuses_a_recovery_directory_other_than_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataflows.main import check_recovery_directory
+    from inventory.core.settings import SettingsError
+
+    monkeypatch.delenv("BYTEWAX_RECOVERY_DIRECTORY", raising=False)
+    ours = Settings(_env_file=None, recovery_dir=tmp_path / "r")  # type: ignore[call-arg]
+    check_recovery_directory(ours, ["-r", str(tmp_path / "r")])
+    check_recovery_directory(settings_at(tmp_path), [])  # neither: no recovery
+    with pytest.raises(SettingsError, match="INVENTORY_RECOVERY_DIR"):
+        check_recovery_directory(ours, ["-r", str(tmp_path / "other")])
+    with pytest.raises(SettingsError, match="unset"):
+        check_recovery_directory(settings_at(tmp_path), ["-r", str(tmp_path / "r")])
+    monkeypatch.setenv("BYTEWAX_RECOVERY_DIRECTORY", str(tmp_path / "r"))
+    check_recovery_directory(ours, [])

@@ -126,8 +126,9 @@ def test_the_store_drops_uncommitted_generations_and_compacts_committed_ones(
     for generation in range(1, 6):
         store.put(generation, [(key, f"{key}@{generation}".encode()) for key in keys])
         store.commit(generation, previous_committed=True)
-    rows = store._db.execute("SELECT count(*) FROM versions").fetchone()[0]
-    assert rows == 2 * len(keys)  # generation 5, and 4 until 5 is known committed
+    undo = store._db.execute("SELECT count(*) FROM undo").fetchone()[0]
+    assert undo == len(keys)  # generation 5's, until 5 is known committed
+    assert store.key_count() == len(keys)
     store.put(6, [(keys[0], b"uncommitted")])
     store.commit(6, previous_committed=False)
     store.close()
@@ -136,7 +137,13 @@ def test_the_store_drops_uncommitted_generations_and_compacts_committed_ones(
         keys[0]: b"W:0@5",
         keys[1]: b"W:1@5",
     }
-    assert resumed._db.execute("SELECT count(*) FROM versions").fetchone()[0] == len(keys)
+    assert resumed._db.execute("SELECT count(*) FROM undo").fetchone()[0] == 0
     assert resumed.resumed_keys() == len(keys)
+    resumed.put(6, [(keys[1], b"again"), ("W:new", b"new")])
+    resumed.commit(6, previous_committed=False)
+    resumed.close()
+    once_more = SqliteKeyStore(path, 5)  # generation 6 never committed either
+    assert once_more.load([keys[1], "W:new"]) == {keys[1]: b"W:1@5"}
+    once_more.close()
     fresh = SqliteKeyStore(path, 0)  # a new recovery store: nothing was committed
     assert fresh.key_count() == 0

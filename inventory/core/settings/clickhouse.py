@@ -4,7 +4,7 @@ the database, and the retries of transient errors."""
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
@@ -17,7 +17,8 @@ class ClickHouseSettings(BaseModel):
     clickhouse_url: SecretStr = Field(
         default=SecretStr("chdb://./data/clickhouse"),
         description="`chdb:///path` (embedded; needs the `local` extra, which `make` "
-        "installs) or `http(s)://user[:pass]@host:8123/db` (server; a password is a secret "
+        "installs; `?name=value&...` sets ClickHouse server settings of the engine) or "
+        "`http(s)://user[:pass]@host:8123/db` (server; a password is a secret "
         "and never printed)",
     )
     clickhouse_password: SecretStr | None = Field(
@@ -82,4 +83,11 @@ class ClickHouseSettings(BaseModel):
         raw = self.clickhouse_url.get_secret_value()
         if not raw.startswith("chdb://"):
             raise SettingsError("INVENTORY_CLICKHOUSE_URL is not a chdb:// URL")
-        return Path(raw[len("chdb://") :]).expanduser().resolve()
+        return Path(raw[len("chdb://") :].partition("?")[0]).expanduser().resolve()
+
+    def chdb_options(self) -> dict[str, str]:
+        """ClickHouse server settings for the embedded engine, from the URL's query:
+        ``chdb:///path?background_pool_size=4&mark_cache_size=67108864`` (chDB passes
+        them as its start-up options; the engine's own defaults otherwise)."""
+        raw = self.clickhouse_url.get_secret_value()
+        return dict(parse_qsl(raw.partition("?")[2], keep_blank_values=True))
