@@ -68,7 +68,8 @@ def truncate_tables(client: Client, database: str) -> None:
     tables = client.query(
         "SELECT name FROM system.tables WHERE database = {db:String} "
         "AND engine NOT IN ('View', 'MaterializedView') AND name != 'schema_migrations' "
-        "AND NOT startsWith(name, '.tmp')",  # a refresh's scratch table
+        "AND NOT startsWith(name, '.tmp') AND NOT startsWith(name, '_tmp_replace_')",
+        # a refresh's scratch tables (both namings), made and dropped while we list
         parameters={"db": database},
     ).result_rows
     for (name,) in tables:
