@@ -159,10 +159,6 @@ class ShardLogic(StatefulBatchLogic[ShardBatch, list[KeyOutput], tuple[str, int]
             self.generation = generation
         return (SHARD_STATE, self.generation)
 
-    def close(self) -> None:
-        if self.store is not None:
-            self.store.close()
-
 
 def _merge(groups: list[ShardBatch]) -> ShardItems:
     """Several batches of one shard in one activation, each key's items in order."""
